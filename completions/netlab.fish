@@ -1,0 +1,191 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_netlab_global_optspecs
+    string join \n q/quiet v/verbose h/help V/version
+end
+
+function __fish_netlab_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_netlab_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_netlab_using_subcommand
+    set -l cmd (__fish_netlab_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c netlab -n "__fish_netlab_needs_command" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_needs_command" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_needs_command" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "serve" -d 'Run a TCP, UDP or Unix socket server (greeting, echo, discard, file) under a concurrency model'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "connect" -d 'Connect to a socket server and copy stdin/stdout both ways (a better netcat)'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "resolve" -d 'Show every address a host name resolves to'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "web" -d 'Run an HTTP/1.1 server: a directory, one fixed page, or a mirror of the request'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "fetch" -d 'Fetch a URL over HTTP(S) and write the body to stdout or a file'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "urldecode" -d 'Percent-decode URLs and query strings, or break them into their parts'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "urlencode" -d 'Percent-encode text for a URL component, form or path'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "bench" -d 'Measure a TCP or HTTP server: connections or requests per second, latency percentiles'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l host -d 'Address to bind; `::` listens on IPv6 and IPv4 (dual-stack)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -s p -l port -d 'Port to bind; 0 picks a free one (the first stderr line says which)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l unix -d 'Listen on a Unix stream socket at PATH instead of TCP' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l message -d 'Greet each client with TEXT and close (the default service)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l file -d 'Send the bytes of FILE to each client and close' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l model -d 'Concurrency model' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
+thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
+pool\t'A fixed set of worker threads sharing the listener (see --workers)'
+fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
+poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool`' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l backlog -d 'Length of the kernel\'s queue of connections not yet accepted' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is closed at once and logged' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close an echo or discard connection after this long with no byte from the client' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l discard -d 'Read and throw away everything the client sends (a sink)'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l unix -d 'Connect to the Unix stream socket at PATH' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l send -d 'Send TEXT instead of reading stdin, then half-close' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l timeout -d 'Give up connecting after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -d 'Close after this long with no byte in either direction' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l hexdump -d 'Hex dump of both directions on stderr (`>` sent, `<` received)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 4 -d 'Use IPv4 addresses only'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 6 -d 'Use IPv6 addresses only'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address to bind; `::` listens on IPv6 and IPv4' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port to bind; 0 picks a free one' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l page -d 'Answer every request with this page (`-` reads it from stdin)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l index -d 'File served for a directory when present' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most connections at once; one over the limit gets 503 and is closed' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l hidden -d 'Serve and list dotfiles (hidden and refused by default)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s X -l request -d 'Request method' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s d -l data -d 'Request body: TEXT, @FILE, or @- for stdin (sets POST unless -X says otherwise)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l json -d 'JSON request body: TEXT or @FILE; sets Content-Type and Accept to application/json' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s A -l user-agent -d 'User-Agent header' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l max-redirects -d 'Most redirects to follow' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout -d 'Give up connecting after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l idle-timeout -d 'Give up when no byte arrives for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give up when the whole transfer takes longer than this (off by default)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l cacert -d 'Trust the CA certificates in this PEM file (a bundle works)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l proxy -d 'Use this proxy (http://host:port); overrides the proxy environment variables' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s i -l include -d 'Print the status line and headers before the body'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s I -l head -d 'Send HEAD and print the status line and headers only'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s f -l fail -d 'Exit 22 on an HTTP status of 400 or more, without writing the body'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l utf8 -d 'Transcode a text body from the charset it declares (GBK, Big5, Shift_JIS …) to UTF-8'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s O -l remote-name -d 'Write the body to a file in the current directory named from the URL or Content-Disposition'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l force -d 'Overwrite an existing file with -O'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-progress -d 'No progress bar'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-follow -d 'Do not follow redirects'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s k -l insecure -d 'Do not verify the server\'s TLS certificate'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l get -d 'Print one part per input: scheme, user, password, host, port, path, query, fragment, param:NAME (first value), param-all:NAME (every value, one per line)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l base -d 'Resolve each input against this base URL first' -r
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l charset -d 'Charset of the percent-encoded bytes: an encoding label (gbk, big5, shift_jis …) or `auto`' -r
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l as -d 'What the inputs are (guessed by default)' -r -f -a "url\t'An absolute URL (or relative, with --base)'
+query\t'A query string: name=value&name=value'
+text\t'Any percent-encoded text'"
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s p -l parts -d 'Break each input into its parts (scheme, host, port, path, each query parameter …)'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l json -d 'One JSON object per input: WHATWG URL components and the decoded ones'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l form -d 'Treat `+` as a space everywhere (it always is inside query parameters)'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l strict -d 'Make an invalid % sequence or invalid text an error (exit 2) instead of a warning'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l charset -d 'Encode the text\'s bytes in this charset (gbk, big5, shift_jis …) before escaping' -r
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l form -d 'Form encoding: space becomes `+` (application/x-www-form-urlencoded)'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l path -d 'Path encoding: keep `/` as it is'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "tcp" -d 'Connect, (send,) read to EOF, close — connections per second'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "http" -d 'HTTP requests per second, keep-alive by default'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "compare" -d 'Run several servers one after another under the same load and compare them'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l send -d 'Send TEXT after connecting (then half-close)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l expect -d 'Count a connection as failed unless it receives exactly TEXT' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s c -l connections -d 'Concurrent connections' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l warmup -d 'Load for this long before measuring' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l timeout -d 'Give up on a connection or response after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s c -l connections -d 'Concurrent connections' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s d -l duration -d 'Run for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l warmup -d 'Load for this long before measuring' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l timeout -d 'Give up on a connection or response after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l no-keepalive -d 'A new connection for every request'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l models -d 'Models of `netlab serve` to compare (started on a free port one after another)' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
+thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
+pool\t'A fixed set of worker threads sharing the listener (see --workers)'
+fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
+poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare these already-running servers instead (HOST:PORT for tcp, URLs for http)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l svg -d 'Write the bar chart to FILE as SVG' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s c -l connections -d 'Concurrent connections' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s d -l duration -d 'Run for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l warmup -d 'Load for this long before measuring' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l timeout -d 'Give up on a connection or response after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s V -l version -d 'Print version'

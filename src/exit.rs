@@ -1,0 +1,160 @@
+//! Exit codes, listed once, and the error type that carries one.
+//!
+//! Most failures are plain `anyhow` errors and exit 1. A failure that has its own code (bad input,
+//! and `fetch`'s curl-compatible codes) is raised as a [`Coded`] error somewhere in the chain;
+//! [`code_of`] finds it. A broken pipe on output is not a failure at all.
+
+use std::fmt;
+use std::io;
+
+/// Every exit status netlab uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Code {
+    /// Success.
+    Ok = 0,
+    /// A runtime failure: a socket, file or server error.
+    Failure = 1,
+    /// Bad usage or bad input (clap uses 2 as well).
+    Usage = 2,
+    /// fetch: the URL is malformed.
+    BadUrl = 3,
+    /// fetch: the host name could not be resolved.
+    Resolve = 6,
+    /// fetch: the connection failed.
+    Connect = 7,
+    /// fetch: the body ended before its announced length.
+    PartialBody = 18,
+    /// fetch: the server answered 400 or more and `--fail` was given.
+    HttpError = 22,
+    /// fetch: the body could not be written.
+    Write = 23,
+    /// fetch: a timeout expired.
+    Timeout = 28,
+    /// fetch: the TLS handshake failed.
+    Tls = 35,
+    /// fetch: too many redirects (or a redirect loop).
+    Redirects = 47,
+    /// fetch: the server's certificate could not be verified.
+    Certificate = 60,
+    /// Interrupted by Ctrl-C where that is not a clean stop.
+    Interrupted = 130,
+}
+
+impl Code {
+    /// Every code, in order, for `--help`, the man page and README.
+    pub const ALL: [Code; 14] = [
+        Code::Ok,
+        Code::Failure,
+        Code::Usage,
+        Code::BadUrl,
+        Code::Resolve,
+        Code::Connect,
+        Code::PartialBody,
+        Code::HttpError,
+        Code::Write,
+        Code::Timeout,
+        Code::Tls,
+        Code::Redirects,
+        Code::Certificate,
+        Code::Interrupted,
+    ];
+
+    /// What the code means, in a few words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Code::Ok => "success",
+            Code::Failure => "failure (a socket, file or server error)",
+            Code::Usage => "bad usage or bad input",
+            Code::BadUrl => "fetch: malformed URL",
+            Code::Resolve => "fetch: could not resolve the host",
+            Code::Connect => "fetch: could not connect",
+            Code::PartialBody => "fetch: body shorter than its Content-Length",
+            Code::HttpError => "fetch --fail: HTTP status 400 or above",
+            Code::Write => "fetch: could not write the output",
+            Code::Timeout => "fetch: timed out",
+            Code::Tls => "fetch: TLS handshake failed",
+            Code::Redirects => "fetch: too many redirects or a redirect loop",
+            Code::Certificate => "fetch: server certificate not trusted",
+            Code::Interrupted => "interrupted (Ctrl-C) where that is not a clean stop",
+        }
+    }
+
+    /// The table of codes as text, one per line.
+    pub fn table() -> String {
+        Code::ALL
+            .iter()
+            .map(|code| format!("  {:>3}  {}\n", *code as u8, code.meaning()))
+            .collect()
+    }
+
+    /// Attach this code to an error.
+    pub fn wrap(self, error: impl Into<anyhow::Error>) -> anyhow::Error {
+        anyhow::Error::new(Coded {
+            code: self,
+            source: error.into(),
+        })
+    }
+
+    /// An error with this code and a message.
+    pub fn error(self, message: impl fmt::Display) -> anyhow::Error {
+        self.wrap(anyhow::anyhow!("{message}"))
+    }
+}
+
+/// An error with its own exit code. It displays as its source, so the chain reads naturally.
+#[derive(Debug)]
+pub struct Coded {
+    pub code: Code,
+    source: anyhow::Error,
+}
+
+impl fmt::Display for Coded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:#}` keeps the source's own chain on one line.
+        write!(f, "{:#}", self.source)
+    }
+}
+
+impl std::error::Error for Coded {}
+
+/// What an error means for the exit status; `None` means "not an error at all" (a broken pipe).
+pub fn code_of(error: &anyhow::Error) -> Option<Code> {
+    for cause in error.chain() {
+        if let Some(coded) = cause.downcast_ref::<Coded>() {
+            return Some(coded.code);
+        }
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::BrokenPipe {
+                return None;
+            }
+        }
+    }
+    Some(Code::Failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn code_survives_context() {
+        let err = Err::<(), _>(Code::Usage.error("bad %zz"))
+            .context("decoding input 3")
+            .unwrap_err();
+        assert_eq!(code_of(&err), Some(Code::Usage));
+        assert_eq!(format!("{err:#}"), "decoding input 3: bad %zz");
+    }
+
+    #[test]
+    fn broken_pipe_is_not_an_error() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("stdout");
+        assert_eq!(code_of(&err), None);
+    }
+
+    #[test]
+    fn plain_error_is_failure() {
+        assert_eq!(code_of(&anyhow::anyhow!("boom")), Some(Code::Failure));
+    }
+}

@@ -1,0 +1,32 @@
+//! netlab: the topics of a classic network-programming chapter as shell verbs.
+//!
+//! `main.rs` parses the command line and calls [`run`], which hands each verb to its module.
+
+pub mod cli;
+pub mod exit;
+#[macro_use]
+pub mod log;
+pub mod bench;
+pub mod connect;
+pub mod fetch;
+pub mod net;
+pub mod serve;
+pub mod url;
+pub mod web;
+
+use cli::{Cli, Command};
+
+/// Run one verb to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    log::init(cli.quiet, cli.verbose);
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Connect(args) => connect::run(args),
+        Command::Resolve(args) => connect::resolve(args),
+        Command::Web(args) => web::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Urldecode(args) => url::decode_command(args),
+        Command::Urlencode(args) => url::encode_command(args),
+        Command::Bench(args) => bench::run(args),
+    }
+}

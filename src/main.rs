@@ -1,0 +1,16 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = netlab::cli::parse();
+    match netlab::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => match netlab::exit::code_of(&err) {
+            None => ExitCode::SUCCESS,
+            Some(code) => {
+                let _ = writeln!(std::io::stderr().lock(), "netlab: {err:#}");
+                ExitCode::from(code as u8)
+            }
+        },
+    }
+}

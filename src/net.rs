@@ -1,0 +1,1 @@
+//! Socket helpers shared by the servers and clients.

@@ -1,0 +1,514 @@
+//! The one harness every integration test uses.
+//!
+//! - [`Lab`] gives a test its own temporary directory and builds commands that run the real
+//!   `netlab` binary there. [`Run`] holds what a command did; its assertions print the command,
+//!   exit code, stdout and stderr when they fail.
+//! - [`Server`] starts a netlab server (with `--port 0`), reads the address from its first stderr
+//!   line, keeps draining stderr, and kills and reaps the process on drop.
+//! - [`peer`] checks for a peer tool (nc, socat, curl …) and says why a test is skipped without it.
+//!
+//! Every wait here is bounded; nothing sleeps to let a server start.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Path of the binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_netlab"))
+}
+
+/// A test's own working directory, removed when the test ends.
+pub struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Lab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lab {
+    pub fn new() -> Lab {
+        Lab {
+            dir: tempfile::Builder::new()
+                .prefix("netlab-test-")
+                .tempdir()
+                .expect("create temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write a file (creating parent directories) and return its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dir");
+        }
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    /// A `netlab` command run in this lab's directory.
+    pub fn cmd<I, S>(&self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(bin());
+        command.args(args).current_dir(self.path());
+        command.env_remove("NO_COLOR");
+        for proxy in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            command.env_remove(proxy);
+        }
+        Cmd {
+            command,
+            stdin: None,
+            timeout: WAIT,
+        }
+    }
+
+    /// Start a netlab server with these arguments (include `--port 0` or `--unix`).
+    pub fn server<I, S>(&self, args: I) -> Server
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd(args).spawn_server()
+    }
+}
+
+/// A command about to run.
+pub struct Cmd {
+    pub command: Command,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+}
+
+impl Cmd {
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Cmd {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Cmd {
+        self.timeout = timeout;
+        self
+    }
+
+    fn describe(&self) -> String {
+        let args: Vec<String> = self
+            .command
+            .get_args()
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect();
+        format!("netlab {}", args.join(" "))
+    }
+
+    /// Run to completion (killed after the timeout) and capture everything.
+    pub fn run(mut self) -> Run {
+        let description = self.describe();
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("spawn netlab");
+        let stdin_thread = self.stdin.take().map(|bytes| {
+            let mut pipe = child.stdin.take().unwrap();
+            thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            })
+        });
+        let stdout = drain(child.stdout.take().unwrap());
+        let stderr = drain(child.stderr.take().unwrap());
+        let status = wait_timeout(&mut child, self.timeout);
+        if let Some(t) = stdin_thread {
+            let _ = t.join();
+        }
+        let run = Run {
+            description,
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        };
+        if status.is_none() {
+            panic!("command timed out after {:?}\n{}", self.timeout, run.context());
+        }
+        run
+    }
+
+    /// Start a long-running server; see [`Server`].
+    pub fn spawn_server(mut self) -> Server {
+        let description = self.describe();
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("spawn netlab server");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (first_tx, first_rx) = mpsc::channel();
+        let (line_tx, line_rx) = mpsc::channel();
+        {
+            let log = Arc::clone(&log);
+            thread::spawn(move || {
+                let mut reader = BufReader::new(stderr);
+                let mut first = Some(first_tx);
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            log.lock().unwrap().push_str(&line);
+                            if let Some(tx) = first.take() {
+                                let _ = tx.send(line.clone());
+                            }
+                            let _ = line_tx.send(line.trim_end().to_string());
+                        }
+                    }
+                }
+            });
+        }
+        let stdout = drain(child.stdout.take().unwrap());
+        let first = match first_rx.recv_timeout(WAIT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "server printed no first line within {WAIT:?}\ncommand: {description}\nstderr:\n{}",
+                    log.lock().unwrap()
+                );
+            }
+        };
+        let Some(location) = first
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start\ncommand: {description}\nstderr:\n{first}");
+        };
+        Server {
+            description,
+            child: Some(child),
+            location: location.to_string(),
+            log,
+            lines: line_rx,
+            stdout: Some(stdout),
+        }
+    }
+}
+
+/// What a finished command did.
+pub struct Run {
+    pub description: String,
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Run {
+    pub fn context(&self) -> String {
+        format!(
+            "command: {}\nexit: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.description,
+            self.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "killed (timeout)".into()),
+            String::from_utf8_lossy(&self.stdout[..self.stdout.len().min(4000)]),
+            String::from_utf8_lossy(&self.stderr[..self.stderr.len().min(4000)]),
+        )
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// Assert exit 0 and return self.
+    #[track_caller]
+    pub fn success(&self) -> &Run {
+        self.expect_code(0)
+    }
+
+    /// Assert this exit code and return self.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "expected exit {code}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    /// Assert stdout equals `expected` exactly.
+    #[track_caller]
+    pub fn stdout_is(&self, expected: &str) -> &Run {
+        assert_eq!(self.stdout(), expected, "stdout differs\n{}", self.context());
+        self
+    }
+
+    /// Assert stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    /// Assert stderr contains `needle`.
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.context()
+        );
+        self
+    }
+
+    /// Assert stderr is empty.
+    #[track_caller]
+    pub fn stderr_empty(&self) -> &Run {
+        assert!(self.stderr.is_empty(), "stderr not empty\n{}", self.context());
+        self
+    }
+
+    /// Assert a failure printed as one `netlab: …` line, with this exit code.
+    #[track_caller]
+    pub fn fails_with(&self, code: i32, needle: &str) -> &Run {
+        self.expect_code(code);
+        let stderr = self.stderr();
+        let last = stderr.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("netlab: ") && last.contains(needle),
+            "expected a last stderr line `netlab: …{needle}…`\n{}",
+            self.context()
+        );
+        assert!(
+            !stderr.contains("panicked"),
+            "netlab panicked\n{}",
+            self.context()
+        );
+        self
+    }
+}
+
+/// A running netlab server; killed and reaped on drop.
+pub struct Server {
+    description: String,
+    child: Option<Child>,
+    /// What followed "listening on " in the first line, e.g. `tcp://127.0.0.1:4711`.
+    pub location: String,
+    log: Arc<Mutex<String>>,
+    lines: mpsc::Receiver<String>,
+    stdout: Option<thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Server {
+    /// The bound socket address (TCP, UDP or HTTP servers).
+    pub fn addr(&self) -> SocketAddr {
+        let rest = self
+            .location
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.location);
+        let authority = rest.split('/').next().unwrap();
+        authority
+            .parse()
+            .unwrap_or_else(|_| panic!("no socket address in {:?}", self.location))
+    }
+
+    /// `http://ADDR` without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Wait (bounded) for a stderr line containing `needle`, and return it.
+    #[track_caller]
+    pub fn wait_for_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!(
+                    "no stderr line with {needle:?} within {WAIT:?}\ncommand: {}\nstderr:\n{}",
+                    self.description,
+                    self.log()
+                ),
+            }
+        }
+    }
+
+    /// Connect a TCP client with read/write timeouts set.
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect_timeout(&self.addr(), WAIT).expect("connect to server");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        stream
+    }
+
+    /// Send a signal (e.g. `libc`'s SIGTERM = 15) to the server.
+    pub fn signal(&self, signal: i32) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Send SIGTERM and wait (bounded) for the server to exit; returns the status and full stderr.
+    #[track_caller]
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        self.signal(15);
+        self.wait()
+    }
+
+    /// Wait (bounded) for the server to exit by itself; returns the status and full stderr.
+    #[track_caller]
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let mut child = self.child.take().unwrap();
+        let status = wait_timeout(&mut child, WAIT);
+        let Some(status) = status else {
+            panic!(
+                "server did not exit within {WAIT:?}\ncommand: {}\nstderr:\n{}",
+                self.description,
+                self.log()
+            );
+        };
+        // The stderr reader ends at EOF now that the process is gone (children may hold it open
+        // a moment longer; the log is read as it stands).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if self.lines.recv_timeout(Duration::from_millis(50)).is_err()
+                && matches!(
+                    self.lines.try_recv(),
+                    Err(mpsc::TryRecvError::Disconnected)
+                )
+            {
+                break;
+            }
+        }
+        (status, self.log())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = self.stdout.take();
+    }
+}
+
+/// Whether a peer tool is installed; prints why the test is skipped when it is not.
+pub fn peer(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+        .unwrap_or(false);
+    if !found {
+        eprintln!("skipped: `{tool}` is not installed (.ci/run installs it)");
+    }
+    found
+}
+
+/// Read everything from a pipe on a thread.
+fn drain<R: Read + Send + 'static>(mut reader: R) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = reader.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// Wait for a child up to `timeout`; kill it and return `None` when it does not exit in time.
+pub fn wait_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}

@@ -124,10 +124,10 @@ pub fn code_of(error: &anyhow::Error) -> Option<Code> {
         if let Some(coded) = cause.downcast_ref::<Coded>() {
             return Some(coded.code);
         }
-        if let Some(io) = cause.downcast_ref::<io::Error>() {
-            if io.kind() == io::ErrorKind::BrokenPipe {
-                return None;
-            }
+        if let Some(io) = cause.downcast_ref::<io::Error>()
+            && io.kind() == io::ErrorKind::BrokenPipe
+        {
+            return None;
         }
     }
     Some(Code::Failure)

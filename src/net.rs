@@ -103,10 +103,10 @@ impl Shutdown {
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
-                if signals.forever().next().is_some() {
-                    if let Some(shutdown) = weak.upgrade() {
-                        shutdown.trigger();
-                    }
+                if signals.forever().next().is_some()
+                    && let Some(shutdown) = weak.upgrade()
+                {
+                    shutdown.trigger();
                 }
             })
             .context("start signal thread")?;

@@ -419,7 +419,7 @@ impl Server {
 
     /// Send SIGTERM and wait (bounded) for the server to exit; returns the status and full stderr.
     #[track_caller]
-    pub fn stop(mut self) -> (ExitStatus, String) {
+    pub fn stop(self) -> (ExitStatus, String) {
         self.signal(15);
         self.wait()
     }

@@ -165,7 +165,11 @@ impl Cmd {
             stderr: stderr.join().unwrap(),
         };
         if status.is_none() {
-            panic!("command timed out after {:?}\n{}", self.timeout, run.context());
+            panic!(
+                "command timed out after {:?}\n{}",
+                self.timeout,
+                run.context()
+            );
         }
         run
     }
@@ -289,7 +293,12 @@ impl Run {
     /// Assert stdout equals `expected` exactly.
     #[track_caller]
     pub fn stdout_is(&self, expected: &str) -> &Run {
-        assert_eq!(self.stdout(), expected, "stdout differs\n{}", self.context());
+        assert_eq!(
+            self.stdout(),
+            expected,
+            "stdout differs\n{}",
+            self.context()
+        );
         self
     }
 
@@ -318,7 +327,11 @@ impl Run {
     /// Assert stderr is empty.
     #[track_caller]
     pub fn stderr_empty(&self) -> &Run {
-        assert!(self.stderr.is_empty(), "stderr not empty\n{}", self.context());
+        assert!(
+            self.stderr.is_empty(),
+            "stderr not empty\n{}",
+            self.context()
+        );
         self
     }
 
@@ -356,11 +369,7 @@ pub struct Server {
 impl Server {
     /// The bound socket address (TCP, UDP or HTTP servers).
     pub fn addr(&self) -> SocketAddr {
-        let rest = self
-            .location
-            .split("://")
-            .nth(1)
-            .unwrap_or(&self.location);
+        let rest = self.location.split("://").nth(1).unwrap_or(&self.location);
         let authority = rest.split('/').next().unwrap();
         authority
             .parse()
@@ -441,10 +450,7 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             if self.lines.recv_timeout(Duration::from_millis(50)).is_err()
-                && matches!(
-                    self.lines.try_recv(),
-                    Err(mpsc::TryRecvError::Disconnected)
-                )
+                && matches!(self.lines.try_recv(), Err(mpsc::TryRecvError::Disconnected))
             {
                 break;
             }

@@ -1,0 +1,290 @@
+//! `netlab fetch`: the notes' `urllib.urlopen(url).read()` as an HTTP client on ureq.
+//!
+//! `request` checks the flags into a `request::Plan` before any socket opens (exit 2, or 3 for
+//! a bad URL) and builds each hop's request; `client` makes one exchange per hop (timeouts,
+//! proxy, TLS from `tls`); `redirect` decides where the next hop goes and stops loops;
+//! `output` owns stdout and files (`.part`, `-O` names, `-C`); `decode` turns the body the
+//! server sent into what is written (gzip/br, `--utf8`), streaming through one buffer;
+//! `errors` gives every failure curl's exit code.
+
+mod client;
+mod decode;
+mod errors;
+mod head;
+mod output;
+mod progress;
+mod redirect;
+mod request;
+mod tls;
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::rc::Rc;
+
+use ureq::http::{self, Method, StatusCode, header};
+
+use crate::cli::FetchArgs;
+use crate::exit::Code;
+use client::{Exchange, Session};
+use decode::{Decoder, Tap, Tapped, Utf8};
+use output::{Output, Resume, Sink};
+use request::{Hop, Plan};
+
+/// The body buffer: one read and one write per 256 KiB on a fast link.
+const BUFFER: usize = 256 * 1024;
+
+/// Run `netlab fetch`: one URL, its redirects, its body to stdout or a file.
+pub fn run(args: FetchArgs) -> anyhow::Result<()> {
+    let plan = Plan::from_args(args)?;
+    let output = Output::new(&plan)?;
+    let session = Session::new(&plan);
+    let (exchange, hop, heads) = follow(&plan, &session, &output)?;
+    deliver(&plan, exchange, &hop, heads, &output)
+}
+
+/// Send the request and follow redirects; return the final response, its hop, and (for `-i`) the
+/// heads of the redirects on the way.
+fn follow(
+    plan: &Plan,
+    session: &Session,
+    output: &Output,
+) -> anyhow::Result<(Exchange, Hop, String)> {
+    let mut hop = plan.first_hop();
+    let mut trail = redirect::Trail::new(&hop, plan.max_redirects);
+    let mut heads = String::new();
+    loop {
+        let prepared = plan.prepare(&hop, output.range_from())?;
+        if crate::log::verbose() {
+            head::show_request(&hop.method, &hop.url, &prepared.head);
+        }
+        let exchange = session.send(&hop, prepared)?;
+        let response = &exchange.response;
+        if crate::log::verbose() {
+            head::show_response(response.version(), response.status(), response.headers());
+        }
+        let next = redirect::next(&hop, response.status(), response.headers())?;
+        let Some(next) = next else {
+            return Ok((exchange, hop, heads));
+        };
+        if !plan.follow {
+            crate::debug!("* not following the redirect to {} (--no-follow)", next.url);
+            return Ok((exchange, hop, heads));
+        }
+        trail.push(&next)?;
+        crate::debug!(
+            "* redirect {} (at most {}): {} {}",
+            trail.count(),
+            plan.max_redirects,
+            next.method,
+            next.url
+        );
+        if plan.include {
+            heads.push_str(&head::response(
+                response.version(),
+                response.status(),
+                response.headers(),
+            ));
+        }
+        hop = next;
+    }
+}
+
+/// Write the final response: check the status, open the output, stream the body, verify it.
+fn deliver(
+    plan: &Plan,
+    exchange: Exchange,
+    hop: &Hop,
+    mut heads: String,
+    output: &Output,
+) -> anyhow::Result<()> {
+    let (parts, body) = exchange.response.into_parts();
+    let status = parts.status;
+    let resume = match output.range_from() {
+        Some(from) => {
+            crate::debug!("* resuming at byte {from}");
+            output.resume_answer(status, &parts.headers)?
+        }
+        None => Resume::Fresh,
+    };
+    if matches!(resume, Resume::Complete) {
+        return output.complete();
+    }
+    if plan.fail && status.as_u16() >= 400 {
+        return Err(Code::HttpError.error(format!(
+            "HTTP {} {} from {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            hop.url
+        )));
+    }
+    if plan.include {
+        heads.push_str(&head::response(parts.version, status, &parts.headers));
+    }
+    let mut sink = output.open(&parts.headers, &resume)?;
+    if status.as_u16() >= 400 && output.is_file() {
+        crate::warn!(
+            "HTTP {} {}: the server's error page is what gets saved (-f fails instead)",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+    }
+    let transfer = Transfer {
+        plan,
+        hop,
+        parts: &parts,
+        resume: &resume,
+        output,
+    };
+    match transfer.run(body, &heads, &mut sink) {
+        Ok(expected_size) => sink.finish(expected_size),
+        Err(err) => {
+            sink.abandon();
+            Err(err)
+        }
+    }
+}
+
+/// Streaming one response body into the output.
+struct Transfer<'a> {
+    plan: &'a Plan,
+    hop: &'a Hop,
+    parts: &'a http::response::Parts,
+    resume: &'a Resume,
+    output: &'a Output,
+}
+
+impl Transfer<'_> {
+    /// Write the heads and the body; return the size the output file must have, when known.
+    fn run(&self, body: ureq::Body, heads: &str, sink: &mut Sink) -> anyhow::Result<Option<u64>> {
+        let name = sink.name();
+        sink.write_all(heads.as_bytes())
+            .map_err(|err| write_error(err, &name))?;
+        let status = self.parts.status;
+        let has_body = self.hop.method != Method::HEAD
+            && !status.is_informational()
+            && status != StatusCode::NO_CONTENT
+            && status != StatusCode::NOT_MODIFIED;
+        if self.plan.head_only || !has_body {
+            return Ok(None);
+        }
+
+        let headers = &self.parts.headers;
+        let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        let content_type = text(header::CONTENT_TYPE);
+        let content_length =
+            text(header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+        let encoding = text(header::CONTENT_ENCODING);
+        let (from, total) = match self.resume {
+            Resume::Append { from, total } => (*from, *total),
+            _ => (0, content_length),
+        };
+
+        let progress = if self.plan.progress && self.output.is_file() {
+            progress::bar(total, from)
+        } else {
+            None
+        };
+        let tap = Rc::new(RefCell::new(Tap {
+            offset: from,
+            progress,
+            ..Tap::default()
+        }));
+        let mut reader = Decoder::new(Tapped::new(body.into_reader(), Rc::clone(&tap)), encoding);
+        let identity = reader.is_identity();
+        let guard_terminal = self.output.guards_terminal();
+
+        let mut buf = vec![0u8; BUFFER];
+        let mut utf8: Option<Utf8> = None;
+        let mut first = true;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(self.read_error(err, &tap, content_length, encoding)),
+            };
+            let chunk = &buf[..n];
+            if first {
+                first = false;
+                if guard_terminal && decode::looks_binary(content_type, chunk) {
+                    return Err(Code::Write.error(format!(
+                        "not writing a binary body ({}) to the terminal: save it with -o FILE or -O, \
+                         or print it anyway with -o -",
+                        content_type.unwrap_or("it has NUL bytes")
+                    )));
+                }
+                if self.plan.utf8 {
+                    utf8 = decode::utf8_source(content_type, chunk).map(|from| {
+                        crate::debug!("* transcoding from {} to UTF-8", from.name());
+                        Utf8::new(from)
+                    });
+                }
+            }
+            match &mut utf8 {
+                Some(transcoder) => transcoder.write(sink, chunk, false),
+                None => sink.write_all(chunk),
+            }
+            .map_err(|err| write_error(err, &name))?;
+        }
+        if let Some(transcoder) = &mut utf8 {
+            transcoder
+                .write(sink, &[], true)
+                .map_err(|err| write_error(err, &name))?;
+        }
+
+        let tap = tap.borrow();
+        if let Some(bar) = &tap.progress {
+            bar.finish_and_clear();
+        }
+        if let Some(expected) = content_length
+            && tap.raw != expected
+        {
+            return Err(Code::PartialBody.error(format!(
+                "the body from {} has {} bytes, {expected} were announced",
+                self.hop.url, tap.raw
+            )));
+        }
+        let size = match self.resume {
+            Resume::Append { total, .. } => *total,
+            _ if identity && utf8.is_none() => Some(tap.raw),
+            _ => None,
+        };
+        Ok(size.map(|size| size + heads.len() as u64))
+    }
+
+    /// A read failed: the network (curl's codes) or the decoder (a damaged gzip/br body).
+    fn read_error(
+        &self,
+        err: io::Error,
+        tap: &RefCell<Tap>,
+        content_length: Option<u64>,
+        encoding: Option<&str>,
+    ) -> anyhow::Error {
+        let mut tap = tap.borrow_mut();
+        if let Some(bar) = tap.progress.take() {
+            bar.abandon();
+        }
+        if let Some(network) = tap.error.take() {
+            return errors::body(network, &self.hop.url, self.plan, tap.raw, content_length);
+        }
+        let encoding = encoding.unwrap_or("encoded");
+        if err.kind() == io::ErrorKind::UnexpectedEof {
+            return Code::PartialBody.error(format!(
+                "the {encoding} body from {} ended early: {err}",
+                self.hop.url
+            ));
+        }
+        anyhow::anyhow!(
+            "cannot decode the {encoding} body from {}: {err}",
+            self.hop.url
+        )
+    }
+}
+
+/// A write failed: exit 23, except a closed pipe (`netlab fetch … | head`), which is no error.
+fn write_error(err: io::Error, name: &str) -> anyhow::Error {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        return anyhow::Error::new(err);
+    }
+    Code::Write.wrap(err).context(format!("writing {name}"))
+}

@@ -1,0 +1,503 @@
+//! The flags, checked once: a [`Plan`] holds everything `fetch` will do, and every bad flag fails
+//! here (exit 2, or 3 for a bad URL) before a socket opens. Also builds the request of each hop,
+//! with every header it sends listed in order, so `-v` shows exactly what goes on the wire.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use ureq::SendBody;
+use ureq::http::{self, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use crate::cli::FetchArgs;
+use crate::exit::Code;
+
+/// What `Accept-Encoding` asks for: the encodings [`super::decode`] undoes.
+const ACCEPT_ENCODING: &str = "gzip, br";
+
+/// Everything one `netlab fetch` does, validated.
+#[derive(Debug)]
+pub struct Plan {
+    pub url: Url,
+    pub method: Method,
+    /// `-H` headers in order; a `None` value removes a header netlab would send (`-H 'Accept:'`).
+    pub headers: Vec<UserHeader>,
+    pub payload: Option<Payload>,
+    pub user_agent: String,
+    pub json: bool,
+    pub include: bool,
+    pub head_only: bool,
+    pub fail: bool,
+    pub utf8: bool,
+    pub output: Option<PathBuf>,
+    pub remote_name: bool,
+    pub force: bool,
+    pub resume: bool,
+    pub progress: bool,
+    pub follow: bool,
+    pub max_redirects: u32,
+    pub connect_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub total_timeout: Option<Duration>,
+    pub insecure: bool,
+    /// The certificates of `--cacert`, already read and parsed.
+    pub cacert: Option<Vec<ureq::tls::Certificate<'static>>>,
+    pub proxy: Option<String>,
+    pub noproxy: Option<String>,
+}
+
+/// One `-H` header as typed (its name's casing is kept on the wire).
+#[derive(Debug, Clone)]
+pub struct UserHeader {
+    pub name: String,
+    pub key: HeaderName,
+    pub value: Option<HeaderValue>,
+}
+
+/// A request body. Bytes are kept (a 307/308 redirect sends them again); a file is reopened.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Bytes(Arc<[u8]>),
+    File { path: PathBuf, len: u64 },
+}
+
+impl Payload {
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Bytes(bytes) => bytes.len() as u64,
+            Payload::File { len, .. } => *len,
+        }
+    }
+
+    fn body(&self) -> anyhow::Result<SendBody<'static>> {
+        Ok(match self {
+            Payload::Bytes(bytes) => {
+                SendBody::from_owned_reader(std::io::Cursor::new(bytes.clone()))
+            }
+            Payload::File { path, .. } => SendBody::from_owned_reader(
+                std::fs::File::open(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            ),
+        })
+    }
+}
+
+/// One request on the way: where it goes, how, and with what.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub url: Url,
+    pub method: Method,
+    pub payload: Option<Payload>,
+}
+
+/// A request ready to send, and its head as it will appear on the wire (for `-v`).
+pub struct Prepared {
+    pub request: http::Request<SendBody<'static>>,
+    pub head: Vec<(String, String)>,
+}
+
+impl Plan {
+    pub fn from_args(args: FetchArgs) -> anyhow::Result<Plan> {
+        let url = parse_url(&args.url)?;
+        let headers = args
+            .headers
+            .iter()
+            .map(|raw| parse_header(raw))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(agent) = &args.user_agent {
+            refuse_line_breaks("-A", agent)?;
+        }
+
+        let (payload, json) = match (&args.data, &args.json) {
+            (Some(data), _) => (Some(read_payload(data)?), false),
+            (None, Some(json)) => (Some(read_payload(json)?), true),
+            (None, None) => (None, false),
+        };
+
+        let method = match (&args.request, args.head) {
+            (Some(_), true) => {
+                return Err(Code::Usage.error("-I sends HEAD: it cannot be combined with -X"));
+            }
+            (Some(name), false) => Method::from_bytes(name.as_bytes()).map_err(|_| {
+                Code::Usage.error(format!("`{}` is not an HTTP method", name.escape_debug()))
+            })?,
+            (None, true) => Method::HEAD,
+            (None, false) if payload.is_some() => Method::POST,
+            (None, false) => Method::GET,
+        };
+        if payload.is_some() && (method == Method::HEAD || method == Method::CONNECT) {
+            return Err(Code::Usage.error(format!("a {method} request cannot carry a body")));
+        }
+
+        let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+        if args.resume && (to_stdout || (args.output.is_none() && !args.remote_name)) {
+            return Err(Code::Usage.error("-C resumes a file: give -o FILE or -O"));
+        }
+        if args.resume && (args.include || args.head) {
+            return Err(
+                Code::Usage.error("-C appends to a file: it cannot be combined with -i or -I")
+            );
+        }
+        if args.resume && args.utf8 {
+            return Err(Code::Usage.error(
+                "-C appends the server's bytes as they are: it cannot be combined with --utf8",
+            ));
+        }
+        if let Some(proxy) = args.proxy.as_deref().filter(|p| !p.is_empty()) {
+            check_proxy(proxy).map_err(|err| Code::Usage.wrap(err).context("--proxy"))?;
+        }
+        let cacert = args.cacert.as_deref().map(read_cacert).transpose()?;
+
+        Ok(Plan {
+            url,
+            method,
+            headers,
+            payload,
+            user_agent: args
+                .user_agent
+                .unwrap_or_else(|| concat!("netlab/", env!("CARGO_PKG_VERSION")).to_string()),
+            json,
+            include: args.include || args.head,
+            head_only: args.head,
+            fail: args.fail,
+            utf8: args.utf8,
+            output: args.output,
+            remote_name: args.remote_name,
+            force: args.force,
+            resume: args.resume,
+            progress: !args.no_progress,
+            follow: !args.no_follow,
+            max_redirects: args.max_redirects,
+            connect_timeout: args.connect_timeout,
+            idle_timeout: args.idle_timeout,
+            total_timeout: args.timeout,
+            insecure: args.insecure,
+            cacert,
+            proxy: args.proxy,
+            noproxy: args.noproxy,
+        })
+    }
+
+    /// The first hop: the URL as given.
+    pub fn first_hop(&self) -> Hop {
+        Hop {
+            url: self.url.clone(),
+            method: self.method.clone(),
+            payload: self.payload.clone(),
+        }
+    }
+
+    /// Build the request of one hop. `range_from` asks for the rest of a file (`-C`).
+    pub fn prepare(&self, hop: &Hop, range_from: Option<u64>) -> anyhow::Result<Prepared> {
+        let url = &hop.url;
+        let same_site = same_site(url, &self.url);
+        let mut head: Vec<(String, String)> = Vec::with_capacity(8 + self.headers.len());
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_string(),
+        };
+        head.push(("Host".into(), host));
+        head.push(("User-Agent".into(), self.user_agent.clone()));
+        let accept = if self.json { "application/json" } else { "*/*" };
+        head.push(("Accept".into(), accept.into()));
+        if let Some(from) = range_from {
+            // A range is counted in the server's bytes: ask for them as they are stored.
+            head.push(("Range".into(), format!("bytes={from}-")));
+        } else {
+            head.push(("Accept-Encoding".into(), ACCEPT_ENCODING.into()));
+        }
+        if let Some(credentials) = userinfo(url) {
+            head.push(("Authorization".into(), format!("Basic {credentials}")));
+        }
+        if let Some(payload) = &hop.payload {
+            let kind = if self.json {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            head.push(("Content-Type".into(), kind.into()));
+            head.push(("Content-Length".into(), payload.len().to_string()));
+        }
+
+        // A user's header replaces netlab's of the same name; credentials the user gave for the
+        // first site are not sent to another one a redirect leads to.
+        let users: Vec<&UserHeader> = self
+            .headers
+            .iter()
+            .filter(|h| same_site || !is_credential(&h.key))
+            .collect();
+        head.retain(|(name, _)| {
+            !users
+                .iter()
+                .any(|h| h.key.as_str().eq_ignore_ascii_case(name))
+        });
+
+        let mut builder = http::Request::builder()
+            .method(hop.method.clone())
+            .uri(wire_uri(url)?);
+        for (name, value) in &head {
+            builder = ureq_proto::client::header_raw(builder, name, value.as_bytes());
+        }
+        for header in users {
+            if let Some(value) = &header.value {
+                builder = ureq_proto::client::header_raw(builder, &header.name, value.as_bytes());
+                head.push((
+                    header.name.clone(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
+            }
+        }
+        let body = match &hop.payload {
+            Some(payload) => payload.body()?,
+            None => SendBody::none(),
+        };
+        let request = builder
+            .body(body)
+            .map_err(|err| Code::Usage.wrap(err).context("building the request"))?;
+        Ok(Prepared { request, head })
+    }
+}
+
+/// Parse the URL argument; `http://` is assumed without a scheme. Fragments are never sent.
+pub fn parse_url(text: &str) -> anyhow::Result<Url> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Code::BadUrl.error("empty URL"));
+    }
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let mut url = Url::parse(&with_scheme)
+        .map_err(|err| Code::BadUrl.error(format!("bad URL `{text}`: {err}")))?;
+    check_scheme(&url, text)?;
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Only http and https, with a host.
+pub fn check_scheme(url: &Url, text: &str) -> anyhow::Result<()> {
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(Code::BadUrl.error(format!(
+                "bad URL `{text}`: scheme `{other}` is not supported (http and https are)"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Code::BadUrl.error(format!("bad URL `{text}`: no host")));
+    }
+    Ok(())
+}
+
+/// Same scheme, host and port: where credentials typed for the first URL may still go.
+pub fn same_site(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn is_credential(key: &HeaderName) -> bool {
+    key == http::header::AUTHORIZATION
+        || key == http::header::COOKIE
+        || key == http::header::PROXY_AUTHORIZATION
+}
+
+/// `user:password` of the URL, percent-decoded and base64-encoded for Basic auth.
+fn userinfo(url: &Url) -> Option<String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or("")));
+    Some(base64::engine::general_purpose::STANDARD.encode(pair))
+}
+
+/// The URI ureq sends: no credentials in it (they went into `Authorization`), no fragment.
+fn wire_uri(url: &Url) -> anyhow::Result<http::Uri> {
+    let mut clean = url.clone();
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean.set_fragment(None);
+    clean
+        .as_str()
+        .parse::<http::Uri>()
+        .map_err(|err| Code::BadUrl.error(format!("bad URL `{url}`: {err}")))
+}
+
+/// `Name: value`; `Name:` removes a header netlab would send; `Name;` sends it empty (as curl).
+pub fn parse_header(raw: &str) -> anyhow::Result<UserHeader> {
+    refuse_line_breaks("-H", raw)?;
+    let bad = |why: &str| Code::Usage.error(format!("bad header `{raw}`: {why}"));
+    let (name, value) = if let Some((name, value)) = raw.split_once(':') {
+        let value = value.trim_matches([' ', '\t']);
+        (name, (!value.is_empty()).then_some(value))
+    } else if let Some(name) = raw.strip_suffix(';') {
+        (name, Some(""))
+    } else {
+        return Err(bad("expected `Name: value`"));
+    };
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(bad("no name before `:`"));
+    }
+    let key = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| bad("the name has a character a header name cannot have"))?;
+    let value = value
+        .map(|v| HeaderValue::from_str(v).map_err(|_| bad("the value has a control character")))
+        .transpose()?;
+    Ok(UserHeader {
+        name: name.to_string(),
+        key,
+        value,
+    })
+}
+
+/// A CR or LF in a header would start a new header (or a new request): refuse it, send nothing.
+fn refuse_line_breaks(flag: &str, text: &str) -> anyhow::Result<()> {
+    if text.contains(['\r', '\n', '\0']) {
+        return Err(Code::Usage.error(format!(
+            "{flag} `{}` contains a line break or NUL: refused, nothing was sent",
+            text.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// `-d`/`--json`: TEXT, `@FILE`, or `@-` for stdin.
+fn read_payload(spec: &str) -> anyhow::Result<Payload> {
+    match spec.strip_prefix('@') {
+        Some("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("reading the request body from stdin")?;
+            Ok(Payload::Bytes(bytes.into()))
+        }
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let meta = std::fs::metadata(&path).map_err(|err| {
+                Code::Usage
+                    .wrap(err)
+                    .context(format!("cannot read {}", path.display()))
+            })?;
+            if meta.is_file() {
+                Ok(Payload::File {
+                    path,
+                    len: meta.len(),
+                })
+            } else {
+                // A pipe or device has no length to announce: read it now.
+                let bytes = std::fs::read(&path).map_err(|err| {
+                    Code::Usage
+                        .wrap(err)
+                        .context(format!("cannot read {}", path.display()))
+                })?;
+                Ok(Payload::Bytes(bytes.into()))
+            }
+        }
+        None => Ok(Payload::Bytes(spec.as_bytes().into())),
+    }
+}
+
+/// `--cacert FILE`: every certificate in a PEM file (a bundle works).
+fn read_cacert(path: &Path) -> anyhow::Result<Vec<ureq::tls::Certificate<'static>>> {
+    let what = || format!("--cacert {}", path.display());
+    let pem = std::fs::read(path).map_err(|err| Code::Usage.wrap(err).context(what()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(err) => return Err(Code::Usage.wrap(err).context(what())),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Code::Usage.error(format!("{}: no PEM certificate in it", what())));
+    }
+    Ok(certs)
+}
+
+/// A proxy URL: `http://host:port`, `https://…`, `socks5://…` (the scheme defaults to http).
+pub fn check_proxy(text: &str) -> anyhow::Result<ureq::Proxy> {
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let url =
+        Url::parse(&with_scheme).map_err(|err| anyhow::anyhow!("bad proxy `{text}`: {err}"))?;
+    if !matches!(
+        url.scheme(),
+        "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h" | "socks"
+    ) || url.host_str().is_none_or(str::is_empty)
+    {
+        anyhow::bail!("bad proxy `{text}`: use http://HOST:PORT (or https://, socks5://)");
+    }
+    ureq::Proxy::new(&with_scheme).map_err(|err| anyhow::anyhow!("bad proxy `{text}`: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_defaults_to_http() {
+        assert_eq!(
+            parse_url("127.0.0.1:8000/a").unwrap().as_str(),
+            "http://127.0.0.1:8000/a"
+        );
+        assert_eq!(
+            parse_url("https://x.test/#frag").unwrap().as_str(),
+            "https://x.test/"
+        );
+    }
+
+    #[test]
+    fn bad_urls_exit_3() {
+        for text in ["", "ftp://x.test/", "http://", "http://exa mple.test/"] {
+            let err = parse_url(text).unwrap_err();
+            assert_eq!(crate::exit::code_of(&err), Some(Code::BadUrl), "{text}");
+        }
+    }
+
+    #[test]
+    fn headers_parse_like_curl() {
+        let h = parse_header("X-Test:  yes ").unwrap();
+        assert_eq!(
+            (h.name.as_str(), h.value.unwrap().to_str().unwrap()),
+            ("X-Test", "yes")
+        );
+        assert!(parse_header("Accept:").unwrap().value.is_none());
+        assert_eq!(parse_header("X-Empty;").unwrap().value.unwrap(), "");
+        for bad in [
+            "X: a\r\nEvil: 1",
+            "X: a\nb",
+            "no colon",
+            ": v",
+            "Bad Name: v",
+        ] {
+            let err = parse_header(bad).unwrap_err();
+            assert_eq!(crate::exit::code_of(&err), Some(Code::Usage), "{bad}");
+        }
+    }
+
+    #[test]
+    fn userinfo_becomes_basic_auth() {
+        let url = Url::parse("http://al%20ice:pw@h.test/").unwrap();
+        assert_eq!(
+            userinfo(&url).unwrap(),
+            base64::engine::general_purpose::STANDARD.encode("al ice:pw")
+        );
+        assert!(!wire_uri(&url).unwrap().to_string().contains("pw"));
+    }
+}

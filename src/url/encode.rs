@@ -65,6 +65,33 @@ mod tests {
         assert_eq!(enc("a b&c", EncodeSet::Form), "a+b%26c");
     }
 
+    proptest::proptest! {
+        /// urldecode(urlencode(s)) == s, for any text and any charset that can write it.
+        #[test]
+        fn decoding_reverses_encoding(
+            text in "\\PC{0,40}",
+            label in proptest::sample::select(&["utf-8", "gbk", "gb18030", "big5", "shift_jis",
+                                                "euc-kr", "windows-1252"][..]),
+            set in proptest::sample::select(&[EncodeSet::Component, EncodeSet::Form, EncodeSet::Path][..]),
+        ) {
+            let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
+            let Ok(bytes) = crate::url::charset::encode_text(encoding, &text) else {
+                return Ok(()); // this charset cannot write this text
+            };
+            let mut encoded = Vec::new();
+            encode_into(&bytes, set, &mut encoded);
+            let mut decoded = Vec::new();
+            crate::url::percent::decode_reporting(&encoded, set == EncodeSet::Form, &mut decoded, |at| {
+                panic!("urlencode wrote an invalid escape at {at}")
+            });
+            let mut back = String::new();
+            crate::url::charset::decode_text(encoding, &decoded, &mut back, |at| {
+                panic!("undecodable byte at {at}")
+            });
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
     #[test]
     fn path_keeps_slashes() {
         assert_eq!(

@@ -28,6 +28,7 @@ impl<'a> Object<'a> {
         Object { out, first: true }
     }
 
+    #[inline(always)]
     fn key(&mut self, key: Key) {
         // The first key goes without its comma.
         let skip = usize::from(self.first);
@@ -35,6 +36,7 @@ impl<'a> Object<'a> {
         self.out.extend_from_slice(&key.0.as_bytes()[skip..]);
     }
 
+    #[inline(always)]
     pub fn str(&mut self, key: Key, value: &str) -> &mut Self {
         self.key(key);
         string(self.out, value);
@@ -42,6 +44,7 @@ impl<'a> Object<'a> {
     }
 
     /// A string known to need no escaping (no control character, `"` or `\\`): written as it is.
+    #[inline(always)]
     pub fn plain(&mut self, key: Key, value: &str) -> &mut Self {
         debug_assert!(clean(value.as_bytes()), "{value:?} needs escaping");
         self.key(key);
@@ -52,7 +55,18 @@ impl<'a> Object<'a> {
         self
     }
 
+    /// A string; `PLAIN` says it is known to need no escaping (see [`Object::plain`]).
+    #[inline(always)]
+    pub fn text<const PLAIN: bool>(&mut self, key: Key, value: &str) -> &mut Self {
+        if PLAIN {
+            self.plain(key, value)
+        } else {
+            self.str(key, value)
+        }
+    }
+
     /// A string, or `null`.
+    #[inline(always)]
     pub fn opt_str(&mut self, key: Key, value: Option<&str>) -> &mut Self {
         match value {
             Some(value) => self.str(key, value),

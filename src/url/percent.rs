@@ -209,6 +209,44 @@ mod tests {
         assert_eq!(bad, vec![1, 8]);
     }
 
+    /// The careful decoder, line by line, as the reference for the fast one.
+    fn reference(chunk: &[u8], plus: bool) -> (Vec<u8>, bool) {
+        let mut out = Vec::new();
+        let mut clean = true;
+        for line in chunk.split_inclusive(|&b| b == b'\n') {
+            let (body, end): (&[u8], &[u8]) = match line.strip_suffix(b"\r\n") {
+                Some(body) => (body, b"\n"),
+                None => match line.strip_suffix(b"\n") {
+                    Some(body) => (body, b"\n"),
+                    None => (line, b""),
+                },
+            };
+            decode_reporting(body, plus, &mut out, |_| clean = false);
+            out.extend_from_slice(end);
+        }
+        (out, clean)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Whatever the machine (the AVX-512 loop, or only the scalar one), the one-pass decoder
+        /// gives what the careful one gives, on inputs dense in escapes, line ends and `+`.
+        #[test]
+        fn fast_decoder_agrees_with_the_careful_one(
+            chunk in proptest::collection::vec(
+                proptest::sample::select(&b"%%%%2e4AfFgz+\r\n\n x\xE6\x95"[..]), 0..400),
+            plus in proptest::bool::ANY,
+        ) {
+            let mut fast = Vec::new();
+            let clean = decode_lines_fast(&chunk, plus, &mut fast);
+            let (expected, expected_clean) = reference(&chunk, plus);
+            proptest::prop_assert_eq!(clean, expected_clean);
+            if clean {
+                proptest::prop_assert_eq!(fast, expected);
+            }
+        }
+    }
+
     #[test]
     fn input_offset_maps_back() {
         let input = b"ab%E6%95x";

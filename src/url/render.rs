@@ -205,25 +205,12 @@ fn json(inspector: &Inspector, input: &str, inspected: &Inspected, out: &mut Vec
     match &inspected.parsed {
         Parsed::Url(url) => {
             // What the fast parser took has only bytes JSON leaves alone, and is the input.
-            let put = if url.is_plain() {
-                Object::plain
+            if url.is_plain() {
+                standard_components::<true>(&mut object, input, url);
             } else {
-                Object::str
-            };
+                standard_components::<false>(&mut object, input, url);
+            }
             let hostname = url.host_str().unwrap_or("");
-            put(&mut object, key!("input"), input);
-            object.plain(key!("kind"), "url");
-            put(&mut object, key!("href"), url.href());
-            put(&mut object, key!("protocol"), url.protocol());
-            put(&mut object, key!("username"), url.username());
-            put(&mut object, key!("password"), url.password().unwrap_or(""));
-            put(&mut object, key!("host"), url.host());
-            put(&mut object, key!("hostname"), hostname);
-            put(&mut object, key!("port"), url.port_str());
-            put(&mut object, key!("pathname"), url.path());
-            put(&mut object, key!("search"), url.search());
-            put(&mut object, key!("hash"), url.hash());
-            put(&mut object, key!("scheme"), url.scheme());
             object
                 .str(key!("user"), text(&inspected.user).unwrap_or(""))
                 .str(key!("pass"), text(&inspected.password).unwrap_or(""));
@@ -259,4 +246,22 @@ fn json(inspector: &Inspector, input: &str, inspected: &Inspected, out: &mut Vec
         .str(key!("charset"), inspected.encoding.name())
         .bool(key!("lossy"), inspected.lossy)
         .finish();
+}
+
+/// The input and the WHATWG components of a URL, under their standard names.
+fn standard_components<const PLAIN: bool>(object: &mut Object, input: &str, url: &UrlView) {
+    object
+        .text::<PLAIN>(key!("input"), input)
+        .plain(key!("kind"), "url")
+        .text::<PLAIN>(key!("href"), url.href())
+        .text::<PLAIN>(key!("protocol"), url.protocol())
+        .text::<PLAIN>(key!("username"), url.username())
+        .text::<PLAIN>(key!("password"), url.password().unwrap_or(""))
+        .text::<PLAIN>(key!("host"), url.host())
+        .text::<PLAIN>(key!("hostname"), url.host_str().unwrap_or(""))
+        .text::<PLAIN>(key!("port"), url.port_str())
+        .text::<PLAIN>(key!("pathname"), url.path())
+        .text::<PLAIN>(key!("search"), url.search())
+        .text::<PLAIN>(key!("hash"), url.hash())
+        .text::<PLAIN>(key!("scheme"), url.scheme());
 }

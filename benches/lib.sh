@@ -1,0 +1,33 @@
+# Shared by the benchmark scripts: how a result is reported.
+#
+#   result NAME NETLAB PEER UNIT TARGET [higher|lower]
+#
+# prints one row: NAME, netlab's figure, the peer's, netlab/peer, the target ratio and whether it
+# is met ("higher": netlab/peer must be >= TARGET, the default; "lower": <= TARGET, for memory).
+# When BENCH_RESULTS names a file, the row is appended to it as tab-separated values too, so
+# benches/all.sh can print one table of everything.
+
+result() {
+    local name=$1 netlab=$2 peer=$3 unit=$4 target=$5 sense=${6:-higher}
+    local ratio met
+    ratio=$(python3 -c "p=float('$peer'); print(f'{float(\"$netlab\")/p:.2f}' if p else 'inf')")
+    if [ "$target" = "-" ]; then
+        met="-"
+    elif [ "$sense" = lower ]; then
+        met=$(python3 -c "print('met' if float('$ratio') <= float('$target') else 'MISSED')")
+    else
+        met=$(python3 -c "print('met' if float('$ratio') >= float('$target') else 'MISSED')")
+    fi
+    local shown_target="-"
+    if [ "$target" != "-" ]; then
+        if [ "$sense" = lower ]; then shown_target="<= ${target}x"; else shown_target=">= ${target}x"; fi
+    fi
+    printf '%-44s %14s %14s %-8s %7sx %10s %s\n' "$name" "$netlab" "$peer" "$unit" "$ratio" "$shown_target" "$met"
+    if [ -n "${BENCH_RESULTS:-}" ]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$netlab" "$peer" "$unit" "$ratio" "$shown_target" "$met" >> "$BENCH_RESULTS"
+    fi
+}
+
+result_header() {
+    printf '%-44s %14s %14s %-8s %8s %10s %s\n' "benchmark" "netlab" "peer" "unit" "ratio" "target" "met"
+}

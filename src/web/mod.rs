@@ -1,6 +1,182 @@
-//! `netlab web`.
-use crate::cli::WebArgs;
+//! `netlab web`: an HTTP/1.1 server for a directory, one fixed page (`--page`), or a mirror of
+//! the request (`--echo`).
+//!
+//! One room per concern: [`request`] reads and checks a request head, [`response`] writes
+//! heads, [`files`] turns a target into an open file (safely) and holds the validators,
+//! [`range`] parses `Range`, [`listing`] and [`echo`] make their bodies, [`conn`] runs one
+//! connection (generic over `Read + Write`, so tests and fuzzers drive it in memory), and
+//! [`server`] accepts, limits and drains.
 
-pub fn run(_args: WebArgs) -> anyhow::Result<()> {
-    anyhow::bail!("web is not implemented yet")
+pub mod conn;
+pub mod echo;
+pub mod files;
+pub mod listing;
+pub mod range;
+pub mod request;
+pub mod response;
+pub mod server;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+
+use crate::cli::WebArgs;
+use crate::exit::Code;
+use crate::net;
+
+/// What the server answers with.
+#[derive(Debug)]
+pub enum Mode {
+    /// Files under a directory.
+    Dir(files::Root),
+    /// One page for every request.
+    Page(Page),
+    /// The request itself.
+    Echo,
+}
+
+/// The `--page` body and what is known about it.
+#[derive(Debug)]
+pub struct Page {
+    pub body: Vec<u8>,
+    pub mime: &'static str,
+    /// A strong ETag from the content.
+    pub etag: Vec<u8>,
+    /// Unix seconds: the file's modification time (or when stdin was read).
+    pub modified: u64,
+    /// How the user named it, for the first log line.
+    pub shown: String,
+}
+
+impl Page {
+    pub fn new(body: Vec<u8>, name: &Path, modified: u64) -> Page {
+        let mime = if name.as_os_str() == "-" {
+            "text/html"
+        } else {
+            mime_guess::from_path(name)
+                .first_raw()
+                .unwrap_or("application/octet-stream")
+        };
+        // FNV-1a: the ETag only has to change when the content does.
+        let hash = body.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let etag = format!("\"p{hash:x}-{:x}\"", body.len()).into_bytes();
+        Page {
+            body,
+            mime,
+            etag,
+            modified,
+            shown: name.display().to_string(),
+        }
+    }
+}
+
+/// Everything a connection needs to know about the site, validated from the flags.
+#[derive(Debug)]
+pub struct Site {
+    pub mode: Mode,
+    pub cors: bool,
+    pub hidden: bool,
+    pub listing: bool,
+    /// File name served for a directory when present.
+    pub index: String,
+    pub header_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    pub write_timeout: Duration,
+}
+
+impl Site {
+    /// A site with the default settings and this mode (for tests and fuzzers).
+    pub fn new(mode: Mode) -> Site {
+        Site {
+            mode,
+            cors: false,
+            hidden: false,
+            listing: true,
+            index: "index.html".into(),
+            header_timeout: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(15),
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Validate the flags (bad ones are usage errors, exit 2) and load the page if any.
+    pub fn from_args(args: &WebArgs) -> anyhow::Result<Site> {
+        if args.index.is_empty()
+            || args.index.contains(['/', '\\', '\0'])
+            || args.index == "."
+            || args.index == ".."
+        {
+            return Err(Code::Usage.error(format!(
+                "--index {:?}: must be a plain file name",
+                args.index
+            )));
+        }
+        let mode = if args.echo {
+            Mode::Echo
+        } else if let Some(page) = &args.page {
+            Mode::Page(load_page(page)?)
+        } else {
+            Mode::Dir(files::Root::new(&args.dir)?)
+        };
+        Ok(Site {
+            mode,
+            cors: args.cors,
+            hidden: args.hidden,
+            listing: !args.no_listing,
+            index: args.index.clone(),
+            header_timeout: args.header_timeout.max(Duration::from_millis(1)),
+            keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
+            write_timeout: args.write_timeout.max(Duration::from_millis(1)),
+        })
+    }
+
+    /// What the first log line says is served: `serving ./site`, `page page.html`, `echo`.
+    pub fn describe(&self) -> String {
+        match &self.mode {
+            Mode::Dir(root) => format!("serving {}", root.shown),
+            Mode::Page(page) => format!("page {}", page.shown),
+            Mode::Echo => "echo".into(),
+        }
+    }
+}
+
+fn load_page(path: &Path) -> anyhow::Result<Page> {
+    let shown = path.display();
+    if path.as_os_str() == "-" {
+        let mut body = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut body)
+            .context("read the page from stdin")?;
+        let now = files::unix_secs(SystemTime::now());
+        return Ok(Page::new(body, path, now));
+    }
+    let meta = std::fs::metadata(path)
+        .map_err(|err| Code::Usage.error(format!("--page {shown}: {err}")))?;
+    if !meta.is_file() {
+        return Err(Code::Usage.error(format!("--page {shown}: not a regular file")));
+    }
+    let body =
+        std::fs::read(path).map_err(|err| Code::Usage.error(format!("--page {shown}: {err}")))?;
+    let modified = meta.modified().map(files::unix_secs).unwrap_or(0);
+    Ok(Page::new(body, path, modified))
+}
+
+/// `netlab web`: validate, bind, say where, serve until Ctrl-C or SIGTERM.
+pub fn run(args: WebArgs) -> anyhow::Result<()> {
+    let site = Site::from_args(&args)?;
+    let listener = net::listen_tcp(args.host, args.port, 1024)?;
+    let addr = listener.local_addr().context("read the bound address")?;
+    // Always printed, even with --quiet: scripts read the address from it.
+    crate::log::line(format_args!(
+        "netlab web: listening on http://{}/ ({})",
+        net::url_authority(addr),
+        site.describe()
+    ));
+    let shutdown = net::Shutdown::on_signals()?;
+    server::serve(listener, Arc::new(site), args.max_conns as usize, shutdown)
 }

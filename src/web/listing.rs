@@ -1,0 +1,318 @@
+//! Directory listings: an HTML page (names escaped, links percent-encoded, directories first,
+//! sizes and times, a parent link, readable on a phone) and the same listing as JSON.
+//!
+//! Only what would be served is listed: regular files and directories, symlinks only when they
+//! stay inside the root, dotfiles only with `--hidden`.
+
+use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
+use serde::Serialize;
+
+use super::files::{Root, mtime};
+use crate::net::Bytes;
+
+/// A listing stops here; a directory this big is not browsed on a page anyway.
+pub const MAX_ENTRIES: usize = 20_000;
+
+/// Bytes left as they are in a link: RFC 3986's unreserved set. Everything else, `:` and `%`
+/// included, is escaped, so a name can never read as a scheme, a query or a fragment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One listed name.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The name's bytes as the filesystem has them.
+    pub name: Vec<u8>,
+    pub is_dir: bool,
+    pub size: u64,
+    /// Unix seconds.
+    pub modified: u64,
+}
+
+impl Entry {
+    /// The name for people (invalid UTF-8 shown as U+FFFD).
+    pub fn display(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.name)
+    }
+
+    /// The relative link: the name percent-encoded, `/` after a directory.
+    pub fn href(&self) -> String {
+        let mut href = percent_encode(&self.name, SEGMENT).to_string();
+        if self.is_dir {
+            href.push('/');
+        }
+        href
+    }
+}
+
+/// A directory's entries, sorted (directories first, then by name ignoring case), and how many
+/// were left out over [`MAX_ENTRIES`].
+pub fn read(root: &Root, rel: &[u8], hidden: bool) -> io::Result<(Vec<Entry>, usize)> {
+    let dir = root.path().join(OsStr::from_bytes(rel));
+    let mut entries = Vec::new();
+    let mut left_out = 0;
+    let mut path = rel.to_vec();
+    for entry in std::fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let name = name.as_bytes();
+        if !hidden && name.first() == Some(&b'.') {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let meta = if kind.is_symlink() {
+            // Follow it only beneath the root: a link out is not listed.
+            path.truncate(rel.len());
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            match root.stat(&path) {
+                Ok(meta) => meta,
+                Err(_) => continue,
+            }
+        } else {
+            match entry.metadata() {
+                Ok(meta) => meta,
+                Err(_) => continue,
+            }
+        };
+        if !(meta.is_file() || meta.is_dir()) {
+            continue;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            left_out += 1;
+            continue;
+        }
+        entries.push(Entry {
+            name: name.to_vec(),
+            is_dir: meta.is_dir(),
+            size: if meta.is_dir() { 0 } else { meta.len() },
+            modified: mtime(&meta).0,
+        });
+    }
+    entries.sort_by_cached_key(|e| (!e.is_dir, e.display().to_lowercase(), e.name.clone()));
+    Ok((entries, left_out))
+}
+
+/// The listing page. `path` is the decoded URL path of the directory (`/docs/`).
+pub fn html(path: &str, entries: &[Entry], left_out: usize, out: &mut Vec<u8>) {
+    let title = escape(path);
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Index of {title}</title>\n<style>\n\
+         body{{font-family:system-ui,sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem;color:#222}}\n\
+         h1{{font-size:1.3rem;word-break:break-all}}\n\
+         table{{border-collapse:collapse;width:100%}}\n\
+         th,td{{padding:.35rem .5rem;text-align:left;vertical-align:top}}\n\
+         td:first-child{{word-break:break-all}}\n\
+         th.n,td.n{{text-align:right;white-space:nowrap}}\n\
+         tr:nth-child(even){{background:#f3f3f3}}\n\
+         a{{text-decoration:none}}\n\
+         @media (max-width:36rem){{.t{{display:none}}}}\n\
+         </style></head>\n<body>\n<h1>Index of {title}</h1>\n<table>\n\
+         <thead><tr><th>Name</th><th class=\"n\">Size</th><th class=\"t\">Modified (UTC)</th></tr></thead>\n<tbody>\n"
+    );
+    if path != "/" {
+        out.extend_from_slice(
+            b"<tr><td><a href=\"../\">../</a></td><td class=\"n\"></td><td class=\"t\"></td></tr>\n",
+        );
+    }
+    for entry in entries {
+        let shown = entry.display();
+        let name = escape(&shown);
+        let slash = if entry.is_dir { "/" } else { "" };
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"{}\">{name}{slash}</a></td><td class=\"n\">",
+            entry.href()
+        );
+        if entry.is_dir {
+            out.push(b'-');
+        } else {
+            let _ = write!(out, "{}", Bytes(entry.size));
+        }
+        let _ = writeln!(
+            out,
+            "</td><td class=\"t\">{}</td></tr>",
+            civil_time(entry.modified)
+        );
+    }
+    out.extend_from_slice(b"</tbody>\n</table>\n");
+    if left_out > 0 {
+        let _ = writeln!(out, "<p>{left_out} more entries not shown.</p>");
+    }
+    out.extend_from_slice(b"</body></html>\n");
+}
+
+#[derive(Serialize)]
+struct JsonListing<'a> {
+    path: &'a str,
+    entries: Vec<JsonEntry<'a>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    left_out: usize,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    name: Cow<'a, str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    size: u64,
+    modified: String,
+    href: String,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The listing as one JSON object: `{"path", "entries": [{"name", "type", "size", "modified",
+/// "href"}]}`, times in RFC 3339 UTC.
+pub fn json(path: &str, entries: &[Entry], left_out: usize, out: &mut Vec<u8>) {
+    let listing = JsonListing {
+        path,
+        entries: entries
+            .iter()
+            .map(|e| JsonEntry {
+                name: e.display(),
+                kind: if e.is_dir { "directory" } else { "file" },
+                size: e.size,
+                modified: rfc3339(e.modified),
+                href: e.href(),
+            })
+            .collect(),
+        left_out,
+    };
+    // Serialising plain strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &listing);
+    out.push(b'\n');
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `2024-05-01 13:45` (UTC).
+fn civil_time(secs: u64) -> String {
+    let (y, mo, d, h, mi, _) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+}
+
+/// `2024-05-01T13:45:07Z`.
+fn rfc3339(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Unix seconds to (year, month, day, hour, minute, second) in UTC (Howard Hinnant's
+/// days-to-civil algorithm).
+fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_000_000_000), "2001-09-09T01:46:40Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(civil_time(1_700_000_000), "2023-11-14 22:13");
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_and_encoded() {
+        let entries = vec![
+            Entry {
+                name: "<img>.txt".into(),
+                is_dir: false,
+                size: 3,
+                modified: 0,
+            },
+            Entry {
+                name: "a b&c.html".into(),
+                is_dir: false,
+                size: 2048,
+                modified: 0,
+            },
+            Entry {
+                name: "教程".into(),
+                is_dir: true,
+                size: 0,
+                modified: 0,
+            },
+            Entry {
+                name: "javascript:alert(1)\"'".into(),
+                is_dir: false,
+                size: 0,
+                modified: 0,
+            },
+        ];
+        let mut out = Vec::new();
+        html("/x&y/", &entries, 0, &mut out);
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.contains("<title>Index of /x&amp;y/</title>"));
+        assert!(page.contains("<a href=\"%3Cimg%3E.txt\">&lt;img&gt;.txt</a>"));
+        assert!(page.contains("<a href=\"a%20b%26c.html\">a b&amp;c.html</a>"));
+        assert!(page.contains("<a href=\"%E6%95%99%E7%A8%8B/\">教程/</a>"));
+        assert!(page.contains("href=\"javascript%3Aalert%281%29%22%27\""));
+        assert!(page.contains("2.0 KiB"));
+        assert!(page.contains("href=\"../\""));
+        assert!(!page.contains("<img>"));
+
+        let mut out = Vec::new();
+        json("/", &entries, 0, &mut out);
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["entries"][2]["name"], "教程");
+        assert_eq!(value["entries"][2]["type"], "directory");
+        assert_eq!(value["entries"][1]["href"], "a%20b%26c.html");
+    }
+}

@@ -1,0 +1,259 @@
+//! Building a response head into a buffer the connection reuses: status line, the headers every
+//! response carries (Date, Server, Connection), and small helpers for the rest. Nothing here
+//! allocates once the buffer has grown to its working size.
+
+use std::cell::Cell;
+use std::io::{self, IoSlice, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The `Server` header value.
+pub const SERVER: &str = concat!("netlab/", env!("CARGO_PKG_VERSION"));
+
+/// Status line for a code (`HTTP/1.1 200 OK\r\n`); unknown codes read as 500.
+pub fn status_line(status: u16) -> &'static [u8] {
+    match status {
+        100 => b"HTTP/1.1 100 Continue\r\n",
+        200 => b"HTTP/1.1 200 OK\r\n",
+        204 => b"HTTP/1.1 204 No Content\r\n",
+        206 => b"HTTP/1.1 206 Partial Content\r\n",
+        301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        304 => b"HTTP/1.1 304 Not Modified\r\n",
+        400 => b"HTTP/1.1 400 Bad Request\r\n",
+        403 => b"HTTP/1.1 403 Forbidden\r\n",
+        404 => b"HTTP/1.1 404 Not Found\r\n",
+        405 => b"HTTP/1.1 405 Method Not Allowed\r\n",
+        408 => b"HTTP/1.1 408 Request Timeout\r\n",
+        412 => b"HTTP/1.1 412 Precondition Failed\r\n",
+        413 => b"HTTP/1.1 413 Content Too Large\r\n",
+        414 => b"HTTP/1.1 414 URI Too Long\r\n",
+        416 => b"HTTP/1.1 416 Range Not Satisfiable\r\n",
+        417 => b"HTTP/1.1 417 Expectation Failed\r\n",
+        431 => b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+        501 => b"HTTP/1.1 501 Not Implemented\r\n",
+        503 => b"HTTP/1.1 503 Service Unavailable\r\n",
+        505 => b"HTTP/1.1 505 HTTP Version Not Supported\r\n",
+        _ => b"HTTP/1.1 500 Internal Server Error\r\n",
+    }
+}
+
+/// The reason phrase alone (`Not Found`), for small error bodies.
+pub fn reason(status: u16) -> &'static str {
+    let line = status_line(status);
+    // "HTTP/1.1 404 " is 13 bytes; the phrase runs to the CRLF.
+    std::str::from_utf8(&line[13..line.len() - 2]).unwrap_or("Error")
+}
+
+thread_local! {
+    /// The current second and its IMF-fixdate; each thread formats it at most once a second.
+    static DATE: Cell<(u64, [u8; 29])> = const { Cell::new((u64::MAX, [0; 29])) };
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` for now, cached per second.
+pub fn http_date_now() -> [u8; 29] {
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE.with(|cell| {
+        let (cached, text) = cell.get();
+        if cached == secs {
+            return text;
+        }
+        let mut text = [0u8; 29];
+        let formatted = httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        let n = formatted.len().min(29);
+        text[..n].copy_from_slice(&formatted.as_bytes()[..n]);
+        cell.set((secs, text));
+        text
+    })
+}
+
+/// A response head being written into `out` (cleared first).
+pub struct Head<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Head<'a> {
+    /// Status line, Date, Server and, when `cors`, `Access-Control-Allow-Origin: *`.
+    pub fn new(out: &'a mut Vec<u8>, status: u16, cors: bool) -> Head<'a> {
+        out.clear();
+        out.extend_from_slice(status_line(status));
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(&http_date_now());
+        out.extend_from_slice(b"\r\nServer: ");
+        out.extend_from_slice(SERVER.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        if cors {
+            out.extend_from_slice(b"Access-Control-Allow-Origin: *\r\n");
+        }
+        Head { out }
+    }
+
+    pub fn header(&mut self, name: &str, value: impl AsRef<[u8]>) -> &mut Self {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        self.out.extend_from_slice(value.as_ref());
+        self.out.extend_from_slice(b"\r\n");
+        self
+    }
+
+    pub fn number(&mut self, name: &str, value: u64) -> &mut Self {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        push_decimal(self.out, value);
+        self.out.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// A header whose value is written by `value` (dates, ranges …) without a temporary string.
+    pub fn with(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        value(self.out);
+        self.out.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// `Content-Type` for a media type, with `charset=utf-8` for text.
+    pub fn content_type(&mut self, mime: &str) -> &mut Self {
+        self.out.extend_from_slice(b"Content-Type: ");
+        self.out.extend_from_slice(mime.as_bytes());
+        if needs_charset(mime) {
+            self.out.extend_from_slice(b"; charset=utf-8");
+        }
+        self.out.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// `Connection: close`, or `keep-alive` for an HTTP/1.0 client that asked for it.
+    pub fn connection(&mut self, keep_alive: bool, minor: u8) -> &mut Self {
+        if !keep_alive {
+            self.out.extend_from_slice(b"Connection: close\r\n");
+        } else if minor == 0 {
+            self.out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        self
+    }
+
+    /// The blank line that ends the head.
+    pub fn finish(&mut self) {
+        self.out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Text types get `charset=utf-8`: what nearly every text file written today is. (Not JSON:
+/// RFC 8259 defines no charset parameter; JSON is UTF-8.)
+fn needs_charset(mime: &str) -> bool {
+    mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/javascript"
+                | "application/xml"
+                | "image/svg+xml"
+                | "application/xhtml+xml"
+        )
+}
+
+/// Append `n` in decimal.
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Append `n` in lower-case hex.
+pub fn push_hex(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 16];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b"0123456789abcdef"[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Write `a` then `b` with as few system calls as the socket allows (one, usually).
+pub fn write_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<()> {
+    while !a.is_empty() {
+        let n = w.write_vectored(&[IoSlice::new(a), IoSlice::new(b)])?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        if n < a.len() {
+            a = &a[n..];
+        } else {
+            b = &b[n - a.len()..];
+            a = &[];
+        }
+    }
+    w.write_all(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_reads_as_http() {
+        let mut out = Vec::new();
+        let mut head = Head::new(&mut out, 200, true);
+        head.content_type("text/html")
+            .number("Content-Length", 1234)
+            .connection(false, 1);
+        head.finish();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
+        assert!(text.contains("\r\nContent-Type: text/html; charset=utf-8\r\n"));
+        assert!(text.contains("\r\nContent-Length: 1234\r\n"));
+        assert!(text.contains("\r\nAccess-Control-Allow-Origin: *\r\n"));
+        assert!(text.ends_with("Connection: close\r\n\r\n"));
+        assert!(text.contains(" GMT\r\n"));
+    }
+
+    #[test]
+    fn numbers() {
+        for n in [0u64, 7, 10, 12345, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+            out.clear();
+            push_hex(&mut out, n);
+            assert_eq!(out, format!("{n:x}").as_bytes());
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(reason(404), "Not Found");
+        assert_eq!(reason(431), "Request Header Fields Too Large");
+        assert_eq!(reason(999), "Internal Server Error");
+    }
+
+    #[test]
+    fn write_two_survives_short_writes() {
+        struct Trickle(Vec<u8>);
+        impl Write for Trickle {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                let n = buf.len().min(3);
+                self.0.extend_from_slice(&buf[..n]);
+                Ok(n)
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut t = Trickle(Vec::new());
+        write_two(&mut t, b"hello ", b"world").unwrap();
+        assert_eq!(t.0, b"hello world");
+    }
+}

@@ -1,0 +1,209 @@
+//! The accept loop: a thread per connection (small stacks: the handler keeps its buffers on the
+//! heap), `--max-conns` enforced with a 503, and a graceful stop — stop accepting, wake idle
+//! keep-alive connections, let requests in flight finish (bounded), print the summary.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::Site;
+use super::conn;
+use super::response::Head;
+use crate::net::{ConnLimit, Shutdown, Stats};
+
+/// Stack for a connection thread. The handler's buffers live on the heap; this is headroom
+/// for httparse's header array, the listing and std's copy fallback.
+pub const STACK_SIZE: usize = 128 * 1024;
+/// How long a stop waits for requests in flight.
+pub const DRAIN_TIME: Duration = Duration::from_secs(10);
+/// At most this many connections over the limit are answered 503 at once; beyond, they are
+/// closed without a word (a flood must not turn into threads).
+const MAX_REFUSING: usize = 64;
+
+/// Open connections, so a stop can wake the idle ones (a read blocked in a keep-alive wait).
+#[derive(Default)]
+struct Registry {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, RawFd>>,
+}
+
+impl Registry {
+    fn add(&self, fd: RawFd) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, fd);
+        id
+    }
+
+    /// Must happen before the socket closes: a stop never touches a reused descriptor.
+    fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// `shutdown(SHUT_RD)` every open connection: a blocked read returns end-of-file, while
+    /// a response being written still goes out.
+    fn stop_reading(&self) {
+        for &fd in self.lock().values() {
+            let _ = nix::sys::socket::shutdown(fd, nix::sys::socket::Shutdown::Read);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, RawFd>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Shared {
+    site: Arc<Site>,
+    stats: Stats,
+    registry: Registry,
+    shutdown: Arc<Shutdown>,
+    refusing: AtomicUsize,
+}
+
+/// Accept and serve until `shutdown` triggers; then drain and print the summary.
+pub fn serve(
+    listener: TcpListener,
+    site: Arc<Site>,
+    max_conns: usize,
+    shutdown: Arc<Shutdown>,
+) -> anyhow::Result<()> {
+    let limit = ConnLimit::new(max_conns);
+    let shared = Arc::new(Shared {
+        site,
+        stats: Stats::default(),
+        registry: Registry::default(),
+        shutdown: Arc::clone(&shutdown),
+        refusing: AtomicUsize::new(0),
+    });
+    shutdown.on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    let mut backoff = Duration::from_millis(5);
+    while !shutdown.requested() {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                if shutdown.requested() {
+                    break;
+                }
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                ) {
+                    continue;
+                }
+                // Out of descriptors or memory: wait a little rather than spin.
+                crate::warn!("accept failed: {err}");
+                thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(5);
+        if shutdown.requested() {
+            break;
+        }
+        let peer = canonical(peer);
+        match limit.try_acquire() {
+            Some(slot) => spawn_connection(&shared, stream, peer, slot),
+            None => refuse(&shared, stream, peer, max_conns),
+        }
+    }
+    drop(listener);
+    shared.registry.stop_reading();
+    let until = Instant::now() + DRAIN_TIME;
+    while limit.active() > 0 && Instant::now() < until {
+        thread::sleep(Duration::from_millis(5));
+    }
+    crate::info!("netlab web: stopped: {}", shared.stats.summary());
+    Ok(())
+}
+
+/// `::ffff:1.2.3.4` (a v4 client on a dual-stack socket) reads as `1.2.3.4`.
+fn canonical(peer: SocketAddr) -> SocketAddr {
+    SocketAddr::new(peer.ip().to_canonical(), peer.port())
+}
+
+fn spawn_connection(
+    shared: &Arc<Shared>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    slot: crate::net::ConnSlot,
+) {
+    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
+    let id = shared.registry.add(stream.as_raw_fd());
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("web-conn".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let _slot = slot;
+            let _ = stream.set_nodelay(true);
+            let _ = stream.set_write_timeout(Some(worker.site.write_timeout));
+            let peer = peer.to_string();
+            let shutdown = &worker.shutdown;
+            let stats = conn::handle(&mut stream, &peer, &worker.site, &|| shutdown.requested());
+            worker.stats.add_in(stats.bytes_in as usize);
+            worker.stats.add_out(stats.bytes_out as usize);
+            worker.registry.remove(id);
+            drop(stream);
+        });
+    if let Err(err) = spawned {
+        // The closure (and the socket in it) is gone already; forget its registration.
+        shared.registry.remove(id);
+        crate::warn!("cannot start a thread for {peer}: {err}");
+    }
+}
+
+/// Over `--max-conns`: answer 503 and close, on a short-lived thread (bounded in number).
+fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: usize) {
+    shared.stats.refused.fetch_add(1, Ordering::Relaxed);
+    crate::info!("{peer} refused: over --max-conns {max}");
+    if shared.refusing.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSING {
+        shared.refusing.fetch_sub(1, Ordering::AcqRel);
+        return;
+    }
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("web-refuse".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let body = b"503 Service Unavailable: too many connections\n";
+            let mut out = Vec::with_capacity(256);
+            let mut head = Head::new(&mut out, 503, worker.site.cors);
+            head.header("Content-Type", "text/plain; charset=utf-8")
+                .number("Content-Length", body.len() as u64)
+                .header("Retry-After", "1")
+                .connection(false, 1)
+                .finish();
+            out.extend_from_slice(body);
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            if stream.write_all(&out).is_ok() {
+                worker.stats.add_out(out.len());
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                // Read what the client sent (bounded) so the close is not a reset.
+                let until = Instant::now() + Duration::from_secs(1);
+                let mut sink = [0u8; 4096];
+                let mut total = 0;
+                while total < 1 << 20 {
+                    let Some(left) = until.checked_duration_since(Instant::now()) else {
+                        break;
+                    };
+                    if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                        break;
+                    }
+                    match stream.read(&mut sink) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => total += n,
+                    }
+                }
+            }
+            worker.refusing.fetch_sub(1, Ordering::AcqRel);
+        });
+    if spawned.is_err() {
+        shared.refusing.fetch_sub(1, Ordering::AcqRel);
+    }
+}

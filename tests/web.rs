@@ -1,0 +1,1273 @@
+//! `netlab web` against raw sockets: every behaviour of issue 4 and every bad input, each a
+//! named test. Real clients (curl, wget, python3, Chromium) are in `tests/web_peers.rs`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{Lab, Server, WAIT};
+
+/// One response as read off the wire.
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+type Conn = BufReader<TcpStream>;
+
+fn open(server: &Server) -> Conn {
+    BufReader::new(server.connect())
+}
+
+fn send(conn: &mut Conn, raw: impl AsRef<[u8]>) {
+    conn.get_mut()
+        .write_all(raw.as_ref())
+        .expect("send request");
+}
+
+/// Read one response; `head` when it answers a HEAD request (no body whatever the headers say).
+#[track_caller]
+fn read_response(conn: &mut Conn, head: bool) -> Resp {
+    let mut line = String::new();
+    conn.read_line(&mut line).expect("read status line");
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        conn.read_line(&mut line).expect("read header");
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').expect("header has a colon");
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let mut resp = Resp {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if head || status == 304 || status == 204 {
+        return resp;
+    }
+    let len: usize = resp
+        .header("Content-Length")
+        .expect("every response has Content-Length")
+        .parse()
+        .unwrap();
+    resp.body = vec![0; len];
+    conn.read_exact(&mut resp.body).expect("read body");
+    resp
+}
+
+/// Send a request on a fresh connection and read one response.
+#[track_caller]
+fn request(server: &Server, raw: impl AsRef<[u8]>) -> Resp {
+    let mut conn = open(server);
+    send(&mut conn, raw.as_ref());
+    read_response(&mut conn, raw.as_ref().starts_with(b"HEAD "))
+}
+
+#[track_caller]
+fn get(server: &Server, target: &str) -> Resp {
+    request(server, format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"))
+}
+
+/// The server closed the connection: EOF (or a reset) within the wait.
+#[track_caller]
+fn assert_closed(conn: &mut Conn) {
+    let mut rest = Vec::new();
+    match conn.read_to_end(&mut rest) {
+        Ok(_) => assert!(
+            rest.is_empty(),
+            "bytes after the response: {:?}",
+            String::from_utf8_lossy(&rest)
+        ),
+        Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}"),
+    }
+}
+
+/// A lab with the usual files.
+fn site() -> Lab {
+    let lab = Lab::new();
+    lab.write("site/hello.txt", "hello, world\n");
+    lab.write("site/page.html", "<p>hi</p>\n");
+    lab.write("site/digits.txt", "0123456789");
+    lab.write("site/sub/index.html", "<h1>sub index</h1>\n");
+    lab.write("site/docs/readme.md", "# readme\n");
+    lab.write("site/.secret", "hidden\n");
+    lab.write("site/.git/config", "[core]\n");
+    lab.write("secret.txt", "outside the root\n");
+    lab
+}
+
+fn serve(lab: &Lab, extra: &[&str]) -> Server {
+    let mut args = vec!["web", "site", "--port", "0"];
+    args.extend_from_slice(extra);
+    lab.server(args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up, usage, stop
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_first_line_says_url() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let log = server.log();
+    let first = log.lines().next().unwrap();
+    let expected = format!(
+        "netlab web: listening on http://{}/ (serving site)",
+        server.addr()
+    );
+    assert_eq!(first, expected);
+}
+
+#[test]
+fn web_ipv6_url_has_brackets() {
+    let lab = site();
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    }
+    let server = serve(&lab, &["--host", "::1"]);
+    assert!(
+        server.location.starts_with("http://[::1]:"),
+        "{}",
+        server.location
+    );
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+}
+
+#[test]
+fn web_usage_errors_exit_2() {
+    let lab = site();
+    lab.cmd(["web", "missing-dir", "--port", "0"])
+        .run()
+        .fails_with(2, "missing-dir");
+    lab.cmd(["web", "site/hello.txt", "--port", "0"])
+        .run()
+        .fails_with(2, "not a directory");
+    lab.cmd(["web", "--page", "nope.html", "--port", "0"])
+        .run()
+        .fails_with(2, "nope.html");
+    lab.cmd(["web", "site", "--index", "../x", "--port", "0"])
+        .run()
+        .fails_with(2, "--index");
+}
+
+#[test]
+fn web_sigterm_drains_and_summarises() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    // An idle keep-alive connection must not hold the stop up.
+    let mut idle = open(&server);
+    send(&mut idle, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut idle, false).status, 200);
+    let started = Instant::now();
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status}\n{log}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stop took too long"
+    );
+    let last = log.lines().last().unwrap();
+    assert!(
+        last.starts_with("netlab web: stopped: 1 connection, "),
+        "{log}"
+    );
+    assert_closed(&mut idle);
+}
+
+#[test]
+fn web_stop_lets_a_request_in_flight_finish() {
+    let lab = site();
+    lab.write("site/big.bin", vec![7u8; 8 << 20]);
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+    // Read the head, then stop the server while the body is on its way.
+    let mut line = String::new();
+    conn.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    server.signal(15);
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).unwrap();
+    let body_start = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(rest.len() - body_start, 8 << 20, "the whole body arrives");
+    let (status, log) = server.wait();
+    assert!(status.success(), "{log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP/1.1 basics
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_serves_a_file_with_its_headers() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let resp = get(&server, "/hello.txt");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.text(), "hello, world\n");
+    assert_eq!(resp.header("Content-Length"), Some("13"));
+    assert_eq!(
+        resp.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(resp.header("Date").unwrap().ends_with(" GMT"));
+    assert!(resp.header("Server").unwrap().starts_with("netlab/"));
+    assert!(resp.header("Last-Modified").unwrap().ends_with(" GMT"));
+    let etag = resp.header("ETag").unwrap();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong: {etag}"
+    );
+    assert_eq!(resp.header("Accept-Ranges"), Some("bytes"));
+    let html = get(&server, "/page.html");
+    assert_eq!(
+        html.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+}
+
+#[test]
+fn web_head_has_headers_and_no_body() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(&mut conn, "HEAD /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = read_response(&mut conn, true);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("Content-Length"), Some("13"));
+    // The next response starts right away: no body bytes were sent.
+    send(&mut conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut conn, false).text(), "0123456789");
+}
+
+#[test]
+fn web_keep_alive_and_pipelining() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(
+        &mut conn,
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n\
+         HEAD /page.html HTTP/1.1\r\nHost: t\r\n\r\nGET /digits.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(read_response(&mut conn, false).text(), "hello, world\n");
+    assert_eq!(read_response(&mut conn, false).text(), "0123456789");
+    assert_eq!(read_response(&mut conn, true).status, 200);
+    let last = read_response(&mut conn, false);
+    assert_eq!(last.text(), "0123456789");
+    assert_eq!(last.header("Connection"), Some("close"));
+    assert_closed(&mut conn);
+}
+
+#[test]
+fn web_http10_closes_unless_keep_alive() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET /digits.txt HTTP/1.0\r\n\r\n");
+    let resp = read_response(&mut conn, false);
+    assert_eq!(resp.text(), "0123456789");
+    assert_eq!(resp.header("Connection"), Some("close"));
+    assert_closed(&mut conn);
+
+    let mut conn = open(&server);
+    send(
+        &mut conn,
+        "GET /digits.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    );
+    let resp = read_response(&mut conn, false);
+    assert_eq!(resp.header("Connection"), Some("keep-alive"));
+    send(&mut conn, "GET /hello.txt HTTP/1.0\r\n\r\n");
+    assert_eq!(read_response(&mut conn, false).text(), "hello, world\n");
+    assert_closed(&mut conn);
+}
+
+#[test]
+fn web_405_with_allow_for_other_methods() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+        let resp = request(
+            &server,
+            format!("{method} /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"),
+        );
+        assert_eq!(resp.status, 405, "{method}");
+        assert_eq!(resp.header("Allow"), Some("GET, HEAD"), "{method}");
+    }
+}
+
+#[test]
+fn web_501_for_unknown_methods() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(
+        request(&server, "BREW /pot HTTP/1.1\r\nHost: t\r\n\r\n").status,
+        501
+    );
+}
+
+#[test]
+fn web_cors_adds_allow_origin_and_answers_preflight() {
+    let lab = site();
+    let server = serve(&lab, &["--cors"]);
+    let resp = get(&server, "/hello.txt");
+    assert_eq!(resp.header("Access-Control-Allow-Origin"), Some("*"));
+    let pre = request(
+        &server,
+        "OPTIONS /hello.txt HTTP/1.1\r\nHost: t\r\nOrigin: http://a\r\n\
+         Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-test\r\n\r\n",
+    );
+    assert_eq!(pre.status, 204);
+    assert_eq!(pre.header("Access-Control-Allow-Headers"), Some("x-test"));
+    let plain = serve(&lab, &[]);
+    assert_eq!(
+        get(&plain, "/hello.txt").header("Access-Control-Allow-Origin"),
+        None
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validators and conditional requests
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_304_for_if_none_match() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let etag = get(&server, "/hello.txt")
+        .header("ETag")
+        .unwrap()
+        .to_string();
+    let resp = request(
+        &server,
+        format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"x\", {etag}\r\n\r\n"),
+    );
+    assert_eq!(resp.status, 304);
+    assert_eq!(resp.header("ETag"), Some(etag.as_str()));
+    assert_eq!(resp.header("Content-Length"), None);
+    let other = request(
+        &server,
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"other\"\r\n\r\n",
+    );
+    assert_eq!(other.status, 200);
+}
+
+#[test]
+fn web_304_for_if_modified_since() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let modified = get(&server, "/hello.txt")
+        .header("Last-Modified")
+        .unwrap()
+        .to_string();
+    let resp = request(
+        &server,
+        format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: {modified}\r\n\r\n"),
+    );
+    assert_eq!(resp.status, 304);
+    let old = request(
+        &server,
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+    );
+    assert_eq!(old.status, 200);
+}
+
+#[test]
+fn web_412_when_if_match_fails() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let resp = request(
+        &server,
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-Match: \"nope\"\r\n\r\n",
+    );
+    assert_eq!(resp.status, 412);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Range
+// ---------------------------------------------------------------------------------------------
+
+fn ranged(server: &Server, range: &str, extra: &str) -> Resp {
+    request(
+        server,
+        format!("GET /digits.txt HTTP/1.1\r\nHost: t\r\nRange: {range}\r\n{extra}\r\n"),
+    )
+}
+
+#[test]
+fn web_range_gives_206_with_content_range() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let resp = ranged(&server, "bytes=2-5", "");
+    assert_eq!(resp.status, 206);
+    assert_eq!(resp.text(), "2345");
+    assert_eq!(resp.header("Content-Range"), Some("bytes 2-5/10"));
+    assert_eq!(resp.header("Content-Length"), Some("4"));
+}
+
+#[test]
+fn web_range_suffix_and_open_ended() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let suffix = ranged(&server, "bytes=-3", "");
+    assert_eq!((suffix.status, suffix.text()), (206, "789".into()));
+    assert_eq!(suffix.header("Content-Range"), Some("bytes 7-9/10"));
+    let open = ranged(&server, "bytes=8-", "");
+    assert_eq!((open.status, open.text()), (206, "89".into()));
+    let clamped = ranged(&server, "bytes=5-1000", "");
+    assert_eq!(clamped.text(), "56789");
+}
+
+#[test]
+fn web_range_past_the_end_gives_416() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let resp = ranged(&server, "bytes=10-", "");
+    assert_eq!(resp.status, 416);
+    assert_eq!(resp.header("Content-Range"), Some("bytes */10"));
+}
+
+#[test]
+fn web_many_or_overlapping_ranges_give_the_whole_file() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    for range in [
+        "bytes=0-1,3-4",
+        "bytes=0-9,0-9,0-9,0-9",
+        "bytes=x-y",
+        "lines=1-2",
+    ] {
+        let resp = ranged(&server, range, "");
+        assert_eq!(resp.status, 200, "{range}");
+        assert_eq!(resp.text(), "0123456789", "{range}");
+    }
+}
+
+#[test]
+fn web_if_range_mismatch_gives_the_whole_file() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let etag = get(&server, "/digits.txt")
+        .header("ETag")
+        .unwrap()
+        .to_string();
+    let same = ranged(&server, "bytes=0-0", &format!("If-Range: {etag}\r\n"));
+    assert_eq!((same.status, same.text()), (206, "0".into()));
+    let stale = ranged(&server, "bytes=0-0", "If-Range: \"stale\"\r\n");
+    assert_eq!((stale.status, stale.text()), (200, "0123456789".into()));
+    let date = ranged(
+        &server,
+        "bytes=0-0",
+        "If-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n",
+    );
+    assert_eq!(date.status, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Precompressed files
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_precompressed_gzip_when_accepted() {
+    let lab = site();
+    lab.write("site/app.js", "console.log('plain');\n");
+    lab.write("site/app.js.gz", "pretend-gzip-bytes");
+    let server = serve(&lab, &[]);
+    let gz = request(
+        &server,
+        "GET /app.js HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, deflate\r\n\r\n",
+    );
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.text(), "pretend-gzip-bytes");
+    assert_eq!(gz.header("Content-Encoding"), Some("gzip"));
+    assert_eq!(gz.header("Vary"), Some("Accept-Encoding"));
+    assert_eq!(
+        gz.header("Content-Type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    let plain = get(&server, "/app.js");
+    assert_eq!(plain.text(), "console.log('plain');\n");
+    assert_eq!(plain.header("Content-Encoding"), None);
+    assert_ne!(plain.header("ETag"), gz.header("ETag"));
+    let refused = request(
+        &server,
+        "GET /app.js HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip;q=0\r\n\r\n",
+    );
+    assert_eq!(refused.header("Content-Encoding"), None);
+}
+
+#[test]
+fn web_precompressed_brotli_preferred() {
+    let lab = site();
+    lab.write("site/s.css", "body{}");
+    lab.write("site/s.css.gz", "gz");
+    lab.write("site/s.css.br", "br");
+    let server = serve(&lab, &[]);
+    let resp = request(
+        &server,
+        "GET /s.css HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip, br\r\n\r\n",
+    );
+    assert_eq!(resp.header("Content-Encoding"), Some("br"));
+    assert_eq!(resp.text(), "br");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directories
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_directory_without_slash_redirects() {
+    let lab = site();
+    lab.write("site/a b&c/x.txt", "x");
+    let server = serve(&lab, &[]);
+    let resp = get(&server, "/sub");
+    assert_eq!(resp.status, 301);
+    assert_eq!(resp.header("Location"), Some("/sub/"));
+    let query = get(&server, "/sub?x=1&y=%20");
+    assert_eq!(query.header("Location"), Some("/sub/?x=1&y=%20"));
+    let encoded = get(&server, "/a%20b%26c");
+    assert_eq!(encoded.header("Location"), Some("/a%20b%26c/"));
+}
+
+#[test]
+fn web_redirect_never_starts_with_double_slash() {
+    let lab = site();
+    lab.write("site/evil.example/x", "x");
+    let server = serve(&lab, &[]);
+    // `//evil.example` itself is refused; an empty first segment cannot sneak into Location.
+    assert_eq!(get(&server, "//evil.example").status, 400);
+    let resp = get(&server, "/evil.example");
+    assert_eq!(resp.header("Location"), Some("/evil.example/"));
+    let resp = get(&server, "/%2Fevil.example");
+    assert_eq!(resp.status, 400);
+}
+
+#[test]
+fn web_index_html_is_served_for_a_directory() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let resp = get(&server, "/sub/");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.text(), "<h1>sub index</h1>\n");
+    lab.write("site/docs/start.html", "start");
+    let custom = serve(&lab, &["--index", "start.html"]);
+    assert_eq!(get(&custom, "/docs/").text(), "start");
+}
+
+#[test]
+fn web_listing_escapes_hostile_names() {
+    let lab = site();
+    for name in ["教程.txt", "a b&c.html", "<img>.txt", "q?#%.txt"] {
+        lab.write(&format!("site/list/{name}"), name);
+    }
+    lab.write("site/list/dir/inner.txt", "i");
+    lab.write("site/list/.hidden", "h");
+    let server = serve(&lab, &[]);
+    let resp = get(&server, "/list/");
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+    let page = resp.text();
+    assert!(
+        page.contains(r#"<a href="%E6%95%99%E7%A8%8B.txt">教程.txt</a>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<a href="a%20b%26c.html">a b&amp;c.html</a>"#));
+    assert!(page.contains(r#"<a href="%3Cimg%3E.txt">&lt;img&gt;.txt</a>"#));
+    assert!(page.contains(r#"<a href="q%3F%23%25.txt">q?#%.txt</a>"#));
+    assert!(page.contains(r#"<a href="../">"#));
+    assert!(!page.contains(".hidden"));
+    assert!(!page.contains("<img>"));
+    assert!(page.contains("name=\"viewport\""));
+    // Directories first.
+    assert!(page.find("dir/").unwrap() < page.find("a%20b").unwrap());
+    // Every link resolves.
+    for href in [
+        "%E6%95%99%E7%A8%8B.txt",
+        "a%20b%26c.html",
+        "%3Cimg%3E.txt",
+        "q%3F%23%25.txt",
+    ] {
+        assert_eq!(get(&server, &format!("/list/{href}")).status, 200, "{href}");
+    }
+}
+
+#[test]
+fn web_listing_as_json() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let by_query = get(&server, "/docs/?format=json");
+    assert_eq!(by_query.header("Content-Type"), Some("application/json"));
+    let value: serde_json::Value = serde_json::from_slice(&by_query.body).unwrap();
+    assert_eq!(value["path"], "/docs/");
+    assert_eq!(value["entries"][0]["name"], "readme.md");
+    assert_eq!(value["entries"][0]["type"], "file");
+    assert_eq!(value["entries"][0]["size"], 9);
+    let by_accept = request(
+        &server,
+        "GET /docs/ HTTP/1.1\r\nHost: t\r\nAccept: application/json\r\n\r\n",
+    );
+    assert_eq!(by_accept.body, by_query.body);
+    assert_eq!(by_accept.header("Vary"), Some("Accept"));
+}
+
+#[test]
+fn web_no_listing_gives_403() {
+    let lab = site();
+    let server = serve(&lab, &["--no-listing"]);
+    assert_eq!(get(&server, "/docs/").status, 403);
+    assert_eq!(
+        get(&server, "/sub/").status,
+        200,
+        "an index is still served"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Safe by default
+// ---------------------------------------------------------------------------------------------
+
+/// The status for a target, and that the secret outside the root never shows.
+fn probe(server: &Server, target: &str) -> u16 {
+    let resp = get(server, target);
+    assert!(
+        !resp.text().contains("outside the root") && !resp.text().contains("root:"),
+        "{target} leaked"
+    );
+    resp.status
+}
+
+#[test]
+fn web_rejects_dotdot() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/../secret.txt"), 400);
+    assert_eq!(probe(&server, "/docs/../../secret.txt"), 400);
+    assert_eq!(probe(&server, "/../../../../etc/passwd"), 400);
+}
+
+#[test]
+fn web_rejects_encoded_dotdot() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/%2e%2e/secret.txt"), 400);
+    assert_eq!(probe(&server, "/%2E%2E/secret.txt"), 400);
+    assert_eq!(probe(&server, "/.%2e/secret.txt"), 400);
+}
+
+#[test]
+fn web_double_encoded_dotdot_is_just_a_name() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/%252e%252e/secret.txt"), 404);
+}
+
+#[test]
+fn web_rejects_encoded_slash() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/..%2fsecret.txt"), 400);
+    assert_eq!(probe(&server, "/docs%2freadme.md"), 400);
+}
+
+#[test]
+fn web_rejects_encoded_backslash() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/..%5csecret.txt"), 400);
+    assert_eq!(probe(&server, "/..%5Csecret.txt"), 400);
+}
+
+#[test]
+fn web_rejects_backslash() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/..\\secret.txt"), 400);
+}
+
+#[test]
+fn web_rejects_nul() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/hello.txt%00.html"), 400);
+}
+
+#[test]
+fn web_rejects_double_slash_host_paths() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "//example.org/x"), 400);
+    // Absolute-form is allowed; its host is ignored.
+    assert_eq!(
+        probe(&server, "http://example.org/hello.txt"),
+        200,
+        "absolute-form"
+    );
+}
+
+#[test]
+fn web_refuses_symlinks_out_of_the_root() {
+    let lab = site();
+    std::os::unix::fs::symlink(lab.path().join("secret.txt"), lab.path().join("site/out")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", lab.path().join("site/rel-out")).unwrap();
+    std::os::unix::fs::symlink("/etc", lab.path().join("site/etc")).unwrap();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/out"), 403);
+    assert_eq!(probe(&server, "/rel-out"), 403);
+    assert_eq!(probe(&server, "/etc/passwd"), 403);
+    let listing = get(&server, "/").text();
+    assert!(!listing.contains("rel-out"), "a link out is not listed");
+}
+
+#[test]
+fn web_follows_symlinks_inside_the_root() {
+    let lab = site();
+    std::os::unix::fs::symlink("hello.txt", lab.path().join("site/alias.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        lab.path().join("site/docs"),
+        lab.path().join("site/docs-link"),
+    )
+    .unwrap();
+    let server = serve(&lab, &[]);
+    assert_eq!(get(&server, "/alias.txt").text(), "hello, world\n");
+    assert_eq!(get(&server, "/docs-link/readme.md").text(), "# readme\n");
+}
+
+#[test]
+fn web_hides_dotfiles() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    assert_eq!(probe(&server, "/.secret"), 404);
+    assert_eq!(probe(&server, "/.git/config"), 404);
+    assert_eq!(probe(&server, "/%2esecret"), 404);
+    let listing = get(&server, "/").text();
+    assert!(!listing.contains(".secret") && !listing.contains(".git"));
+}
+
+#[test]
+fn web_hidden_flag_serves_dotfiles() {
+    let lab = site();
+    let server = serve(&lab, &["--hidden"]);
+    assert_eq!(get(&server, "/.secret").text(), "hidden\n");
+    assert!(get(&server, "/").text().contains(".git/"));
+}
+
+#[test]
+fn web_refuses_a_fifo_without_blocking() {
+    let lab = site();
+    nix::unistd::mkfifo(&lab.path().join("site/pipe"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let server = serve(&lab, &[]);
+    let started = Instant::now();
+    assert_eq!(get(&server, "/pipe").status, 403);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!get(&server, "/").text().contains("pipe"), "not listed");
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------
+
+/// Send a bad request: expect `status`, a closed connection, and a server still serving.
+#[track_caller]
+fn refused(server: &Server, raw: impl AsRef<[u8]>, status: u16) {
+    let mut conn = open(server);
+    send(&mut conn, raw);
+    let resp = read_response(&mut conn, false);
+    assert_eq!(resp.status, status, "{resp:?}");
+    assert_eq!(resp.header("Connection"), Some("close"));
+    assert_closed(&mut conn);
+    assert_eq!(get(server, "/hello.txt").status, 200, "still serving");
+}
+
+#[test]
+fn web_414_for_a_long_request_line() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let target = format!("/{}", "a".repeat(9000));
+    refused(
+        &server,
+        format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"),
+        414,
+    );
+    // Just under the limit is fine (404: no such file).
+    let target = format!("/{}", "a".repeat(8000));
+    assert_eq!(get(&server, &target).status, 404);
+}
+
+#[test]
+fn web_431_for_big_headers() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let big = "x".repeat(17 * 1024);
+    refused(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\nX-Big: {big}\r\n\r\n"),
+        431,
+    );
+}
+
+#[test]
+fn web_431_for_too_many_headers() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let many: String = (0..101).map(|i| format!("X-{i}: y\r\n")).collect();
+    refused(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\n{many}\r\n"),
+        431,
+    );
+    let ok: String = (0..98).map(|i| format!("X-{i}: y\r\n")).collect();
+    assert_eq!(
+        request(
+            &server,
+            format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\n{ok}\r\n")
+        )
+        .status,
+        200
+    );
+}
+
+#[test]
+fn web_408_when_the_head_misses_its_deadline() {
+    let lab = site();
+    let server = serve(&lab, &["--header-timeout", "1s"]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET /hello.txt HTTP/1.1\r\n");
+    // Trickle a header byte every 200 ms: a per-read timeout would never fire; a deadline does.
+    let mut writer = conn.get_ref().try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..50 {
+            if writer.write_all(b"X").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    let started = Instant::now();
+    let resp = read_response(&mut conn, false);
+    assert_eq!(resp.status, 408);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_secs(4),
+        "408 after {took:?}"
+    );
+    drop(conn);
+    trickle.join().unwrap();
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+}
+
+#[test]
+fn web_closes_idle_keep_alive_connections() {
+    let lab = site();
+    let server = serve(&lab, &["--keepalive-timeout", "300ms"]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut conn, false).status, 200);
+    let started = Instant::now();
+    assert_closed(&mut conn);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn web_503_over_max_conns() {
+    let lab = site();
+    let server = serve(&lab, &["--max-conns", "1"]);
+    let mut first = open(&server);
+    send(&mut first, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut first, false).status, 200);
+    let mut second = open(&server);
+    send(&mut second, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let resp = read_response(&mut second, false);
+    assert_eq!(resp.status, 503);
+    assert_eq!(resp.header("Connection"), Some("close"));
+    assert_closed(&mut second);
+    server.wait_for_line("refused: over --max-conns 1");
+    // The first client is still served.
+    send(&mut first, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut first, false).text(), "0123456789");
+    let (_, log) = server.stop();
+    assert!(log.contains("1 refused over the limit"), "{log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed requests: 400 and close, everyone else still served
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! bad_request {
+    ($($name:ident: $raw:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            let lab = site();
+            let server = serve(&lab, &[]);
+            refused(&server, $raw, 400);
+        }
+    )*};
+}
+
+bad_request! {
+    web_400_duplicate_content_length:
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc";
+    web_400_bad_content_length:
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +3\r\n\r\nabc";
+    web_400_content_length_list:
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3, 3\r\n\r\nabc";
+    web_400_content_length_with_transfer_encoding:
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    web_400_unknown_transfer_encoding:
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n";
+    web_400_missing_host:
+        "GET /hello.txt HTTP/1.1\r\n\r\n";
+    web_400_duplicate_host:
+        "GET /hello.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+    web_400_whitespace_before_colon:
+        "GET /hello.txt HTTP/1.1\r\nHost : t\r\n\r\n";
+    web_400_bare_cr:
+        "GET /hello.txt HTTP/1.1\r\nHost: t\rX: y\r\n\r\n";
+    web_400_control_bytes_in_header:
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: a\x07b\r\n\r\n";
+    web_400_control_bytes_in_target:
+        "GET /hello\x1b.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+    web_400_garbage:
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".as_slice();
+    web_400_obsolete_line_folding:
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n";
+}
+
+#[test]
+fn web_body_it_will_not_read_is_answered_then_drained() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    let size = 4 << 20;
+    send(
+        &mut conn,
+        format!("POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: {size}\r\n\r\n"),
+    );
+    // Upload on another thread, as a real client would, while the answer comes back.
+    let mut writer = conn.get_ref().try_clone().unwrap();
+    let upload = std::thread::spawn(move || {
+        let chunk = vec![b'z'; 64 * 1024];
+        let mut sent = 0;
+        while sent < size {
+            if writer.write_all(&chunk).is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+    });
+    let resp = read_response(&mut conn, false);
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.text(), "405 Method Not Allowed\n");
+    assert_eq!(resp.header("Connection"), Some("close"));
+    upload.join().unwrap();
+    assert_closed(&mut conn);
+}
+
+#[test]
+fn web_small_body_keeps_the_connection() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(
+        &mut conn,
+        "POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhelloGET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    let first = read_response(&mut conn, false);
+    assert_eq!(first.status, 405);
+    assert_eq!(first.header("Connection"), None);
+    assert_eq!(read_response(&mut conn, false).text(), "0123456789");
+}
+
+#[test]
+fn web_505_for_other_http_versions() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET / HTTP/2.0\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut conn, false).status, 505);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --page and --echo
+// ---------------------------------------------------------------------------------------------
+
+/// The notes' simple_webserver.py page (its Content-Length said 1000; ours is the truth).
+const NOTES_PAGE: &str = "<html>
+<head>
+<title>hello socket programming</title>
+</head>
+<body>
+I'm Body
+</body>
+</html>
+";
+
+#[test]
+fn web_page_answers_every_request_with_a_correct_length() {
+    let lab = Lab::new();
+    lab.write("page.html", NOTES_PAGE);
+    let server = lab.server(["web", "--page", "page.html", "--port", "0"]);
+    assert!(server.log().contains("(page page.html)"));
+    for target in ["/", "/anything/at/all?x=1"] {
+        let resp = get(&server, target);
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), NOTES_PAGE);
+        assert_eq!(
+            resp.header("Content-Length"),
+            Some(NOTES_PAGE.len().to_string().as_str())
+        );
+        assert_eq!(
+            resp.header("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+    let etag = get(&server, "/").header("ETag").unwrap().to_string();
+    let resp = request(
+        &server,
+        format!("GET / HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n"),
+    );
+    assert_eq!(resp.status, 304);
+}
+
+#[test]
+fn web_echo_mirrors_the_request_as_text() {
+    let lab = Lab::new();
+    let server = lab.server(["web", "--echo", "--port", "0"]);
+    let raw =
+        "POST /form?a=1 HTTP/1.1\r\nHost: t\r\nX-Test: yes\r\nContent-Length: 9\r\n\r\nname=cute";
+    let resp = request(&server, raw);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.text(), raw);
+    assert_eq!(
+        resp.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+}
+
+#[test]
+fn web_echo_mirrors_the_request_as_json() {
+    let lab = Lab::new();
+    let server = lab.server(["web", "--echo", "--port", "0"]);
+    let resp = request(
+        &server,
+        "PUT /x?q=%E6%95%99 HTTP/1.1\r\nHost: t\r\nAccept: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n",
+    );
+    assert_eq!(resp.header("Content-Type"), Some("application/json"));
+    let value: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(value["method"], "PUT");
+    assert_eq!(value["path"], "/x");
+    assert_eq!(value["query"], "q=%E6%95%99");
+    assert_eq!(value["body"], "Wikipedia");
+    assert_eq!(value["headers"][0][0], "Host");
+    assert!(value["client"].as_str().unwrap().starts_with("127.0.0.1:"));
+}
+
+#[test]
+fn web_echo_refuses_a_huge_body() {
+    let lab = Lab::new();
+    let server = lab.server(["web", "--echo", "--port", "0"]);
+    let mut conn = open(&server);
+    send(
+        &mut conn,
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n",
+    );
+    assert_eq!(read_response(&mut conn, false).status, 413);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access log
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_access_log_line_per_request() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    get(&server, "/hello.txt");
+    let line = server.wait_for_line("\"GET /hello.txt HTTP/1.1\"");
+    // client "request line" status bytes duration
+    let parts: Vec<&str> = line.split(' ').collect();
+    assert!(parts[0].starts_with("127.0.0.1:"), "{line}");
+    assert_eq!(parts[4], "200", "{line}");
+    assert_eq!(parts[5], "13", "{line}");
+    assert!(parts[6].ends_with("ms"), "{line}");
+}
+
+#[test]
+fn web_access_log_escapes_control_characters() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    refused(
+        &server,
+        "GET /\x1b[31mred\"q HTTP/1.1\r\nHost: t\r\n\r\n",
+        400,
+    );
+    let line = server.wait_for_line("red");
+    assert!(
+        line.contains(r#""GET /\x1b[31mred\"q HTTP/1.1" 400"#),
+        "{line}"
+    );
+    assert!(!server.log().contains('\x1b'));
+}
+
+#[test]
+fn web_quiet_has_no_access_log() {
+    let lab = site();
+    let server = serve(&lab, &["--quiet"]);
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    let (status, log) = server.stop();
+    assert!(status.success());
+    assert_eq!(log.lines().count(), 1, "only the address line: {log}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Big files
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn web_big_file_arrives_intact() {
+    let lab = site();
+    let data: Vec<u8> = (0..(3 << 20) + 77)
+        .map(|i: u32| (i * 7 % 251) as u8)
+        .collect();
+    lab.write("site/big.bin", &data);
+    let server = serve(&lab, &[]);
+    let resp = get(&server, "/big.bin");
+    assert_eq!(resp.status, 200);
+    assert!(resp.body == data, "body differs");
+    let part = ranged_big(&server, "bytes=1000000-2999999");
+    assert!(part.body == data[1_000_000..3_000_000], "range differs");
+    assert_eq!(
+        part.header("Content-Range"),
+        Some(format!("bytes 1000000-2999999/{}", data.len()).as_str())
+    );
+}
+
+fn ranged_big(server: &Server, range: &str) -> Resp {
+    request(
+        server,
+        format!("GET /big.bin HTTP/1.1\r\nHost: t\r\nRange: {range}\r\n\r\n"),
+    )
+}
+
+#[test]
+fn web_many_clients_at_once() {
+    let lab = site();
+    let server = serve(&lab, &["--quiet"]);
+    let addr = server.addr();
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let stream = TcpStream::connect_timeout(&addr, WAIT).unwrap();
+                stream.set_read_timeout(Some(WAIT)).unwrap();
+                let mut conn = BufReader::new(stream);
+                for _ in 0..50 {
+                    send(&mut conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+                    assert_eq!(read_response(&mut conn, false).text(), "0123456789");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The small-file cache never serves anything stale
+// ---------------------------------------------------------------------------------------------
+
+/// Write a file last modified an hour ago: old enough for the cache to keep it.
+fn write_settled(lab: &Lab, name: &str, contents: &str) -> std::path::PathBuf {
+    let path = lab.write(name, contents);
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    path
+}
+
+#[test]
+fn web_cache_sees_a_rewrite_of_the_same_size() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    write_settled(&lab, "site/v.txt", "one");
+    assert_eq!(get(&server, "/v.txt").text(), "one");
+    assert_eq!(get(&server, "/v.txt").text(), "one");
+    lab.write("site/v.txt", "two");
+    assert_eq!(get(&server, "/v.txt").text(), "two");
+    std::fs::remove_file(lab.path().join("site/v.txt")).unwrap();
+    assert_eq!(get(&server, "/v.txt").status, 404);
+}
+
+#[test]
+fn web_cache_sees_a_file_replaced_by_a_symlink_out() {
+    let lab = site();
+    let server = serve(&lab, &[]);
+    write_settled(&lab, "site/w.txt", "inside");
+    assert_eq!(get(&server, "/w.txt").text(), "inside");
+    std::fs::remove_file(lab.path().join("site/w.txt")).unwrap();
+    std::os::unix::fs::symlink(lab.path().join("secret.txt"), lab.path().join("site/w.txt"))
+        .unwrap();
+    assert_eq!(probe(&server, "/w.txt"), 403);
+}
+
+#[test]
+fn web_cache_sees_a_chmod() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = site();
+    let server = serve(&lab, &[]);
+    let path = write_settled(&lab, "site/m.txt", "mode");
+    assert_eq!(get(&server, "/m.txt").status, 200);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&path).is_ok() {
+        eprintln!("skipped: this user reads files whatever their mode (root)");
+        return;
+    }
+    assert_eq!(get(&server, "/m.txt").status, 403);
+}
+
+#[test]
+fn web_write_timeout_closes_a_stalled_reader() {
+    let lab = site();
+    lab.write("site/big.bin", vec![0u8; 32 << 20]);
+    let server = serve(&lab, &["--write-timeout", "300ms"]);
+    let mut conn = open(&server);
+    // Ask for 32 MiB and never read: the socket buffers fill, the server's write stalls.
+    send(&mut conn, "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+    let line = server.wait_for_line("\"GET /big.bin HTTP/1.1\"");
+    assert!(
+        line.contains("\" - - ") && line.contains("write failed"),
+        "{line}"
+    );
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+}

@@ -176,7 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'What the inputs are (guessed by default)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Break each input into its parts (scheme, host, port, path, each query parameter …)')
             [CompletionResult]::new('--parts', '--parts', [CompletionResultType]::ParameterName, 'Break each input into its parts (scheme, host, port, path, each query parameter …)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per input: WHATWG URL components and the decoded ones')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per input: the WHATWG URL components and the decoded ones. Bytes that are not valid text in the charset show as U+FFFD (with "lossy": true), so it is always valid JSON')
             [CompletionResult]::new('--form', '--form', [CompletionResultType]::ParameterName, 'Treat `+` as a space everywhere (it always is inside query parameters)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Make an invalid % sequence or invalid text an error (exit 2) instead of a warning')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')

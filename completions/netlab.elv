@@ -167,7 +167,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --as 'What the inputs are (guessed by default)'
             cand -p 'Break each input into its parts (scheme, host, port, path, each query parameter …)'
             cand --parts 'Break each input into its parts (scheme, host, port, path, each query parameter …)'
-            cand --json 'One JSON object per input: WHATWG URL components and the decoded ones'
+            cand --json 'One JSON object per input: the WHATWG URL components and the decoded ones. Bytes that are not valid text in the charset show as U+FFFD (with "lossy": true), so it is always valid JSON'
             cand --form 'Treat `+` as a space everywhere (it always is inside query parameters)'
             cand --strict 'Make an invalid % sequence or invalid text an error (exit 2) instead of a warning'
             cand -q 'Silence logs (connection lines, access log, warnings, progress)'

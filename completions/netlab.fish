@@ -126,7 +126,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l as -d 'What 
 query\t'A query string: name=value&name=value'
 text\t'Any percent-encoded text'"
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s p -l parts -d 'Break each input into its parts (scheme, host, port, path, each query parameter …)'
-complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l json -d 'One JSON object per input: WHATWG URL components and the decoded ones'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l json -d 'One JSON object per input: the WHATWG URL components and the decoded ones. Bytes that are not valid text in the charset show as U+FFFD (with "lossy": true), so it is always valid JSON'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l form -d 'Treat `+` as a space everywhere (it always is inside query parameters)'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l strict -d 'Make an invalid % sequence or invalid text an error (exit 2) instead of a warning'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'

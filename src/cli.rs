@@ -449,7 +449,8 @@ pub struct UrldecodeArgs {
     #[arg(short, long, group = "mode")]
     pub parts: bool,
 
-    /// One JSON object per input: WHATWG URL components and the decoded ones.
+    /// One JSON object per input: the WHATWG URL components and the decoded ones. Bytes that are
+    /// not valid text in the charset show as U+FFFD (with "lossy": true), so it is always valid JSON.
     #[arg(long, group = "mode")]
     pub json: bool,
 

@@ -118,3 +118,17 @@ fn preformatted(roff: &mut Roff, heading: &str, body: &str) {
     }
     roff.control("fi", []);
 }
+
+#[test]
+fn readme_lists_every_exit_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = fs::read_to_string(root.join("README.md")).unwrap();
+    let mut table = String::from("| code | meaning |\n| ---: | --- |\n");
+    for code in netlab::exit::Code::ALL {
+        table.push_str(&format!("| {} | {} |\n", code as u8, code.meaning()));
+    }
+    assert!(
+        readme.contains(&table),
+        "README's exit-code table differs from src/exit.rs; it should read:\n{table}"
+    );
+}

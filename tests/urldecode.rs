@@ -508,3 +508,25 @@ fn urldecode_with_no_input_on_a_closed_stdin_prints_nothing() {
     let status = common::wait_timeout(&mut child, WAIT).unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn urldecode_never_writes_control_characters_raw_to_a_terminal() {
+    let lab = Lab::new();
+    for args in [
+        vec!["urldecode", "a%1b[2Jb%07c"],
+        vec!["urldecode", "--get", "param:q", "http://h/?q=a%1b[2Jb%07c"],
+    ] {
+        let Some(run) = lab.in_terminal(&args) else {
+            return;
+        };
+        run.success().stdout_has("a\\x1b[2Jb\\x07c");
+        assert!(
+            !run.stdout.contains(&0x1b),
+            "raw ESC on the terminal\n{}",
+            run.context()
+        );
+    }
+    // Piped, the decoded bytes are data and go out as they are.
+    let run = lab.cmd(["urldecode", "a%1bb"]).run();
+    assert_eq!(run.stdout, b"a\x1bb\n");
+}

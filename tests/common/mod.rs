@@ -92,6 +92,32 @@ impl Lab {
         }
     }
 
+    /// Run netlab with stdin, stdout and stderr on a terminal (a pty made by util-linux
+    /// `script`); what the terminal showed is the run's stdout. `None` (with a note) when
+    /// `script` is not installed.
+    pub fn in_terminal(&self, args: &[&str]) -> Option<Run> {
+        if !peer("script") {
+            return None;
+        }
+        let mut line = shell_quote(&bin().to_string_lossy());
+        for arg in args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        let mut command = Command::new("script");
+        command
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(self.path());
+        let mut run = Cmd {
+            command,
+            stdin: None,
+            timeout: WAIT,
+        }
+        .run();
+        run.description = format!("(in a terminal) netlab {}", args.join(" "));
+        Some(run)
+    }
+
     /// Start a netlab server with these arguments (include `--port 0` or `--unix`).
     pub fn server<I, S>(&self, args: I) -> Server
     where

@@ -46,10 +46,10 @@ thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
 pool\t'A fixed set of worker threads sharing the listener (see --workers)'
 fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
-complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool`' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l backlog -d 'Length of the kernel\'s queue of connections not yet accepted' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is closed at once and logged' -r
-complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close an echo or discard connection after this long with no byte from the client' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'

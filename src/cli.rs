@@ -147,8 +147,9 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = Model::Thread)]
     pub model: Model,
 
-    /// Worker threads for `--model pool`.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    /// Worker threads for `--model pool` (more than the cores, so one blocked in a system
+    /// call does not leave a core idle).
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub workers: u32,
 
     /// Length of the kernel's queue of connections not yet accepted.
@@ -159,7 +160,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conns: u32,
 
-    /// Close an echo or discard connection after this long with no byte from the client.
+    /// Close a connection after this long with no progress: no byte from the client (echo,
+    /// discard), or none taken by it (echo, file).
     #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 

@@ -1,6 +1,450 @@
-//! `netlab serve`.
-use crate::cli::ServeArgs;
+//! `netlab serve`: the notes' `server.py` and SocketServer examples as one server with a choice of
+//! service (greeting, echo, discard, file), transport (TCP, UDP, Unix socket) and concurrency
+//! model (one file each: serial, thread, pool, fork, poll).
+//!
+//! This file turns the flags into a [`Config`], binds, hands the listener to the model, and
+//! prints the summary. What every model shares — the `listening on` line once it is ready,
+//! admitting a connection under `--count` and `--max-conns`, logging it, serving it on a
+//! blocking socket, draining in-flight work on shutdown — lives in [`Context`].
 
-pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("serve is not implemented yet")
+mod fork;
+mod poll;
+mod pool;
+mod serial;
+mod service;
+mod socket;
+mod thread;
+mod udp;
+mod unix;
+
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+
+use crate::cli::{Model, ServeArgs};
+use crate::exit::Code;
+use crate::net::{self, ConnLimit, Shutdown, Stats, format_duration};
+
+pub use service::{Service, Stream};
+use socket::{Conn, Listener, Peer};
+
+/// How long in-flight connections may run on after Ctrl-C or SIGTERM before the server exits.
+pub(crate) const GRACE: Duration = Duration::from_secs(5);
+
+/// The largest UDP payload over IPv4.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+/// Where the server listens.
+#[derive(Debug)]
+enum Transport {
+    Tcp(std::net::SocketAddr),
+    Udp(std::net::SocketAddr),
+    Unix(PathBuf),
+}
+
+/// `serve`'s flags, checked: everything a bad flag can break fails here, before any socket opens.
+#[derive(Debug)]
+struct Config {
+    transport: Transport,
+    service: Service,
+    model: Model,
+    workers: usize,
+    backlog: u32,
+    max_conns: usize,
+    idle: Duration,
+    count: Option<u64>,
+}
+
+impl Config {
+    fn from_args(args: ServeArgs) -> anyhow::Result<Config> {
+        if args.model == Model::Fork && args.udp {
+            return Err(Code::Usage.error(
+                "--model fork cannot serve UDP: a datagram has no connection to hand to a child \
+                 (use serial, thread, pool or poll)",
+            ));
+        }
+        if args.idle_timeout.is_zero() {
+            return Err(Code::Usage.error("--idle-timeout must be more than 0"));
+        }
+        let service = if args.echo {
+            Service::Echo
+        } else if args.discard {
+            Service::Discard
+        } else if let Some(path) = args.file {
+            let file = File::open(&path)
+                .map_err(|err| Code::Usage.wrap(err))
+                .with_context(|| format!("--file {}", path.display()))?;
+            let meta = file
+                .metadata()
+                .with_context(|| format!("--file {}", path.display()))?;
+            if !meta.is_file() {
+                return Err(
+                    Code::Usage.error(format!("--file {}: not a regular file", path.display()))
+                );
+            }
+            if args.udp && meta.len() > MAX_DATAGRAM as u64 {
+                return Err(Code::Usage.error(format!(
+                    "--file {} is {} bytes; one UDP datagram holds at most {MAX_DATAGRAM}",
+                    path.display(),
+                    meta.len()
+                )));
+            }
+            Service::File(path)
+        } else {
+            if args.udp && args.message.len() > MAX_DATAGRAM {
+                return Err(Code::Usage.error(format!(
+                    "--message is {} bytes; one UDP datagram holds at most {MAX_DATAGRAM}",
+                    args.message.len()
+                )));
+            }
+            Service::Greeting(args.message.into_bytes().into_boxed_slice())
+        };
+        let transport = match args.unix {
+            Some(path) => Transport::Unix(path),
+            None if args.udp => Transport::Udp((args.host, args.port).into()),
+            None => Transport::Tcp((args.host, args.port).into()),
+        };
+        Ok(Config {
+            transport,
+            service,
+            model: args.model,
+            workers: args.workers as usize,
+            backlog: args.backlog,
+            max_conns: args.max_conns as usize,
+            idle: args.idle_timeout,
+            count: args.count,
+        })
+    }
+}
+
+/// Run `netlab serve` until Ctrl-C, SIGTERM or `--count`.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(args)?;
+    // The fork model takes signals through its own poll loop (see fork.rs); the others have a
+    // signal thread.
+    let (signals, fork_signals) = match config.model {
+        Model::Fork => (Shutdown::new(), Some(fork::SignalPipe::new()?)),
+        _ => (Shutdown::on_signals()?, None),
+    };
+    let stats: &'static Stats = match config.model {
+        // Forked children count their bytes into memory the parent can read.
+        Model::Fork => fork::shared_stats()?,
+        _ => Box::leak(Box::default()),
+    };
+    let (listener, socket_file) = match &config.transport {
+        Transport::Udp(addr) => {
+            let socket = net::bind_udp(addr.ip(), addr.port())?;
+            let local = socket.local_addr().context("local address")?;
+            let ctx = Context::new(&config, stats, signals, format!("udp://{local}"), None);
+            udp::serve(ctx, socket, config.model, config.workers)?;
+            stopped(&udp::summary(stats), stats);
+            return Ok(());
+        }
+        Transport::Tcp(addr) => {
+            net::raise_fd_limit();
+            let listener = net::listen_tcp(addr.ip(), addr.port(), config.backlog)?;
+            (Listener::Tcp(listener), None)
+        }
+        Transport::Unix(path) => {
+            net::raise_fd_limit();
+            let (listener, file) = unix::bind(path, config.backlog)?;
+            (Listener::Unix(listener), Some(file))
+        }
+    };
+    let note = socket_file
+        .as_ref()
+        .filter(|file| file.replaced_stale)
+        .map(|_| "replaced a stale socket (no server was listening on it)");
+    let ctx = Context::new(&config, stats, signals, listener.location()?, note);
+    match (config.model, fork_signals) {
+        (Model::Fork, Some(signals)) => fork::serve(ctx, listener, signals)?,
+        (Model::Serial, _) => serial::serve(ctx, listener)?,
+        (Model::Pool, _) => pool::serve(ctx, listener, config.workers)?,
+        (Model::Poll, _) => poll::serve(ctx, listener)?,
+        (Model::Thread | Model::Fork, _) => thread::serve(ctx, listener)?,
+    }
+    stopped(&stats.summary(), stats);
+    Ok(())
+}
+
+/// The last stderr line, printed even under `--quiet`: what the run did (and with `-v`, the
+/// byte counts exactly).
+fn stopped(summary: &str, stats: &Stats) {
+    crate::log::line(format_args!("netlab serve: stopped: {summary}"));
+    crate::debug!(
+        "netlab serve: exactly {} bytes in, {} bytes out",
+        stats.bytes_in.load(Ordering::Relaxed),
+        stats.bytes_out.load(Ordering::Relaxed)
+    );
+}
+
+/// What every model shares while it serves. Made once per run and leaked, so threads can borrow
+/// it for the life of the process.
+pub(crate) struct Context {
+    pub service: Service,
+    pub stats: &'static Stats,
+    pub limit: Arc<ConnLimit>,
+    pub max_conns: usize,
+    pub idle: Duration,
+    count: Option<u64>,
+    admitted: AtomicU64,
+    /// Set by Ctrl-C or SIGTERM: in-flight work then gets [`GRACE`] to finish.
+    pub signals: Arc<Shutdown>,
+    /// Set by a signal or by reaching `--count`: stop accepting.
+    pub stop: Arc<Shutdown>,
+    /// Threads (or connections) the main thread waits for on the way out.
+    pub live: Live,
+    /// What a client brings: "connection", or "datagram" for UDP.
+    unit: &'static str,
+    /// The first stderr line, said by [`Context::ready`]; and a note to follow it.
+    listening: String,
+    note: Option<&'static str>,
+    announced: std::sync::Once,
+}
+
+/// Whether a freshly accepted connection is served.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Admission {
+    Serve,
+    /// Over `--max-conns`: closed at once.
+    Refuse,
+    /// Accepted after the server decided to stop: closed without a word.
+    Drop,
+}
+
+impl Context {
+    fn new(
+        config: &Config,
+        stats: &'static Stats,
+        signals: Arc<Shutdown>,
+        location: String,
+        note: Option<&'static str>,
+    ) -> &'static Context {
+        let stop = Shutdown::new();
+        {
+            let stop = Arc::clone(&stop);
+            signals.on_trigger(move || stop.trigger());
+        }
+        let ctx: &'static Context = Box::leak(Box::new(Context {
+            service: config.service.clone(),
+            stats,
+            limit: ConnLimit::new(config.max_conns),
+            max_conns: config.max_conns,
+            idle: config.idle,
+            count: config.count,
+            admitted: AtomicU64::new(0),
+            signals,
+            stop,
+            live: Live::default(),
+            unit: match config.transport {
+                Transport::Udp(_) => "datagram",
+                _ => "connection",
+            },
+            listening: format!(
+                "netlab serve: listening on {location} (model {})",
+                config.model.name()
+            ),
+            note,
+            announced: std::sync::Once::new(),
+        }));
+        // A waiting main thread must notice a signal to start the grace period.
+        ctx.signals.on_trigger(move || ctx.live.wake());
+        ctx
+    }
+
+    /// Print the first stderr line — even under `--quiet`, since scripts and tests read the
+    /// address there. A model calls this once it is set up and about to serve, so the line
+    /// means "ready".
+    pub fn ready(&self) {
+        self.announced.call_once(|| {
+            crate::log::line(format_args!("{}", self.listening));
+            if let Some(note) = self.note {
+                crate::info!("netlab serve: {note}");
+            }
+        });
+    }
+
+    /// Decide about a connection that has just been accepted, given whether a slot under
+    /// `--max-conns` is free. Counts it when served; reaching `--count` stops accepting.
+    pub fn admit(&self, has_room: bool, peer: &Peer) -> Admission {
+        if self.stop.requested() {
+            return Admission::Drop;
+        }
+        if !has_room {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            crate::warn!(
+                "refused {peer}: {} already in progress (--max-conns)",
+                plural(self.max_conns, self.unit)
+            );
+            return Admission::Refuse;
+        }
+        let n = self.admitted.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(count) = self.count {
+            if n > count {
+                return Admission::Drop;
+            }
+            if n == count {
+                self.stop.trigger();
+            }
+        }
+        self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        crate::info!("netlab serve: {} from {peer}", self.unit);
+        Admission::Serve
+    }
+
+    /// Serve one connection on a blocking socket, to the end.
+    pub fn serve(&self, conn: Conn, peer: &Peer) {
+        match conn {
+            Conn::Tcp(stream) => self.serve_stream(stream, peer),
+            Conn::Unix(stream) => self.serve_stream(stream, peer),
+        }
+    }
+
+    fn serve_stream<S: Stream>(&self, mut stream: S, peer: &Peer) {
+        if self.service.may_stall()
+            && let Err(err) = stream.set_timeouts(self.idle)
+        {
+            crate::debug!("netlab serve: {}: set timeouts: {err}", peer);
+        }
+        if let Err(err) = self.service.handle(&mut stream, self.stats) {
+            self.report(&err, peer);
+        }
+    }
+
+    /// Say how a connection ended badly: idle closes are worth a line, resets only with -v.
+    pub fn report(&self, err: &io::Error, peer: &Peer) {
+        match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => crate::info!(
+                "netlab serve: closed {peer}: idle for {}",
+                format_duration(self.idle)
+            ),
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => {
+                crate::debug!("netlab serve: {peer}: {err}")
+            }
+            _ => crate::warn!("{peer}: {err}"),
+        }
+    }
+
+    /// Wait until `live` reaches zero: without bound when stopping because of `--count`, for
+    /// [`GRACE`] at most once a signal came.
+    pub fn drain(&self) {
+        let mut deadline = None;
+        let mut live = self.live.count.lock().unwrap_or_else(|e| e.into_inner());
+        while *live > 0 {
+            if deadline.is_none() && self.signals.requested() {
+                deadline = Some(Instant::now() + GRACE);
+                self.stopping(self.limit.active());
+            }
+            live = match deadline {
+                None => self
+                    .live
+                    .changed
+                    .wait(live)
+                    .unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        crate::warn!(
+                            "{} still busy after {}; closing",
+                            plural(self.limit.active().max(1), self.unit),
+                            format_duration(GRACE)
+                        );
+                        break;
+                    }
+                    self.live
+                        .changed
+                        .wait_timeout(live, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Say, once a signal came, that the server waits for clients still being served.
+    pub fn stopping(&self, in_flight: usize) {
+        if in_flight > 0 {
+            crate::info!(
+                "netlab serve: stopping: waiting up to {} for {} in progress",
+                format_duration(GRACE),
+                plural(in_flight, self.unit)
+            );
+        }
+    }
+}
+
+/// A count of running threads or connections the main thread can wait on.
+#[derive(Default)]
+pub(crate) struct Live {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Live {
+    /// Count one in; the guard counts it out when dropped.
+    pub fn enter(&self) -> LiveGuard<'_> {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        LiveGuard(self)
+    }
+
+    fn wake(&self) {
+        let _guard = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        self.changed.notify_all();
+    }
+}
+
+pub(crate) struct LiveGuard<'a>(&'a Live);
+
+impl Drop for LiveGuard<'_> {
+    fn drop(&mut self) {
+        let mut count = self.0.count.lock().unwrap_or_else(|e| e.into_inner());
+        *count -= 1;
+        if *count == 0 {
+            self.0.changed.notify_all();
+        }
+    }
+}
+
+/// What an `accept` error means for the loop: go on, or give up.
+pub(crate) fn accept_failed(err: io::Error, stop: &Shutdown) -> anyhow::Result<()> {
+    if stop.requested() {
+        return Ok(());
+    }
+    match err.raw_os_error() {
+        // The client gave up before we took it, a network error that belongs to that one
+        // connection (accept(2): "treat them like EAGAIN"), or a signal: nothing to do.
+        Some(
+            nix::libc::ECONNABORTED
+            | nix::libc::ECONNRESET
+            | nix::libc::EINTR
+            | nix::libc::EPROTO
+            | nix::libc::ENOPROTOOPT
+            | nix::libc::EHOSTDOWN
+            | nix::libc::ENONET
+            | nix::libc::EHOSTUNREACH
+            | nix::libc::ENETUNREACH
+            | nix::libc::ENETDOWN
+            | nix::libc::EOPNOTSUPP
+            | nix::libc::ETIMEDOUT,
+        ) => Ok(()),
+        // Out of descriptors or memory: say so, let in-flight connections close some, go on.
+        Some(nix::libc::EMFILE | nix::libc::ENFILE | nix::libc::ENOBUFS | nix::libc::ENOMEM) => {
+            crate::warn!("accept: {err} (waiting for connections to close)");
+            std::thread::sleep(Duration::from_millis(50));
+            Ok(())
+        }
+        _ => Err(anyhow::Error::new(err).context("accept")),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Bulk throughput on loopback, in one run:
+#   - `netlab connect` beside OpenBSD `nc -N`, sending SIZE bytes into the same
+#     `netlab serve --discard`, with stdin a pipe and with stdin a file;
+#   - `netlab serve --discard` beside `socat -u TCP-LISTEN:… /dev/null` as a sink, fed by the same
+#     client (nc);
+#   - iperf3 on loopback, as the ceiling.
+# Not a test: it prints figures and ratios, and marks the issue's targets as met or missed.
+#
+#   benches/connect.sh               # 1 GiB, best of 3 runs each
+#   SIZE=256M RUNS=5 benches/connect.sh
+#
+# Targets (issue 3): connect >= 1.2x nc with stdin a pipe, >= 1.0x with stdin a file;
+# serve --discard at least as fast as socat as a sink.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${SIZE:-1G}
+RUNS=${RUNS:-3}
+
+cargo build --release --quiet
+NETLAB="${CARGO_TARGET_DIR:-target}/release/netlab"
+for tool in nc socat iperf3 python3; do
+    command -v "$tool" >/dev/null || { echo "benches/connect.sh needs $tool (see .ci/run)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+bytes=$(python3 -c "
+import sys; s=sys.argv[1].upper(); m={'K':1<<10,'M':1<<20,'G':1<<30}
+print(int(s[:-1])*m[s[-1]] if s[-1] in m else int(s))" "$SIZE")
+file="$tmp/payload"
+head -c "$bytes" /dev/zero >"$file"
+
+# Wait (at most 10 s) until FILE has a line matching REGEX; set PORT to the first capture group.
+wait_for() {
+    local file=$1 regex=$2 line
+    for _ in $(seq 200); do
+        if [[ -f $file ]] && line=$(grep -E -m1 "$regex" "$file"); then
+            [[ $line =~ $regex ]] && { PORT=${BASH_REMATCH[1]}; return 0; }
+        fi
+        sleep 0.05
+    done
+    echo "no line matching /$regex/ in $file" >&2
+    return 1
+}
+
+# Seconds taken by a shell command.
+seconds() {
+    local start end
+    start=$(date +%s.%N)
+    bash -c "$1"
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc -l
+}
+
+# Best (shortest) of RUNS timings, as GiB/s.
+best_rate() {
+    local best=""
+    for _ in $(seq "$RUNS"); do
+        local t
+        t=$(seconds "$1")
+        if [[ -z $best ]] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
+    done
+    echo "$bytes / $best / 1073741824" | bc -l
+}
+
+# The sink every client sends to.
+"$NETLAB" serve -q --discard --port 0 --model thread >/dev/null 2>"$tmp/sink.log" &
+pids+=($!)
+wait_for "$tmp/sink.log" 'listening on tcp://127\.0\.0\.1:([0-9]+)'
+sink=$PORT
+
+declare -A rate
+rate[connect-pipe]=$(best_rate "head -c $bytes /dev/zero | '$NETLAB' connect 127.0.0.1:$sink")
+rate[nc-pipe]=$(best_rate "head -c $bytes /dev/zero | nc -N 127.0.0.1 $sink")
+rate[connect-file]=$(best_rate "'$NETLAB' connect 127.0.0.1:$sink < '$file'")
+rate[nc-file]=$(best_rate "nc -N 127.0.0.1 $sink < '$file'")
+rate[sink-netlab]=$(best_rate "nc -N 127.0.0.1 $sink < '$file'")
+
+# socat as the sink: one connection per socat, so a fresh one per run.
+socat_run() {
+    socat -d -d -u TCP-LISTEN:0,bind=127.0.0.1 /dev/null 2>"$tmp/socat.log" &
+    local pid=$!
+    wait_for "$tmp/socat.log" 'listening on AF=2 127\.0\.0\.1:([0-9]+)'
+    local start end
+    start=$(date +%s.%N)
+    nc -N 127.0.0.1 "$PORT" <"$file"
+    wait "$pid" || true
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc -l
+}
+best=""
+for _ in $(seq "$RUNS"); do
+    t=$(socat_run)
+    if [[ -z $best ]] || (($(echo "$t < $best" | bc -l))); then best=$t; fi
+done
+rate[sink-socat]=$(echo "$bytes / $best / 1073741824" | bc -l)
+
+# iperf3 on loopback: the ceiling.
+iperf_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+iperf3 -s -1 -B 127.0.0.1 -p "$iperf_port" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$iperf_port") 2>/dev/null && break
+    sleep 0.05
+done
+# The probe above took iperf3's one test slot (-1) in some versions; start it again if so.
+if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+    iperf3 -s -1 -B 127.0.0.1 -p "$iperf_port" >/dev/null 2>&1 &
+    pids+=($!)
+    sleep 0.5
+fi
+rate[iperf3]=$(iperf3 -c 127.0.0.1 -p "$iperf_port" -n "$bytes" -J 2>/dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8 / 2**30)' ||
+    echo 0)
+
+echo
+echo "$SIZE over loopback, best of $RUNS (GiB/s):"
+python3 - "${rate[connect-pipe]}" "${rate[nc-pipe]}" "${rate[connect-file]}" "${rate[nc-file]}" \
+    "${rate[sink-netlab]}" "${rate[sink-socat]}" "${rate[iperf3]}" <<'PY'
+import sys
+cp, np_, cf, nf, sn, ss, ip = map(float, sys.argv[1:])
+def row(what, ours, label, theirs, target):
+    ratio = ours / theirs if theirs else float("inf")
+    mark = "ok" if ratio >= target else "MISSED"
+    print("%-34s %6.2f   %-22s %6.2f %7.2fx %5.1fx %s" % (what, ours, label, theirs, ratio, target, mark))
+print("%-34s %6s   %-22s %6s %8s %6s" % ("", "netlab", "peer", "", "ratio", "target"))
+row("connect, stdin a pipe", cp, "nc -N, stdin a pipe", np_, 1.2)
+row("connect, stdin a file", cf, "nc -N, stdin a file", nf, 1.0)
+row("serve --discard as a sink (nc in)", sn, "socat -u … /dev/null", ss, 1.0)
+print("%-34s %6.2f   (the ceiling)" % ("iperf3, loopback", ip))
+PY

@@ -1,0 +1,318 @@
+//! `netlab connect` (the notes' `client.py`, and what people use `nc` and `telnet` for) and
+//! `netlab resolve`.
+//!
+//! This file checks the flags into a [`Config`], resolves and connects (saying what went wrong
+//! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
+//! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`.
+
+mod hexdump;
+mod probe;
+mod session;
+mod udp;
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{ConnectArgs, ResolveArgs};
+use crate::exit::Code;
+use crate::net;
+
+/// Which addresses of a name may be used (`-4`, `-6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+/// What to connect to.
+#[derive(Debug)]
+enum Target {
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Udp {
+        host: String,
+        port: u16,
+    },
+    Unix(PathBuf),
+    Probe {
+        host: String,
+        ports: std::ops::RangeInclusive<u16>,
+    },
+}
+
+/// How the session behaves, whatever the transport.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Send this instead of stdin (already with CRLF line ends under `--crlf`).
+    pub send: Option<Vec<u8>>,
+    pub crlf: bool,
+    pub timeout: Duration,
+    pub idle: Option<Duration>,
+    pub hexdump: bool,
+    pub family: Family,
+}
+
+/// `connect`'s flags, checked: a bad flag fails here with exit 2, before any socket opens.
+#[derive(Debug)]
+struct Config {
+    target: Target,
+    options: Options,
+}
+
+impl Config {
+    fn from_args(args: ConnectArgs) -> anyhow::Result<Config> {
+        if args.timeout.is_zero() {
+            return Err(Code::Usage.error("--timeout must be more than 0"));
+        }
+        if args.idle_timeout.is_some_and(|idle| idle.is_zero()) {
+            return Err(Code::Usage.error("--idle-timeout must be more than 0"));
+        }
+        let family = match (args.ipv4, args.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        };
+        let target = match (args.unix, args.target) {
+            (Some(path), _) => {
+                if args.port.is_some() {
+                    return Err(Code::Usage.error("--unix takes no port"));
+                }
+                Target::Unix(path)
+            }
+            (None, Some(target)) => {
+                let split = net::split_host_port(&target, args.port.as_deref())
+                    .map_err(|err| Code::Usage.error(err))?;
+                if args.probe {
+                    let ports =
+                        net::parse_port_range(&split.port).map_err(|err| Code::Usage.error(err))?;
+                    Target::Probe {
+                        host: split.host,
+                        ports,
+                    }
+                } else {
+                    let port = net::parse_port(&split.port).map_err(|err| {
+                        let hint = if split.port.contains('-') {
+                            " (a port range needs -z)"
+                        } else {
+                            ""
+                        };
+                        Code::Usage.error(format!("{err}{hint}"))
+                    })?;
+                    if args.udp {
+                        Target::Udp {
+                            host: split.host,
+                            port,
+                        }
+                    } else {
+                        Target::Tcp {
+                            host: split.host,
+                            port,
+                        }
+                    }
+                }
+            }
+            (None, None) => return Err(Code::Usage.error("say where to connect: HOST:PORT")),
+        };
+        let send = args.send.map(|text| {
+            let mut out = Vec::with_capacity(text.len());
+            if args.crlf {
+                session::Crlf::default().convert(text.as_bytes(), &mut out);
+            } else {
+                out.extend_from_slice(text.as_bytes());
+            }
+            out
+        });
+        Ok(Config {
+            target,
+            options: Options {
+                send,
+                crlf: args.crlf,
+                timeout: args.timeout,
+                idle: args.idle_timeout,
+                hexdump: args.hexdump,
+                family,
+            },
+        })
+    }
+}
+
+/// Run `netlab connect`.
+pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
+    let Config { target, options } = Config::from_args(args)?;
+    match target {
+        Target::Tcp { host, port } => {
+            let stream = connect_tcp(&host, port, &options)?;
+            session::run(stream, &options)
+        }
+        Target::Unix(path) => {
+            let stream = connect_unix(&path)?;
+            session::run(stream, &options)
+        }
+        Target::Udp { host, port } => udp::run(&host, port, &options),
+        Target::Probe { host, ports } => probe::run(&host, ports, &options),
+    }
+}
+
+/// Run `netlab resolve NAME`: every address, one per line.
+pub fn resolve(args: ResolveArgs) -> anyhow::Result<()> {
+    let name = args.name.trim_start_matches('[').trim_end_matches(']');
+    let addrs = net::resolve(name, 0)?;
+    let mut out = io::stdout().lock();
+    let mut shown = Vec::new();
+    for addr in addrs {
+        if !shown.contains(&addr.ip()) {
+            shown.push(addr.ip());
+            writeln!(out, "{}", addr.ip())?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The addresses of `host` this run may use, in the resolver's order.
+pub fn addresses(host: &str, port: u16, family: Family) -> anyhow::Result<Vec<SocketAddr>> {
+    let all = net::resolve(host, port)?;
+    let wanted: Vec<SocketAddr> = all
+        .iter()
+        .copied()
+        .filter(|addr| match family {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        })
+        .collect();
+    if wanted.is_empty() {
+        let which = if family == Family::V4 { "IPv4" } else { "IPv6" };
+        anyhow::bail!("{host} has no {which} address (it has {})", list(&all));
+    }
+    Ok(wanted)
+}
+
+/// Try each address in turn, as `nc` does; the error names what failed and what to check.
+fn connect_tcp(host: &str, port: u16, options: &Options) -> anyhow::Result<TcpStream> {
+    let addrs = addresses(host, port, options.family)?;
+    let mut failure = None;
+    for addr in &addrs {
+        crate::debug!("netlab connect: trying {addr}");
+        match TcpStream::connect_timeout(addr, options.timeout) {
+            Ok(stream) => {
+                match stream.local_addr() {
+                    Ok(local) => crate::debug!("netlab connect: connected to {addr} from {local}"),
+                    Err(_) => crate::debug!("netlab connect: connected to {addr}"),
+                }
+                return Ok(stream);
+            }
+            Err(err) => {
+                let why = explain(&err, options.timeout);
+                crate::debug!("netlab connect: {addr}: {why}");
+                failure = Some(why);
+            }
+        }
+    }
+    let why = failure.unwrap_or_else(|| "no address to try".to_string());
+    let shown = shown_target(host, port, &addrs);
+    anyhow::bail!("connect {shown}: {why}")
+}
+
+fn connect_unix(path: &std::path::Path) -> anyhow::Result<UnixStream> {
+    UnixStream::connect(path).map_err(|err| {
+        let why = match err.kind() {
+            io::ErrorKind::NotFound => {
+                "no such socket (is the server running? is the path right?)".to_string()
+            }
+            io::ErrorKind::ConnectionRefused => {
+                "connection refused (a stale socket: is a server listening?)".to_string()
+            }
+            _ => os_error_text(&err),
+        };
+        anyhow::anyhow!("connect {}: {why}", path.display())
+    })
+}
+
+/// `127.0.0.1:8881`, `[::1]:8881`, or for a name `localhost:8881 (tried [::1]:8881, …)`.
+fn shown_target(host: &str, port: u16, tried: &[SocketAddr]) -> String {
+    match tried {
+        [only] if host.parse::<std::net::IpAddr>().is_ok() => only.to_string(),
+        _ if host.contains(':') => format!("[{host}]:{port} (tried {})", list(tried)),
+        _ => format!("{host}:{port} (tried {})", list(tried)),
+    }
+}
+
+fn list(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(|addr| addr.ip().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A connect failure in words, with what to check.
+pub fn explain(err: &io::Error, timeout: Duration) -> String {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused (is a server listening?)".into(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => format!(
+            "no answer within {} (is the host up? is a firewall dropping packets? see --timeout)",
+            net::format_duration(timeout)
+        ),
+        io::ErrorKind::HostUnreachable => {
+            "host unreachable (check the address and the network)".into()
+        }
+        io::ErrorKind::NetworkUnreachable => {
+            "network unreachable (check the address and your routes; no IPv6 here? try -4)".into()
+        }
+        io::ErrorKind::PermissionDenied => "permission denied (a firewall rule?)".into(),
+        _ => os_error_text(err),
+    }
+}
+
+/// std's text without the `(os error N)` tail, starting in lower case.
+pub fn os_error_text(err: &io::Error) -> String {
+    let text = err.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_says_what_to_check() {
+        let err = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            explain(&err, Duration::from_secs(10)),
+            "connection refused (is a server listening?)"
+        );
+    }
+
+    #[test]
+    fn os_errors_lose_their_number() {
+        let err = io::Error::from_raw_os_error(nix::libc::EADDRNOTAVAIL);
+        assert_eq!(os_error_text(&err), "cannot assign requested address");
+    }
+
+    #[test]
+    fn targets_read_as_typed() {
+        let v4: SocketAddr = "127.0.0.1:8881".parse().unwrap();
+        let v6: SocketAddr = "[::1]:8881".parse().unwrap();
+        assert_eq!(shown_target("127.0.0.1", 8881, &[v4]), "127.0.0.1:8881");
+        assert_eq!(shown_target("::1", 8881, &[v6]), "[::1]:8881");
+        assert_eq!(
+            shown_target("localhost", 8881, &[v6, v4]),
+            "localhost:8881 (tried ::1, 127.0.0.1)"
+        );
+    }
+}

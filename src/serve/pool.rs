@@ -1,0 +1,65 @@
+//! `--model pool --workers N`: N threads started up front, each blocking in `accept` on the same
+//! listener and serving the client it gets. The kernel hands each new connection to one waiting
+//! worker, so there is no dispatcher and no thread start per client; at most N clients are
+//! served at once, the others wait in the backlog.
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use super::socket::Listener;
+use super::{Admission, Context, accept_failed};
+
+pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyhow::Result<()> {
+    ctx.stop
+        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    let listener = Arc::new(listener);
+    let mut handles = Vec::with_capacity(workers);
+    for n in 0..workers {
+        let listener = Arc::clone(&listener);
+        let guard = ctx.live.enter();
+        let spawned = std::thread::Builder::new()
+            .name(format!("worker-{n}"))
+            .spawn(move || {
+                let _guard = guard;
+                work(ctx, &listener)
+            });
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(err) => {
+                ctx.stop.trigger();
+                ctx.drain();
+                return Err(anyhow::Error::new(err).context(format!("start worker {n}")));
+            }
+        }
+    }
+    ctx.ready();
+    ctx.drain();
+    // Workers still serving after the grace period are left to the process exit.
+    for handle in handles.into_iter().filter(|h| h.is_finished()) {
+        handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("a worker panicked"))??;
+    }
+    Ok(())
+}
+
+fn work(ctx: &Context, listener: &Listener) -> anyhow::Result<()> {
+    while !ctx.stop.requested() {
+        let (conn, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                if let Err(err) = accept_failed(err, &ctx.stop) {
+                    // One worker failing stops them all, rather than limping on with fewer.
+                    ctx.stop.trigger();
+                    return Err(err);
+                }
+                continue;
+            }
+        };
+        let slot = ctx.limit.try_acquire();
+        if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
+            ctx.serve(conn, &peer);
+        }
+    }
+    Ok(())
+}

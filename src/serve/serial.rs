@@ -1,0 +1,53 @@
+//! `--model serial`: the notes' `server.py` — accept one client, serve it to the end, accept the
+//! next. Clients arriving meanwhile wait in the kernel's backlog.
+//!
+//! The loop runs on a thread of its own so that Ctrl-C can stop waiting for the client being
+//! served once the grace period is over.
+
+use std::os::fd::AsRawFd;
+
+use super::socket::Listener;
+use super::{Admission, Context, accept_failed};
+
+pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
+    ctx.stop
+        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    // Shared with the loop, so the listener outlives any late wake-up call on its descriptor.
+    let listener = std::sync::Arc::new(listener);
+    let guard = ctx.live.enter();
+    let worker = {
+        let listener = std::sync::Arc::clone(&listener);
+        std::thread::Builder::new()
+            .name("serial".into())
+            .spawn(move || {
+                let _guard = guard;
+                accept_loop(ctx, &listener)
+            })?
+    };
+    ctx.ready();
+    ctx.drain();
+    if worker.is_finished() {
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("the serial loop panicked"))??;
+    }
+    Ok(())
+}
+
+fn accept_loop(ctx: &Context, listener: &Listener) -> anyhow::Result<()> {
+    while !ctx.stop.requested() {
+        let (conn, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                accept_failed(err, &ctx.stop)?;
+                continue;
+            }
+        };
+        // One at a time, so always within --max-conns; the slot marks it as in progress.
+        let slot = ctx.limit.try_acquire();
+        if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
+            ctx.serve(conn, &peer);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! The services: greeting (the notes' `c.send('Thank you for connecting')`), echo, discard and
+//! file. The handlers here run on blocking sockets (serial, thread, pool, fork) and are generic
+//! over [`Stream`], so a test can drive them with bytes in memory. The poll model runs the same
+//! services as a state machine of its own (`poll.rs`).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::net::Stats;
+
+/// Bytes read (or thrown away) at a time by echo and discard.
+pub const ECHO_BUF: usize = 64 * 1024;
+const DISCARD_BUF: usize = 256 * 1024;
+
+/// Bytes of a file handed to the kernel per call.
+pub const FILE_CHUNK: usize = 1 << 20;
+
+/// A greeting longer than this may fill the socket's send buffer, so it gets a write timeout.
+const SMALL_GREETING: usize = 16 * 1024;
+
+/// What the server does with each client.
+#[derive(Debug, Clone)]
+pub enum Service {
+    /// Send the text and close.
+    Greeting(Box<[u8]>),
+    /// Send back everything received, until the client closes.
+    Echo,
+    /// Read and forget everything, until the client closes.
+    Discard,
+    /// Send the file's bytes and close (the file is opened afresh for each client).
+    File(PathBuf),
+}
+
+/// A connected byte stream the services can serve: TCP, a Unix socket, or bytes in memory.
+pub trait Stream: Read + Write {
+    /// Read and throw away what has arrived (blocking like `read`); `Ok(0)` at end of stream.
+    fn discard(&mut self, scratch: &mut [u8]) -> io::Result<usize> {
+        self.read(scratch)
+    }
+
+    /// Fail a read or write that makes no progress for this long.
+    fn set_timeouts(&mut self, _idle: Duration) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Read and forget whatever has already arrived, without waiting; whether there was any.
+    fn drain_unread(&mut self, _scratch: &mut [u8]) -> bool {
+        false
+    }
+
+    /// Send FIN: the client sees the end of the stream.
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Send up to `max` bytes of `file` from `offset` (advanced by what was sent); `Ok(0)` at
+    /// the end of the file. Without a socket underneath: read and write through a buffer.
+    fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 8192];
+        let len = max.min(buf.len());
+        let n = file.read_at(&mut buf[..len], *offset)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        let sent = self.write(&buf[..n])?;
+        *offset += sent as u64;
+        Ok(sent)
+    }
+}
+
+/// sendfile(2): the kernel moves the file's pages to the socket without a copy through user
+/// space. (`std::io::copy` deliberately does not do this for a file into a socket.)
+fn sendfile_at(
+    socket: std::os::fd::BorrowedFd<'_>,
+    file: &File,
+    offset: &mut u64,
+    max: usize,
+) -> io::Result<usize> {
+    let mut at =
+        i64::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let sent = nix::sys::sendfile::sendfile64(socket, file, Some(&mut at), max)?;
+    *offset += sent as u64;
+    Ok(sent)
+}
+
+/// Read and forget what is waiting on a socket, without blocking (a bounded amount).
+pub(crate) fn drain_socket(fd: std::os::fd::BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
+    use nix::sys::socket::{MsgFlags, recv};
+    use std::os::fd::AsRawFd;
+    let mut any = false;
+    for _ in 0..16 {
+        match recv(fd.as_raw_fd(), scratch, MsgFlags::MSG_DONTWAIT) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => any = true,
+        }
+    }
+    any
+}
+
+impl Stream for TcpStream {
+    /// TCP can drop received bytes in the kernel without copying them out (`MSG_TRUNC`, see
+    /// tcp(7)), which makes `--discard` a sink as fast as loopback allows.
+    fn discard(&mut self, scratch: &mut [u8]) -> io::Result<usize> {
+        use nix::sys::socket::{MsgFlags, recv};
+        use std::os::fd::AsRawFd;
+        recv(self.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(io::Error::from)
+    }
+
+    fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(idle))?;
+        self.set_write_timeout(Some(idle))
+    }
+
+    fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
+        drain_socket(self.as_fd(), scratch)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+
+    fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
+        sendfile_at(self.as_fd(), file, offset, max)
+    }
+}
+
+impl Stream for UnixStream {
+    fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(idle))?;
+        self.set_write_timeout(Some(idle))
+    }
+
+    fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
+        drain_socket(self.as_fd(), scratch)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl Service {
+    /// Whether a client can hold the connection open (and so it needs `--idle-timeout`).
+    pub fn may_stall(&self) -> bool {
+        match self {
+            Service::Greeting(message) => message.len() > SMALL_GREETING,
+            Service::Echo | Service::Discard | Service::File(_) => true,
+        }
+    }
+
+    /// Serve one client on a blocking stream until the service is done or the client leaves.
+    pub fn handle<S: Stream>(&self, stream: &mut S, stats: &Stats) -> io::Result<()> {
+        match self {
+            Service::Greeting(message) => {
+                stream.write_all(message)?;
+                stats.add_out(message.len());
+                close_gently(stream)
+            }
+            Service::Echo => echo(stream, stats),
+            Service::Discard => discard(stream, stats),
+            Service::File(path) => {
+                let file = File::open(path)?;
+                let mut offset = 0;
+                loop {
+                    match stream.send_file_at(&file, &mut offset, FILE_CHUNK) {
+                        Ok(0) => break,
+                        Ok(n) => stats.add_out(n),
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                close_gently(stream)
+            }
+        }
+    }
+}
+
+/// After a greeting or a file, before the socket closes: if the client sent something we never
+/// read, closing would answer with a reset, and a reset can destroy the reply the client has not
+/// read yet (`printf hi | nc host port` then prints nothing). So a client that sent data gets a
+/// graceful end — FIN, then we wait (bounded) for its own close. A client that sent nothing
+/// costs one non-blocking `recv`.
+pub fn close_gently<S: Stream>(stream: &mut S) -> io::Result<()> {
+    // Small: this runs for every greeting, and in a forked child each stack page touched is a
+    // page fault.
+    let mut scratch = [0u8; 512];
+    if !stream.drain_unread(&mut scratch) {
+        return Ok(());
+    }
+    stream.shutdown_write()?;
+    stream.set_timeouts(LINGER)?;
+    let deadline = Instant::now() + LINGER;
+    let mut scratch = vec![0u8; ECHO_BUF];
+    while Instant::now() < deadline {
+        match stream.discard(&mut scratch) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            // Timed out or reset: either way the reply had its chance.
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// How long a client that sent us data has to close after our reply is complete.
+pub const LINGER: Duration = Duration::from_secs(2);
+
+fn echo<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
+    let mut buf = vec![0u8; ECHO_BUF];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        stats.add_in(n);
+        stream.write_all(&buf[..n])?;
+        stats.add_out(n);
+    }
+}
+
+fn discard<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
+    // Zeroed memory from the allocator is untouched until written: with MSG_TRUNC it never is.
+    let mut scratch = vec![0u8; DISCARD_BUF];
+    loop {
+        match stream.discard(&mut scratch) {
+            Ok(0) => return Ok(()),
+            Ok(n) => stats.add_in(n),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    /// A client in memory: what it sends, and what it received.
+    pub struct Memory {
+        pub input: io::Cursor<Vec<u8>>,
+        pub output: Vec<u8>,
+        /// Accept at most this many bytes per write (to exercise short writes).
+        pub write_limit: usize,
+    }
+
+    impl Memory {
+        pub fn new(input: &[u8]) -> Memory {
+            Memory {
+                input: io::Cursor::new(input.to_vec()),
+                output: Vec::new(),
+                write_limit: usize::MAX,
+            }
+        }
+    }
+
+    impl Read for Memory {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.input.read(buf)
+        }
+    }
+
+    impl Write for Memory {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.write_limit);
+            self.output.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Stream for Memory {}
+
+    #[test]
+    fn greeting_sends_the_text_and_ignores_input() {
+        let stats = Stats::default();
+        let mut client = Memory::new(b"ignored");
+        let service = Service::Greeting(b"Thank you for connecting".to_vec().into());
+        service.handle(&mut client, &stats).unwrap();
+        assert_eq!(client.output, b"Thank you for connecting");
+        assert_eq!(stats.bytes_out.load(Ordering::Relaxed), 24);
+    }
+
+    #[test]
+    fn echo_returns_every_byte_through_short_writes() {
+        let stats = Stats::default();
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut client = Memory::new(&data);
+        client.write_limit = 1000;
+        Service::Echo.handle(&mut client, &stats).unwrap();
+        assert_eq!(client.output, data);
+        assert_eq!(stats.bytes_in.load(Ordering::Relaxed), 200_000);
+        assert_eq!(stats.bytes_out.load(Ordering::Relaxed), 200_000);
+    }
+
+    #[test]
+    fn discard_counts_and_sends_nothing() {
+        let stats = Stats::default();
+        let mut client = Memory::new(&[7u8; 300_000]);
+        Service::Discard.handle(&mut client, &stats).unwrap();
+        assert!(client.output.is_empty());
+        assert_eq!(stats.bytes_in.load(Ordering::Relaxed), 300_000);
+    }
+
+    #[test]
+    fn file_sends_the_file() {
+        let dir = std::env::temp_dir().join(format!("netlab-service-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notes.txt");
+        std::fs::write(&path, b"13.2 socket").unwrap();
+        let stats = Stats::default();
+        let mut client = Memory::new(b"");
+        Service::File(path.clone())
+            .handle(&mut client, &stats)
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(client.output, b"13.2 socket");
+        assert_eq!(stats.bytes_out.load(Ordering::Relaxed), 11);
+    }
+}

@@ -1,0 +1,45 @@
+//! `--model thread` (the default): SocketServer's ThreadingMixIn — the main thread accepts, and
+//! each client gets a thread of its own, up to `--max-conns` at once.
+
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+
+use super::socket::Listener;
+use super::{Admission, Context, accept_failed};
+
+/// The services keep their buffers on the heap, so a small stack is plenty (and cheap to map).
+const STACK: usize = 256 * 1024;
+
+pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
+    ctx.stop
+        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    ctx.ready();
+    while !ctx.stop.requested() {
+        let (conn, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                accept_failed(err, &ctx.stop)?;
+                continue;
+            }
+        };
+        let slot = ctx.limit.try_acquire();
+        if ctx.admit(slot.is_some(), &peer) != Admission::Serve {
+            continue;
+        }
+        let live = ctx.live.enter();
+        let spawned = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn(move || {
+                let _slot = slot;
+                let _live = live;
+                ctx.serve(conn, &peer);
+            });
+        if let Err(err) = spawned {
+            // The closure (and the connection with it) is dropped: the client sees it close.
+            ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+            crate::warn!("no thread for {peer}: {err}");
+        }
+    }
+    ctx.drain();
+    Ok(())
+}

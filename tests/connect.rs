@@ -1,0 +1,598 @@
+//! `netlab connect` and `netlab resolve`: target forms, the two-way copy and its ends, --send,
+//! --crlf, --hexdump, -z, UDP, Unix sockets, errors, and real peers (Python, socat, nc).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+
+use common::{Lab, Server, WAIT, peer};
+
+fn serve(lab: &Lab, extra: &[&str]) -> Server {
+    let mut args = vec!["serve", "--port", "0"];
+    args.extend_from_slice(extra);
+    lab.server(args)
+}
+
+#[track_caller]
+fn stop(server: Server) -> String {
+    let (status, log) = server.stop();
+    assert!(status.success(), "server exited with {status}\n{log}");
+    log
+}
+
+/// A port nobody listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Bytes that are not text, and not a round size.
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// A peer program that prints its port somewhere on its first lines; killed on drop.
+struct PeerProcess {
+    child: Child,
+    port: u16,
+    stdout: Option<thread::JoinHandle<Vec<u8>>>,
+}
+
+impl PeerProcess {
+    /// Start `command`; `find_port` picks the port out of a line of its stderr (or stdout when
+    /// `port_on_stdout`). The wait is bounded.
+    fn start(
+        mut command: Command,
+        port_on_stdout: bool,
+        find_port: fn(&str) -> Option<u16>,
+    ) -> Self {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn peer");
+        let (tx, rx) = mpsc::channel();
+        let lines: Box<dyn Read + Send> = if port_on_stdout {
+            Box::new(child.stdout.take().unwrap())
+        } else {
+            Box::new(child.stderr.take().unwrap())
+        };
+        thread::spawn(move || {
+            for line in BufReader::new(lines).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = find_port(&line) {
+                    let _ = tx.send(port);
+                    break;
+                }
+            }
+        });
+        let port = match rx.recv_timeout(WAIT) {
+            Ok(port) => port,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("peer {command:?} printed no port within {WAIT:?}");
+            }
+        };
+        let stdout = child.stdout.take().map(|mut out| {
+            thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = out.read_to_end(&mut bytes);
+                bytes
+            })
+        });
+        PeerProcess {
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    /// Wait (bounded) for the peer to exit; return what it printed on stdout.
+    fn finish(mut self) -> Vec<u8> {
+        drop(self.child.stdin.take());
+        let status = common::wait_timeout(&mut self.child, WAIT).expect("peer did not exit");
+        assert!(status.success(), "peer failed: {status}");
+        self.stdout
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `netlab connect ARGS` with a stdin pipe the test keeps open.
+fn connect_with_open_stdin(args: &[&str]) -> (Child, std::process::ChildStdin) {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn netlab connect");
+    let stdin = child.stdin.take().unwrap();
+    (child, stdin)
+}
+
+/// Wait (bounded) for a child and collect its status, stdout and stderr.
+fn collect(mut child: Child) -> (std::process::ExitStatus, String, String) {
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = common::wait_timeout(&mut child, WAIT).expect("netlab connect did not exit");
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// targets and errors
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn refused_says_what_to_check() {
+    let port = closed_port();
+    Lab::new()
+        .cmd(["connect", &format!("127.0.0.1:{port}")])
+        .run()
+        .fails_with(
+            1,
+            &format!("connect 127.0.0.1:{port}: connection refused (is a server listening?)"),
+        );
+}
+
+#[test]
+fn every_target_form_reaches_the_server() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--host", "::", "-q"]);
+    let port = server.addr().port().to_string();
+    let v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let mut forms = vec![
+        vec![format!("127.0.0.1:{port}")],
+        vec!["127.0.0.1".to_string(), port.clone()],
+        vec![format!("localhost:{port}")],
+    ];
+    if v6 {
+        forms.push(vec![format!("[::1]:{port}")]);
+        forms.push(vec!["::1".to_string(), port.clone()]);
+    }
+    forms.push(vec!["-4".to_string(), format!("localhost:{port}")]);
+    for form in &forms {
+        let mut args = vec!["connect".to_string()];
+        args.extend(form.iter().cloned());
+        lab.cmd(&args)
+            .run()
+            .success()
+            .stdout_is("Thank you for connecting");
+    }
+    stop(server);
+}
+
+#[test]
+fn bad_targets_are_usage_errors() {
+    let lab = Lab::new();
+    lab.cmd(["connect", "127.0.0.1"])
+        .run()
+        .fails_with(2, "no port for `127.0.0.1`");
+    lab.cmd(["connect", "::1"])
+        .run()
+        .fails_with(2, "[::1]:PORT");
+    lab.cmd(["connect", "127.0.0.1:8000-8010"])
+        .run()
+        .fails_with(2, "a port range needs -z");
+    lab.cmd(["connect", "127.0.0.1:0"])
+        .run()
+        .fails_with(2, "port 0");
+    lab.cmd(["connect", "127.0.0.1:1", "--timeout", "0"])
+        .run()
+        .fails_with(2, "--timeout must be more than 0");
+    lab.cmd(["connect", "127.0.0.1:1", "2"])
+        .run()
+        .fails_with(2, "already has a port");
+}
+
+#[test]
+fn verbose_says_which_address_was_used() {
+    let lab = Lab::new();
+    let server = serve(&lab, &[]);
+    let addr = server.addr();
+    lab.cmd(["connect", "-v", &format!("localhost:{}", addr.port())])
+        .run()
+        .success()
+        .stderr_has(&format!("connected to {addr} from 127.0.0.1:"));
+    stop(server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the two-way copy
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stdin_end_half_closes_and_the_reply_is_read_to_the_end() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--echo"]);
+    let data = noise(1024 * 1024 + 3);
+    let run = lab
+        .cmd(["connect", &server.addr().to_string()])
+        .stdin(data.clone())
+        .run();
+    run.success();
+    assert!(
+        run.stdout == data,
+        "echoed bytes differ ({} of {})",
+        run.stdout.len(),
+        data.len()
+    );
+    stop(server);
+}
+
+#[test]
+fn server_close_ends_the_session_while_stdin_is_still_open() {
+    let lab = Lab::new();
+    let server = serve(&lab, &[]);
+    let (child, stdin) = connect_with_open_stdin(&["connect", &server.addr().to_string()]);
+    let (status, out, err) = collect(child);
+    drop(stdin);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(out, "Thank you for connecting");
+    stop(server);
+}
+
+#[test]
+fn send_text_then_half_close() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--echo"]);
+    let addr = server.addr().to_string();
+    lab.cmd(["connect", "--send", "ping", &addr])
+        .run()
+        .success()
+        .stdout_is("ping");
+    lab.cmd(["connect", "--crlf", "--send", "GET / HTTP/1.0\n\n", &addr])
+        .run()
+        .success()
+        .stdout_is("GET / HTTP/1.0\r\n\r\n");
+    lab.cmd(["connect", "-C", &addr])
+        .stdin("HELO lab\r\nQUIT\n")
+        .run()
+        .success()
+        .stdout_is("HELO lab\r\nQUIT\r\n");
+    stop(server);
+}
+
+#[test]
+fn hexdump_shows_both_directions() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--echo"]);
+    let run = lab
+        .cmd([
+            "connect",
+            "--hexdump",
+            "--send",
+            "hi\n",
+            &server.addr().to_string(),
+        ])
+        .run();
+    run.success().stdout_is("hi\n");
+    run.stderr_has("> 00000000  68 69 0a                                          |hi.|")
+        .stderr_has("< 00000000  68 69 0a                                          |hi.|");
+    stop(server);
+}
+
+#[test]
+fn idle_timeout_ends_a_quiet_session() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--echo"]);
+    let (child, mut stdin) = connect_with_open_stdin(&[
+        "connect",
+        "--idle-timeout",
+        "300ms",
+        &server.addr().to_string(),
+    ]);
+    stdin.write_all(b"one line\n").unwrap();
+    let (status, out, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(out, "one line\n");
+    assert!(err.contains("nothing sent or received for 300ms"), "{err}");
+    drop(stdin);
+    stop(server);
+}
+
+#[test]
+fn a_file_on_stdin_arrives_whole() {
+    // stdin a regular file: the kernel sends it (sendfile); the server counts every byte.
+    let lab = Lab::new();
+    let server = serve(&lab, &["--discard", "-v"]);
+    let data = noise(5 * 1024 * 1024 + 7);
+    let path = lab.write("upload.bin", &data);
+    let child = Command::new(common::bin())
+        .args(["connect", &server.addr().to_string()])
+        .stdin(std::fs::File::open(&path).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (status, out, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(out, "");
+    let log = stop(server);
+    assert!(
+        log.contains(&format!("exactly {} bytes in, 0 bytes out", data.len())),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    if !peer("bash") {
+        return;
+    }
+    let lab = Lab::new();
+    let big = lab.write("big.bin", noise(4 * 1024 * 1024));
+    let server = serve(&lab, &["--file", big.to_str().unwrap()]);
+    let script = format!(
+        "set -o pipefail; '{}' connect {} | head -c 10 > /dev/null",
+        common::bin().display(),
+        server.addr()
+    );
+    let status = Command::new("bash")
+        .args(["-c", &script])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        status.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    stop(server);
+}
+
+// ---------------------------------------------------------------------------------------------
+// probe, resolve
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn probe_reports_the_open_ports_of_a_range() {
+    let lab = Lab::new();
+    let server = serve(&lab, &[]);
+    let port = server.addr().port();
+    let range = format!("{}-{}", port - 1, port + 1);
+    let run = lab
+        .cmd(["connect", "-z", &format!("127.0.0.1:{range}")])
+        .run();
+    run.success()
+        .stdout_has(&format!("127.0.0.1:{port} open\n"));
+    for line in run.stdout().lines() {
+        let probed: u16 = line
+            .strip_prefix("127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix(" open"))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("odd line {line:?}"));
+        assert!((port - 1..=port + 1).contains(&probed));
+    }
+    lab.cmd(["connect", "-z", "127.0.0.1", &port.to_string()])
+        .run()
+        .success()
+        .stdout_is(&format!("127.0.0.1:{port} open\n"));
+    stop(server);
+}
+
+#[test]
+fn probe_of_a_closed_port_exits_1() {
+    let port = closed_port();
+    let lab = Lab::new();
+    lab.cmd(["connect", "-z", &format!("127.0.0.1:{port}")])
+        .run()
+        .fails_with(1, "connection refused")
+        .stdout_is("");
+    lab.cmd(["connect", "-zv", &format!("127.0.0.1:{port}-{port}")])
+        .run()
+        .expect_code(1)
+        .stderr_has(&format!("127.0.0.1:{port} closed"));
+}
+
+#[test]
+fn resolve_prints_every_address() {
+    let lab = Lab::new();
+    let run = lab.cmd(["resolve", "localhost"]).run();
+    run.success();
+    let lines: Vec<String> = run.stdout().lines().map(String::from).collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let ip: std::net::IpAddr = line.parse().expect("one address per line");
+        assert!(ip.is_loopback(), "{ip}");
+    }
+    lab.cmd(["resolve", "::1"])
+        .run()
+        .success()
+        .stdout_is("::1\n");
+    lab.cmd(["resolve", "127.0.0.1"])
+        .run()
+        .success()
+        .stdout_is("127.0.0.1\n");
+    lab.cmd(["resolve", "no-such-host.invalid"])
+        .run()
+        .fails_with(1, "resolve no-such-host.invalid:");
+}
+
+// ---------------------------------------------------------------------------------------------
+// UDP and Unix sockets
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn udp_sends_each_line_as_a_datagram() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--udp", "--echo", "--model", "serial"]);
+    let addr = server.addr().to_string();
+    lab.cmd(["connect", "--udp", "--send", "ping", &addr])
+        .run()
+        .success()
+        .stdout_is("ping");
+    lab.cmd(["connect", "-u", &addr])
+        .stdin("one\ntwo\n")
+        .run()
+        .success()
+        .stdout_is("one\ntwo\n");
+    let log = stop(server);
+    assert!(
+        log.contains("stopped: 3 datagrams, 12 B in, 12 B out"),
+        "{log}"
+    );
+}
+
+#[test]
+fn udp_to_a_closed_port_says_so() {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    drop(socket);
+    Lab::new()
+        .cmd([
+            "connect",
+            "--udp",
+            "--send",
+            "anyone?",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .run()
+        .fails_with(1, "connection refused (no UDP server on that port?)");
+}
+
+#[test]
+fn unix_socket_session_and_missing_path() {
+    let lab = Lab::new();
+    let path = lab.path().join("echo.sock");
+    let server = lab.server(["serve", "--unix", path.to_str().unwrap(), "--echo"]);
+    lab.cmd([
+        "connect",
+        "--unix",
+        path.to_str().unwrap(),
+        "--send",
+        "via unix",
+    ])
+    .run()
+    .success()
+    .stdout_is("via unix");
+    stop(server);
+    lab.cmd(["connect", "--unix", path.to_str().unwrap()])
+        .run()
+        .fails_with(1, "no such socket");
+}
+
+// ---------------------------------------------------------------------------------------------
+// real peers
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn talks_to_a_python_socket_server() {
+    if !peer("python3") {
+        return;
+    }
+    let script = "import socket\n\
+        s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1)\n\
+        print(s.getsockname()[1], flush=True)\n\
+        c,_=s.accept(); data=b''\n\
+        while True:\n    d=c.recv(65536)\n    if not d: break\n    data+=d\n\
+        c.sendall(data.upper()); c.close()\n";
+    let mut python = Command::new("python3");
+    python.args(["-c", script]);
+    let server = PeerProcess::start(python, true, |line| line.trim().parse().ok());
+    Lab::new()
+        .cmd(["connect", &format!("127.0.0.1:{}", server.port)])
+        .stdin("hello python")
+        .run()
+        .success()
+        .stdout_is("HELLO PYTHON");
+    server.finish();
+}
+
+#[test]
+fn talks_to_socat() {
+    if !peer("socat") {
+        return;
+    }
+    let mut socat = Command::new("socat");
+    socat.args(["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "EXEC:tr a-z A-Z"]);
+    // "… N listening on AF=2 127.0.0.1:40577"
+    let server = PeerProcess::start(socat, false, |line| {
+        line.split("listening on AF=2 127.0.0.1:")
+            .nth(1)
+            .and_then(|port| port.trim().parse().ok())
+    });
+    Lab::new()
+        .cmd(["connect", &format!("127.0.0.1:{}", server.port)])
+        .stdin("hello socat")
+        .run()
+        .success()
+        .stdout_is("HELLO SOCAT");
+    server.finish();
+}
+
+#[test]
+fn talks_to_nc() {
+    if !peer("nc") {
+        return;
+    }
+    let mut nc = Command::new("nc");
+    nc.args(["-lvN", "127.0.0.1", "0"]);
+    // OpenBSD nc: "Listening on localhost 45729"
+    let mut server = PeerProcess::start(nc, false, |line| {
+        line.strip_prefix("Listening on ")
+            .and_then(|rest| rest.split_whitespace().last())
+            .and_then(|port| port.parse().ok())
+    });
+    let mut nc_stdin = server.child.stdin.take().unwrap();
+    nc_stdin.write_all(b"hello from nc").unwrap();
+    drop(nc_stdin); // -N: nc half-closes once its stdin ends
+    Lab::new()
+        .cmd([
+            "connect",
+            "--send",
+            "hello from netlab",
+            &format!("127.0.0.1:{}", server.port),
+        ])
+        .run()
+        .success()
+        .stdout_is("hello from nc");
+    assert_eq!(server.finish(), b"hello from netlab");
+}
+
+#[test]
+fn stays_quiet_on_stderr_when_all_is_well() {
+    let lab = Lab::new();
+    let server = serve(&lab, &[]);
+    lab.cmd(["connect", &server.addr().to_string()])
+        .run()
+        .success()
+        .stderr_empty();
+    stop(server);
+}

@@ -14,17 +14,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// of "all interfaces"; `SO_REUSEADDR` lets a restarted server rebind at once.
 pub fn listen_tcp(host: IpAddr, port: u16, backlog: u32) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(host, port);
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .context("create socket")?;
-    socket.set_reuse_address(true)?;
-    if host.is_ipv6() {
-        // Dual-stack only for the unspecified address; a specific v6 address is v6 only anyway.
-        socket.set_only_v6(!host.is_unspecified())?;
-    }
-    socket
-        .bind(&addr.into())
-        .map_err(|err| explain_bind(err, addr))
-        .with_context(|| format!("bind {addr}"))?;
+    let socket = bound(addr, Type::STREAM, Protocol::TCP)?;
     socket
         .listen(backlog.min(i32::MAX as u32) as i32)
         .with_context(|| format!("listen on {addr}"))?;
@@ -33,17 +23,25 @@ pub fn listen_tcp(host: IpAddr, port: u16, backlog: u32) -> anyhow::Result<TcpLi
 
 /// Bind a UDP socket (dual-stack for `::`).
 pub fn bind_udp(host: IpAddr, port: u16) -> anyhow::Result<UdpSocket> {
-    let addr = SocketAddr::new(host, port);
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
-        .context("create socket")?;
-    if host.is_ipv6() {
-        socket.set_only_v6(!host.is_unspecified())?;
+    Ok(bound(SocketAddr::new(host, port), Type::DGRAM, Protocol::UDP)?.into())
+}
+
+/// A socket bound to `addr`: dual-stack when it is `::`, and free to rebind at once.
+fn bound(addr: SocketAddr, kind: Type, protocol: Protocol) -> anyhow::Result<Socket> {
+    let socket =
+        Socket::new(Domain::for_address(addr), kind, Some(protocol)).context("create socket")?;
+    if kind == Type::STREAM {
+        socket.set_reuse_address(true)?;
+    }
+    if addr.is_ipv6() {
+        // Dual-stack only for the unspecified address; a specific v6 address is v6 only anyway.
+        socket.set_only_v6(!addr.ip().is_unspecified())?;
     }
     socket
         .bind(&addr.into())
         .map_err(|err| explain_bind(err, addr))
         .with_context(|| format!("bind {addr}"))?;
-    Ok(socket.into())
+    Ok(socket)
 }
 
 /// Turn the usual bind failures into advice.

@@ -8,38 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
-use common::{Lab, Server, WAIT, peer};
+use common::{Lab, Server, WAIT, closed_port, noise, peer, stop};
 
 fn serve(lab: &Lab, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--port", "0"];
     args.extend_from_slice(extra);
     lab.server(args)
-}
-
-#[track_caller]
-fn stop(server: Server) -> String {
-    let (status, log) = server.stop();
-    assert!(status.success(), "server exited with {status}\n{log}");
-    log
-}
-
-/// A port nobody listens on (bound, then released).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// Bytes that are not text, and not a round size.
-fn noise(len: usize) -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect()
 }
 
 /// A peer program that prints its port somewhere on its first lines; killed on drop.

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{Lab, Server, WAIT, peer};
+use common::{Lab, Server, WAIT, peer, stop};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------------------------
@@ -22,15 +22,6 @@ fn serve(lab: &Lab, model: &str, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--port", "0", "--model", model];
     args.extend_from_slice(extra);
     lab.server(args)
-}
-
-/// SIGTERM the server; it must exit 0 without a panic. Returns its stderr.
-#[track_caller]
-fn stop(server: Server) -> String {
-    let (status, log) = server.stop();
-    assert!(status.success(), "server exited with {status}\n{log}");
-    assert!(!log.contains("panicked"), "server panicked\n{log}");
-    log
 }
 
 fn read_to_end(stream: &mut impl Read) -> Vec<u8> {
@@ -65,17 +56,7 @@ fn reset(stream: TcpStream) {
 /// 64 MiB of reproducible noise, made once per test binary.
 fn noise() -> &'static [u8] {
     static NOISE: OnceLock<Vec<u8>> = OnceLock::new();
-    NOISE.get_or_init(|| {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut bytes = vec![0u8; 64 << 20];
-        for word in bytes.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        bytes
-    })
+    NOISE.get_or_init(|| common::noise(64 << 20))
 }
 
 fn noise_digest() -> &'static [u8] {

@@ -78,6 +78,11 @@ mod tests {
             let Ok(bytes) = crate::url::charset::encode_text(encoding, &text) else {
                 return Ok(()); // this charset cannot write this text
             };
+            // Some charsets write a character they do not read back the same (Shift_JIS writes
+            // ¥ as 0x5C, which reads as `\`, as browsers do): those cannot encode the text.
+            if encoding.decode_without_bom_handling(&bytes).0 != text {
+                return Ok(());
+            }
             let mut encoded = Vec::new();
             encode_into(&bytes, set, &mut encoded);
             let mut decoded = Vec::new();

@@ -14,6 +14,8 @@ pub enum Ranged {
     Unsatisfiable,
 }
 
+use super::request::trim;
+
 /// How many ranges are looked at before the header is simply ignored.
 const MAX_SPECS: usize = 64;
 
@@ -108,18 +110,6 @@ fn number(digits: &[u8]) -> Option<u64> {
     Some(digits.iter().fold(0u64, |n, &d| {
         n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t'))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !matches!(b, b' ' | b'\t'))
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

@@ -495,6 +495,35 @@ impl Drop for Server {
     }
 }
 
+/// SIGTERM a server and wait for it: it must exit 0 without a panic. Returns its stderr.
+#[track_caller]
+pub fn stop(server: Server) -> String {
+    let (status, log) = server.stop();
+    assert!(status.success(), "server exited with {status}\n{log}");
+    assert!(!log.contains("panicked"), "server panicked\n{log}");
+    log
+}
+
+/// A TCP port of 127.0.0.1 nobody listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// `len` reproducible bytes that are not text (xorshift), for payloads.
+pub fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
+
 /// Whether a peer tool is installed; prints why the test is skipped when it is not.
 pub fn peer(tool: &str) -> bool {
     let found = std::env::var_os("PATH")

@@ -184,7 +184,7 @@ pub struct ServeArgs {
     netlab connect -z 127.0.0.1:8000-8010             # which ports accept a connection?\n  \
     netlab connect --hexdump 127.0.0.1:8881")]
 pub struct ConnectArgs {
-    /// Where to connect: HOST:PORT, [IPv6]:PORT, or HOST with PORT as the next argument
+    /// Where to connect: HOST:PORT, `[IPv6]:PORT`, or HOST with PORT as the next argument
     /// (with -z, PORT may be a range like 8000-8010).
     #[arg(value_name = "HOST[:PORT]", required_unless_present = "unix")]
     pub target: Option<String>,

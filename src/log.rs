@@ -1,7 +1,7 @@
 //! Log lines on stderr: one line each, never interleaved, never a panic when stderr is gone.
 //!
-//! `--quiet` silences [`info!`] and [`warn!`]; `--verbose` enables [`debug!`]. Data never goes
-//! here: it goes to stdout.
+//! `--quiet` silences [`info!`](crate::info!) and [`warn!`](crate::warn!); `--verbose` enables
+//! [`debug!`](crate::debug!). Data never goes here: it goes to stdout.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};

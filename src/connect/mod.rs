@@ -1,7 +1,7 @@
 //! `netlab connect` (the notes' `client.py`, and what people use `nc` and `telnet` for) and
 //! `netlab resolve`.
 //!
-//! This file checks the flags into a [`Config`], resolves and connects (saying what went wrong
+//! This file checks the flags into a `Config`, resolves and connects (saying what went wrong
 //! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
 //! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`.
 

@@ -2,10 +2,10 @@
 //! service (greeting, echo, discard, file), transport (TCP, UDP, Unix socket) and concurrency
 //! model (one file each: serial, thread, pool, fork, poll).
 //!
-//! This file turns the flags into a [`Config`], binds, hands the listener to the model, and
+//! This file turns the flags into a `Config`, binds, hands the listener to the model, and
 //! prints the summary. What every model shares — the `listening on` line once it is ready,
 //! admitting a connection under `--count` and `--max-conns`, logging it, serving it on a
-//! blocking socket, draining in-flight work on shutdown — lives in [`Context`].
+//! blocking socket, draining in-flight work on shutdown — lives in `Context`.
 
 mod fork;
 mod poll;

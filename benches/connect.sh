@@ -14,6 +14,7 @@
 # serve --discard at least as fast as socat as a sink.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 SIZE=${SIZE:-1G}
 RUNS=${RUNS:-3}
@@ -122,19 +123,14 @@ rate[iperf3]=$(iperf3 -c 127.0.0.1 -p "$iperf_port" -n "$bytes" -J 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8 / 2**30)' ||
     echo 0)
 
+gib() { printf '%.2f' "$1"; }
 echo
 echo "$SIZE over loopback, best of $RUNS (GiB/s):"
-python3 - "${rate[connect-pipe]}" "${rate[nc-pipe]}" "${rate[connect-file]}" "${rate[nc-file]}" \
-    "${rate[sink-netlab]}" "${rate[sink-socat]}" "${rate[iperf3]}" <<'PY'
-import sys
-cp, np_, cf, nf, sn, ss, ip = map(float, sys.argv[1:])
-def row(what, ours, label, theirs, target):
-    ratio = ours / theirs if theirs else float("inf")
-    mark = "ok" if ratio >= target else "MISSED"
-    print("%-34s %6.2f   %-22s %6.2f %7.2fx %5.1fx %s" % (what, ours, label, theirs, ratio, target, mark))
-print("%-34s %6s   %-22s %6s %8s %6s" % ("", "netlab", "peer", "", "ratio", "target"))
-row("connect, stdin a pipe", cp, "nc -N, stdin a pipe", np_, 1.2)
-row("connect, stdin a file", cf, "nc -N, stdin a file", nf, 1.0)
-row("serve --discard as a sink (nc in)", sn, "socat -u … /dev/null", ss, 1.0)
-print("%-34s %6.2f   (the ceiling)" % ("iperf3, loopback", ip))
-PY
+result_header
+result "connect, stdin a pipe, vs nc -N" "$(gib "${rate[connect-pipe]}")" "$(gib "${rate[nc-pipe]}")" GiB/s 1.2
+result "connect, stdin a file, vs nc -N" "$(gib "${rate[connect-file]}")" "$(gib "${rate[nc-file]}")" GiB/s 1.0
+result "serve --discard as a sink vs socat -u" "$(gib "${rate[sink-netlab]}")" "$(gib "${rate[sink-socat]}")" GiB/s 1.0
+# The ceiling, for scale: no target (and no row when iperf3 gave no figure).
+if [ "$(gib "${rate[iperf3]}")" != 0.00 ]; then
+    result "connect (pipe) vs iperf3, loopback ceiling" "$(gib "${rate[connect-pipe]}")" "$(gib "${rate[iperf3]}")" GiB/s -
+fi

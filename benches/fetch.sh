@@ -6,12 +6,13 @@
 # Targets (issue 5): throughput >= 1.0x curl; peak RSS no higher than curl's, for both sizes.
 #
 # Usage: benches/fetch.sh [RUNS]        (RUNS per case, default 5; the best run counts)
-# Env:   NETLAB=path/to/netlab          (default: target/release/netlab, built if missing)
+# Env:   NETLAB=path/to/netlab          (default: $CARGO_TARGET_DIR or target, release, built if missing)
 #        SIZES="10M 1G"                 (sizes to test, as `truncate -s` takes them)
 #
 # Other work on the same machine makes the numbers noisy: compare runs made side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 runs=${1:-5}
 sizes=${SIZES:-"10M 1G"}
@@ -20,7 +21,7 @@ for tool in nginx curl /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "fetch.sh: $tool is not installed" >&2; exit 1; }
 done
 
-netlab=${NETLAB:-target/release/netlab}
+netlab=${NETLAB:-${CARGO_TARGET_DIR:-target}/release/netlab}
 if [ ! -x "$netlab" ]; then
     echo "fetch.sh: building $netlab (cargo build --release)" >&2
     cargo build --release --quiet
@@ -127,14 +128,16 @@ for size in $sizes; do
     done
 done
 
-printf '\nratios (netlab / curl): throughput >= 1.00 and RSS <= 1.00 meet the targets\n\n'
-printf '%-5s %-9s %12s %10s\n' size to throughput RSS
+# One row per case: throughput (higher is better) and peak RSS (lower is better) beside curl.
+mibs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1048576 : 0) }'; }
+printf '\n'
+result_header
 for size in $sizes; do
+    bytes=$(stat -c %s "$work/www/$size.bin")
     for dest in devnull file; do
         n="$size/$dest/netlab"; c="$size/$dest/curl"
         label=$([ "$dest" = devnull ] && echo /dev/null || echo file)
-        awk -v size="$size" -v to="$label" -v nt="${best_time[$n]}" -v ct="${best_time[$c]}" \
-            -v nr="${best_rss[$n]}" -v cr="${best_rss[$c]}" \
-            'BEGIN { printf "%-5s %-9s %11.2fx %9.2fx\n", size, to, (nt > 0 ? ct / nt : 0), (cr > 0 ? nr / cr : 0) }'
+        result "fetch $size to $label, MiB/s vs curl" "$(mibs "$bytes" "${best_time[$n]}")" "$(mibs "$bytes" "${best_time[$c]}")" MiB/s 1.0
+        result "fetch $size to $label, peak RSS vs curl" "${best_rss[$n]}" "${best_rss[$c]}" KiB 1.0 lower
     done
 done

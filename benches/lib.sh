@@ -1,9 +1,10 @@
 # Shared by the benchmark scripts: how a result is reported.
 #
-#   result NAME NETLAB PEER UNIT TARGET [higher|lower]
+#   result NAME NETLAB PEER UNIT TARGET [higher|lower|within]
 #
 # prints one row: NAME, netlab's figure, the peer's, netlab/peer, the target ratio and whether it
-# is met ("higher": netlab/peer must be >= TARGET, the default; "lower": <= TARGET, for memory).
+# is met ("higher": netlab/peer must be >= TARGET, the default; "lower": <= TARGET, for memory;
+# "within": |netlab/peer - 1| <= TARGET, for agreement). TARGET "-" reports without a target.
 # When BENCH_RESULTS names a file, the row is appended to it as tab-separated values too, so
 # benches/all.sh can print one table of everything.
 
@@ -13,6 +14,8 @@ result() {
     ratio=$(python3 -c "p=float('$peer'); print(f'{float(\"$netlab\")/p:.2f}' if p else 'inf')")
     if [ "$target" = "-" ]; then
         met="-"
+    elif [ "$sense" = within ]; then
+        met=$(python3 -c "print('met' if abs(float('$ratio') - 1) <= float('$target') else 'MISSED')")
     elif [ "$sense" = lower ]; then
         met=$(python3 -c "print('met' if float('$ratio') <= float('$target') else 'MISSED')")
     else
@@ -20,7 +23,11 @@ result() {
     fi
     local shown_target="-"
     if [ "$target" != "-" ]; then
-        if [ "$sense" = lower ]; then shown_target="<= ${target}x"; else shown_target=">= ${target}x"; fi
+        case $sense in
+            lower) shown_target="<= ${target}x" ;;
+            within) shown_target="1±${target}" ;;
+            *) shown_target=">= ${target}x" ;;
+        esac
     fi
     printf '%-44s %14s %14s %-8s %7sx %10s %s\n' "$name" "$netlab" "$peer" "$unit" "$ratio" "$shown_target" "$met"
     if [ -n "${BENCH_RESULTS:-}" ]; then

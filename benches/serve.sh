@@ -16,6 +16,7 @@
 # fork >= 8x ForkingTCPServer, pool and poll >= 1.2x nginx (stream, 2 workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
@@ -134,20 +135,15 @@ for name in $ONLY; do
 done
 
 echo
-printf '%-8s %12s   %-24s %12s %8s %8s\n' model netlab peer "peer conn/s" ratio target
+result_header
+# One row per pair that ran: netlab's model beside its peer.
 row() {
     local model=$1 peer=$2 label=$3 target=$4
     [[ -n ${rate[$model]:-} && -n ${rate[$peer]:-} ]] || return 0
-    python3 - "$model" "${rate[$model]}" "$label" "${rate[$peer]}" "$target" <<'PY'
-import sys
-model, ours, label, theirs, target = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
-ratio = ours / theirs if theirs else float("inf")
-mark = "ok" if ratio >= target else "MISSED"
-print("%-8s %12.0f   %-24s %12.0f %7.2fx %6.1fx %s" % (model, ours, label, theirs, ratio, target, mark))
-PY
+    result "serve --model $model vs $label" "${rate[$model]}" "${rate[$peer]}" conn/s "$target"
 }
-row serial python-serial "Python TCPServer" 1.3
-row thread python-thread "Python ThreadingTCPServer" 2.5
-row fork python-fork "Python ForkingTCPServer" 8
-row pool nginx "nginx stream (2 workers)" 1.2
-row poll nginx "nginx stream (2 workers)" 1.2
+row serial python-serial "TCPServer" 1.3
+row thread python-thread "ThreadingTCPServer" 2.5
+row fork python-fork "ForkingTCPServer" 8
+row pool nginx "nginx stream" 1.2
+row poll nginx "nginx stream" 1.2

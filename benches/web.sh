@@ -10,6 +10,7 @@
 # them). Usage: benches/web.sh [SECONDS]   (wrk duration, default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 duration=${1:-10}
 for tool in wrk nginx curl python3; do
@@ -141,8 +142,6 @@ print(subprocess.check_output(then, shell=True, text=True).strip())
 EOF
 }
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}x' if $2 else 'n/a')"; }
-
 echo "wrk -t2 -c32 -d${duration}s on 1 KiB, keep-alive ..." >&2
 start_netlab
 netlab_rps=$(wrk_rps "$netlab_url")
@@ -170,12 +169,10 @@ stop "$nginx_pid"
 mib() { python3 -c "print(f'{$1 / 1048576:.1f}')"; }
 echo
 echo "netlab web vs peers ($(nproc) cores; netlab --quiet, nginx access_log off)"
-printf '%-36s %12s %12s %8s %8s\n' "measure" "netlab" "peer" "ratio" "target"
-printf '%-36s %12.0f %12.0f %8s %8s\n' "1 KiB req/s vs nginx (wrk)" "$netlab_rps" "$nginx_rps" \
-    "$(ratio "$netlab_rps" "$nginx_rps")" ">=1.30x"
-printf '%-36s %12.0f %12.0f %8s %8s\n' "1 KiB req/s vs python3 http.server" "$netlab_rps" "$python_rps" \
-    "$(ratio "$netlab_rps" "$python_rps")" ">=25x"
-printf '%-36s %12s %12s %8s %8s\n' "100 MiB curl MiB/s vs nginx" "$(mib "$netlab_speed")" "$(mib "$nginx_speed")" \
-    "$(ratio "$netlab_speed" "$nginx_speed")" ">=0.90x"
-printf '%-36s %12s %12s %8s %8s\n' "peak RSS MiB, 1000 idle conns" "$(python3 -c "print(f'{$netlab_rss/1024:.1f}')")" \
-    "$(python3 -c "print(f'{$nginx_rss/1024:.1f}')")" "$(ratio "$netlab_rss" "$nginx_rss")" "report"
+result_header
+result "web 1 KiB req/s vs nginx (wrk)" "$(printf '%.0f' "$netlab_rps")" "$(printf '%.0f' "$nginx_rps")" req/s 1.3
+result "web 1 KiB req/s vs python3 http.server (wrk)" "$(printf '%.0f' "$netlab_rps")" "$(printf '%.0f' "$python_rps")" req/s 25
+result "web 100 MiB download vs nginx (curl)" "$(mib "$netlab_speed")" "$(mib "$nginx_speed")" MiB/s 0.9
+# Reported, no target: nginx's figure adds up its master and workers.
+result "web peak RSS, 1000 idle conns vs nginx" "$(python3 -c "print(f'{$netlab_rss/1024:.1f}')")" \
+    "$(python3 -c "print(f'{$nginx_rss/1024:.1f}')")" MiB - lower

@@ -84,7 +84,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__compare)
-            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --json --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +134,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -142,7 +146,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --json --quiet --verbose --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +200,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -204,7 +212,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --json --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,6 +255,10 @@ _netlab() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

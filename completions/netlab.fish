@@ -147,44 +147,47 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "tcp" -d 'Connect, (send,) read to EOF, close — connections per second'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "http" -d 'HTTP requests per second, keep-alive by default'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare" -f -a "compare" -d 'Run several servers one after another under the same load and compare them'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l send -d 'Send TEXT after connecting (then half-close)' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l expect -d 'Count a connection as failed unless it receives exactly TEXT' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l send -d 'Send TEXT after connecting, then half-close (`\\n`, `\\r`, `\\t` are understood)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l expect -d 'Count a connection as failed (expect mismatch) unless it receives exactly TEXT' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l warmup -d 'Load for this long before measuring' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l timeout -d 'Give up on a connection or response after this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s h -l help -d 'Print help'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable; replaces Host or User-Agent)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s d -l duration -d 'Run for this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l warmup -d 'Load for this long before measuring' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l timeout -d 'Give up on a connection or response after this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l no-keepalive -d 'A new connection for every request'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l no-keepalive -d 'A new connection for every request (sends `Connection: close`)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s h -l help -d 'Print help'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s V -l version -d 'Print version'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l models -d 'Models of `netlab serve` to compare (started on a free port one after another)' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l models -d 'Models of `netlab serve` to start and compare, one after another' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
 pool\t'A fixed set of worker threads sharing the listener (see --workers)'
 fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare these already-running servers instead (HOST:PORT for tcp, URLs for http)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l svg -d 'Write the bar chart to FILE as SVG' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s d -l duration -d 'Run for this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s n -l count -d 'Make exactly N requests (or connections) in all' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l warmup -d 'Load for this long before measuring' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l timeout -d 'Give up on a connection or response after this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l json -d 'Print the summary as JSON'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,0 +1,672 @@
+//! The load engine: a few threads, each an event loop (mio on epoll) over its share of the
+//! connections. Each connection runs one exchange after another — connect, send, read the answer
+//! — as a small state machine; what an exchange sends and how its answer ends is the
+//! [`Exchange`]'s business (`tcp.rs`, `http.rs`).
+//!
+//! On a small machine the load generator competes with the server for the same cores, so it
+//! spends as little CPU per exchange as it can: the request bytes are built once and go out in
+//! one write; every read lands in one buffer per thread; nothing is allocated per exchange;
+//! sockets are registered once, edge-triggered, so a kept-alive request costs no `epoll_ctl`;
+//! and no counter is shared between threads on the hot path except the `-n` ticket counter.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use super::tally::{Failure, Tally};
+
+/// What one exchange on a connection is: the bytes it sends and how its answer ends.
+pub trait Exchange: Sync {
+    /// Per-connection parsing state, reset by [`Exchange::begin`] before every exchange.
+    type State: Send;
+
+    fn state(&self) -> Self::State;
+
+    /// Reset `state` for a new exchange.
+    fn begin(&self, state: &mut Self::State);
+
+    /// The bytes sent at the start of every exchange (may be empty).
+    fn request(&self) -> &[u8];
+
+    /// Half-close the connection once the request is sent (the server reads to EOF).
+    fn half_close(&self) -> bool {
+        false
+    }
+
+    /// Whether a connection may carry more than one exchange.
+    fn keepalive(&self) -> bool {
+        false
+    }
+
+    /// Look at bytes received (after any carried over, see [`Feed::More`]).
+    fn feed(&self, state: &mut Self::State, data: &[u8]) -> Feed;
+
+    /// The server closed its side; `Ok` when that completes the exchange.
+    fn eof(&self, state: &mut Self::State) -> Result<(), Failure>;
+
+    /// The HTTP status of a completed exchange, if it has one.
+    fn status(&self, _state: &Self::State) -> Option<u16> {
+        None
+    }
+}
+
+/// What [`Exchange::feed`] made of the bytes.
+pub enum Feed {
+    /// Not finished. `data[consumed..]` is offered again, in front of the next bytes (a response
+    /// head cut in two, say).
+    More { consumed: usize },
+    /// The answer is complete; `reuse` when the connection may carry another exchange.
+    Done { reuse: bool },
+    /// The exchange failed.
+    Failed(Failure),
+}
+
+/// When a run ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// After this long (measured from the end of the warm-up).
+    Duration(Duration),
+    /// After exactly this many counted attempts.
+    Count(u64),
+}
+
+/// A run, validated.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub addr: SocketAddr,
+    pub connections: u32,
+    pub threads: usize,
+    pub limit: Limit,
+    pub warmup: Duration,
+    pub timeout: Duration,
+    /// Set TCP_NODELAY (HTTP: a request must not wait for an ACK).
+    pub nodelay: bool,
+}
+
+/// What a run measured.
+pub struct Outcome {
+    pub tally: Tally,
+    /// From the end of the warm-up to the end of the last counted exchange (or the deadline).
+    pub elapsed: Duration,
+    /// Stopped early by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// A look at a run in progress, for the live display.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    pub ok: u64,
+    pub failed: u64,
+    /// Still in the warm-up.
+    pub warming: bool,
+    /// Since the end of the warm-up (zero during it).
+    pub elapsed: Duration,
+}
+
+/// How often timeouts are checked (and so how late one may be noticed).
+const SWEEP: Duration = Duration::from_millis(25);
+/// How often the live display is updated.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+/// Read buffer of each thread.
+const READ_BUFFER: usize = 128 * 1024;
+/// Most bytes a connection may carry between reads (an unfinished response head): beyond this a
+/// response is bad. Half of the read buffer, so a read always has room.
+const MAX_CARRY: usize = READ_BUFFER / 2;
+
+/// State every thread of a run shares.
+struct Shared<'a, E> {
+    plan: &'a Plan,
+    exchange: &'a E,
+    /// Set by Ctrl-C / SIGTERM.
+    interrupt: &'a crate::net::Shutdown,
+    /// Set when the run should end now: every thread stops at its next turn.
+    stop: AtomicBool,
+    /// Counted attempts handed out so far (`-n`).
+    tickets: AtomicU64,
+    /// Some exchange succeeded (warm-up included).
+    any_ok: AtomicBool,
+    /// Refused connections while nothing has succeeded yet.
+    refused: AtomicU64,
+    /// Counted exchanges started at or after this instant.
+    measure_from: Instant,
+    /// The run ends here (`-d`).
+    end: Option<Instant>,
+    /// Per-thread counts for the live display.
+    progress: Vec<Progress>,
+}
+
+/// A thread's published counts, on a cache line of its own.
+#[repr(align(64))]
+#[derive(Default)]
+struct Progress {
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl<E> Shared<'_, E> {
+    /// Take one of the `-n` attempts; false when they are all given out.
+    fn take_ticket(&self) -> bool {
+        match self.plan.limit {
+            Limit::Duration(_) => true,
+            Limit::Count(count) => self.tickets.fetch_add(1, Ordering::Relaxed) < count,
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.interrupt.requested()
+    }
+}
+
+/// Run the load and gather what every thread counted. `progress` is called every 200 ms.
+pub fn run<E: Exchange>(
+    plan: &Plan,
+    exchange: &E,
+    interrupt: &crate::net::Shutdown,
+    mut progress: impl FnMut(Snapshot),
+) -> anyhow::Result<Outcome> {
+    let start = Instant::now();
+    let measure_from = start + plan.warmup;
+    let shared = Shared {
+        plan,
+        exchange,
+        interrupt,
+        stop: AtomicBool::new(false),
+        tickets: AtomicU64::new(0),
+        any_ok: AtomicBool::new(false),
+        refused: AtomicU64::new(0),
+        measure_from,
+        end: match plan.limit {
+            Limit::Duration(duration) => Some(measure_from + duration),
+            Limit::Count(_) => None,
+        },
+        progress: (0..plan.threads).map(|_| Progress::default()).collect(),
+    };
+    let shares = split(plan.connections as usize, plan.threads);
+
+    let (results, first_error) = thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        let mut spawned = 0;
+        let mut first_error: Option<anyhow::Error> = None;
+        for (index, &share) in shares.iter().enumerate() {
+            let tx = tx.clone();
+            let shared = &shared;
+            let spawn = thread::Builder::new()
+                .name(format!("bench-{index}"))
+                .spawn_scoped(scope, move || {
+                    let _ = tx.send(work(shared, index, share));
+                });
+            match spawn {
+                Ok(_) => spawned += 1,
+                Err(err) => {
+                    shared.stop.store(true, Ordering::Relaxed);
+                    first_error = Some(anyhow::Error::new(err).context("start a load thread"));
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let mut results = Vec::with_capacity(spawned);
+        while results.len() < spawned {
+            match rx.recv_timeout(PROGRESS_EVERY) {
+                Ok(Ok(done)) => results.push(done),
+                Ok(Err(err)) => {
+                    shared.stop.store(true, Ordering::Relaxed);
+                    first_error.get_or_insert(err);
+                    spawned -= 1;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => progress(snapshot(&shared)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        (results, first_error)
+    });
+    if let Some(err) = first_error {
+        return Err(err);
+    }
+
+    let mut tally = Tally::new();
+    let mut finished = measure_from;
+    for (part, ended) in results {
+        tally.merge(part);
+        finished = finished.max(ended);
+    }
+    let mut elapsed = finished.saturating_duration_since(measure_from);
+    if let Limit::Duration(duration) = plan.limit {
+        // A thread notices the deadline a moment late; what it did meanwhile is not counted
+        // beyond the deadline either.
+        elapsed = elapsed.min(duration);
+    }
+    Ok(Outcome {
+        tally,
+        elapsed,
+        interrupted: interrupt.requested(),
+    })
+}
+
+fn snapshot<E>(shared: &Shared<'_, E>) -> Snapshot {
+    let now = Instant::now();
+    let (mut ok, mut failed) = (0, 0);
+    for progress in &shared.progress {
+        ok += progress.ok.load(Ordering::Relaxed);
+        failed += progress.failed.load(Ordering::Relaxed);
+    }
+    Snapshot {
+        ok,
+        failed,
+        warming: now < shared.measure_from,
+        elapsed: now.saturating_duration_since(shared.measure_from),
+    }
+}
+
+/// `total` connections over `threads` threads, as evenly as can be.
+fn split(total: usize, threads: usize) -> Vec<usize> {
+    let threads = threads.clamp(1, total.max(1));
+    (0..threads)
+        .map(|index| total / threads + usize::from(index < total % threads))
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Queued to start its next exchange.
+    Waiting,
+    /// Writing the request.
+    Sending,
+    /// Reading the answer.
+    Receiving,
+    /// No more exchanges for this connection (`-n` used up).
+    Finished,
+}
+
+/// One connection slot; its socket is replaced whenever an exchange needs a new connection.
+struct Conn<S> {
+    stream: Option<TcpStream>,
+    phase: Phase,
+    state: S,
+    /// Request bytes written so far.
+    sent: usize,
+    started: Instant,
+    deadline: Instant,
+    /// Started after the warm-up: its result counts.
+    counted: bool,
+    /// Bytes received in this exchange; they count when it ends, so an exchange cut off at the
+    /// deadline adds nothing anywhere.
+    received: u64,
+    /// Unfinished bytes kept for the next read (see [`Feed::More`]); empty almost always.
+    carry: Vec<u8>,
+}
+
+/// One load thread.
+struct Worker<'s, 'a, E: Exchange> {
+    shared: &'s Shared<'a, E>,
+    index: usize,
+    poll: Poll,
+    conns: Vec<Conn<E::State>>,
+    /// Connections to start at the next turn of the loop (after a failure: starting them at
+    /// once could spin on a refused connection without ever looking at the clock).
+    restart: Vec<usize>,
+    buf: Box<[u8]>,
+    tally: Tally,
+    /// Connections not yet finished.
+    live: usize,
+    /// This thread has told the others that something succeeded.
+    told_ok: bool,
+}
+
+/// One thread's run: returns its tally and when it stopped.
+fn work<E: Exchange>(
+    shared: &Shared<'_, E>,
+    index: usize,
+    connections: usize,
+) -> anyhow::Result<(Tally, Instant)> {
+    let poll = Poll::new().context("create an epoll instance")?;
+    let now = Instant::now();
+    let mut worker = Worker {
+        shared,
+        index,
+        poll,
+        conns: (0..connections)
+            .map(|_| Conn {
+                stream: None,
+                phase: Phase::Waiting,
+                state: shared.exchange.state(),
+                sent: 0,
+                started: now,
+                deadline: now,
+                counted: false,
+                received: 0,
+                carry: Vec::new(),
+            })
+            .collect(),
+        restart: (0..connections).collect(),
+        buf: vec![0; READ_BUFFER].into_boxed_slice(),
+        tally: Tally::new(),
+        live: connections,
+        told_ok: false,
+    };
+    let mut events = Events::with_capacity(connections.clamp(16, 1024));
+    let mut starting = Vec::with_capacity(connections);
+    let mut next_sweep = now + SWEEP;
+    loop {
+        std::mem::swap(&mut starting, &mut worker.restart);
+        let now = Instant::now();
+        for index in starting.drain(..) {
+            worker.start(index, now);
+        }
+        worker.publish();
+        let now = Instant::now();
+        if shared.stopping() || worker.live == 0 || shared.end.is_some_and(|end| now >= end) {
+            break;
+        }
+        if now >= next_sweep {
+            worker.sweep(now);
+            next_sweep = now + SWEEP;
+        }
+        let mut wake = next_sweep;
+        if let Some(end) = shared.end {
+            wake = wake.min(end);
+        }
+        let wait = if worker.restart.is_empty() {
+            wake.saturating_duration_since(now)
+        } else {
+            Duration::ZERO
+        };
+        match worker.poll.poll(&mut events, Some(wait)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(anyhow::Error::new(err).context("wait for socket events")),
+        }
+        for event in events.iter() {
+            worker.on_event(event);
+        }
+    }
+    worker.publish();
+    // Dropping the worker closes every socket; an exchange in flight at the deadline is
+    // neither a success nor a failure.
+    Ok((worker.tally, Instant::now()))
+}
+
+impl<E: Exchange> Worker<'_, '_, E> {
+    fn publish(&self) {
+        let progress = &self.shared.progress[self.index];
+        progress.ok.store(self.tally.ok, Ordering::Relaxed);
+        progress
+            .failed
+            .store(self.tally.failed(), Ordering::Relaxed);
+    }
+
+    /// Begin the next exchange on connection `index`, on its open socket when it has one.
+    fn start(&mut self, index: usize, now: Instant) {
+        let shared = self.shared;
+        let conn = &mut self.conns[index];
+        if conn.phase == Phase::Finished {
+            return;
+        }
+        let counted = now >= shared.measure_from;
+        if shared.stopping() || (counted && !shared.take_ticket()) {
+            conn.stream = None;
+            conn.phase = Phase::Finished;
+            self.live -= 1;
+            return;
+        }
+        conn.counted = counted;
+        conn.started = now;
+        conn.deadline = now + shared.plan.timeout;
+        conn.sent = 0;
+        conn.received = 0;
+        conn.carry.clear();
+        shared.exchange.begin(&mut conn.state);
+        if conn.stream.is_none() {
+            match self.connect(index) {
+                Ok(stream) => self.conns[index].stream = Some(stream),
+                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+            }
+        }
+        let conn = &mut self.conns[index];
+        if shared.exchange.request().is_empty() {
+            conn.phase = Phase::Receiving;
+        } else {
+            conn.phase = Phase::Sending;
+            // Try at once: on loopback a fresh connection is usually established already, and
+            // a kept-alive one always is. If not, the writable event finishes the job.
+            self.send(index);
+        }
+    }
+
+    fn connect(&self, index: usize) -> io::Result<TcpStream> {
+        let mut stream = TcpStream::connect(self.shared.plan.addr)?;
+        if self.shared.plan.nodelay {
+            stream.set_nodelay(true)?;
+        }
+        let interest = if self.shared.exchange.request().is_empty() {
+            Interest::READABLE
+        } else {
+            Interest::READABLE | Interest::WRITABLE
+        };
+        // Registered once for the socket's life, edge-triggered; closing the socket removes it
+        // from the epoll set, so it is never deregistered by hand.
+        self.poll
+            .registry()
+            .register(&mut stream, Token(index), interest)?;
+        Ok(stream)
+    }
+
+    fn on_event(&mut self, event: &mio::event::Event) {
+        let index = event.token().0;
+        let Some(conn) = self.conns.get(index) else {
+            return;
+        };
+        // An error or hang-up shows on both sides: the next read or write reports what it was.
+        let error = event.is_error();
+        let closed = event.is_read_closed() && !error;
+        if conn.phase == Phase::Sending && (event.is_writable() || error || closed) {
+            self.send(index);
+        }
+        if self.conns[index].phase == Phase::Receiving && (event.is_readable() || error || closed) {
+            self.receive(index, closed, error);
+        }
+    }
+
+    /// Write what is left of the request.
+    fn send(&mut self, index: usize) {
+        let exchange = self.shared.exchange;
+        let request = exchange.request();
+        loop {
+            let conn = &mut self.conns[index];
+            let Some(stream) = conn.stream.as_mut() else {
+                return;
+            };
+            match stream.write(&request[conn.sent..]) {
+                Ok(0) => {
+                    return self.fail(index, Failure::Reset, || "the connection closed".into());
+                }
+                Ok(n) => {
+                    conn.sent += n;
+                    if conn.sent < request.len() {
+                        continue;
+                    }
+                    if exchange.half_close()
+                        && let Err(err) = stream.shutdown(Shutdown::Write)
+                    {
+                        return self.fail(index, Failure::of(&err), || plain(&err));
+                    }
+                    conn.phase = Phase::Receiving;
+                    return;
+                }
+                // Not connected yet, or the send buffer is full: the writable event comes.
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
+                    ) =>
+                {
+                    return;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+            }
+        }
+    }
+
+    /// Read until the answer is complete or the socket is drained (edge-triggered: an event
+    /// comes again only for bytes that arrive after this). `closed`: the event said the peer
+    /// had closed its side; `error`: it said the socket has an error to report.
+    fn receive(&mut self, index: usize, closed: bool, error: bool) {
+        let exchange = self.shared.exchange;
+        loop {
+            let Worker { conns, buf, .. } = self;
+            let conn = &mut conns[index];
+            let Some(stream) = conn.stream.as_mut() else {
+                return;
+            };
+            let carried = conn.carry.len();
+            buf[..carried].copy_from_slice(&conn.carry);
+            let room = buf.len() - carried;
+            match stream.read(&mut buf[carried..]) {
+                Ok(0) => return self.end_of_file(index),
+                Ok(n) => {
+                    conn.received += n as u64;
+                    let data = &buf[..carried + n];
+                    match exchange.feed(&mut conn.state, data) {
+                        Feed::More { consumed } => {
+                            conn.carry.clear();
+                            conn.carry
+                                .extend_from_slice(&data[consumed.min(data.len())..]);
+                            if conn.carry.len() > MAX_CARRY {
+                                return self.fail(index, Failure::BadResponse, || {
+                                    format!("a response head longer than {MAX_CARRY} bytes")
+                                });
+                            }
+                            // A short read emptied the socket. If the peer had closed before
+                            // the event, the end of file is next: no need to read it (a
+                            // connection per exchange saves a system call that way). An error
+                            // still has to be read to be known.
+                            if n < room && !error {
+                                if closed {
+                                    self.end_of_file(index);
+                                }
+                                return;
+                            }
+                        }
+                        Feed::Done { reuse } => return self.complete(index, reuse),
+                        Feed::Failed(kind) => return self.fail(index, kind, || describe(kind)),
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+            }
+        }
+    }
+
+    /// The server closed its side: whether that completes the exchange is the exchange's call.
+    fn end_of_file(&mut self, index: usize) {
+        let conn = &mut self.conns[index];
+        match self.shared.exchange.eof(&mut conn.state) {
+            Ok(()) => self.complete(index, false),
+            Err(kind) => self.fail(index, kind, || describe(kind)),
+        }
+    }
+
+    /// The exchange succeeded: count it and start the next one.
+    fn complete(&mut self, index: usize, reuse: bool) {
+        let now = Instant::now();
+        let exchange = self.shared.exchange;
+        let conn = &mut self.conns[index];
+        if conn.counted {
+            self.tally.bytes += conn.received;
+            let micros = now.duration_since(conn.started).as_micros();
+            self.tally.complete(
+                u64::try_from(micros).unwrap_or(u64::MAX),
+                exchange.status(&conn.state),
+                now,
+            );
+        }
+        if !self.told_ok {
+            self.told_ok = true;
+            self.shared.any_ok.store(true, Ordering::Relaxed);
+        }
+        if !(reuse && exchange.keepalive()) {
+            conn.stream = None;
+        }
+        conn.phase = Phase::Waiting;
+        self.start(index, now);
+    }
+
+    /// The exchange failed: count it, drop the connection, and queue a new start.
+    fn fail(&mut self, index: usize, kind: Failure, detail: impl FnOnce() -> String) {
+        let now = Instant::now();
+        let shared = self.shared;
+        let conn = &mut self.conns[index];
+        if conn.counted {
+            self.tally.bytes += conn.received;
+            self.tally.fail(kind, detail, now);
+        }
+        conn.stream = None;
+        conn.phase = Phase::Waiting;
+        self.restart.push(index);
+        // Nothing listening: once every connection has been refused and nothing ever
+        // succeeded, retrying for the rest of the run would only spin.
+        if kind == Failure::Refused
+            && !shared.any_ok.load(Ordering::Relaxed)
+            && shared.refused.fetch_add(1, Ordering::Relaxed) + 1
+                >= u64::from(shared.plan.connections)
+        {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Fail every exchange that has run past `--timeout`.
+    fn sweep(&mut self, now: Instant) {
+        let timeout = self.shared.plan.timeout;
+        for index in 0..self.conns.len() {
+            let conn = &self.conns[index];
+            if matches!(conn.phase, Phase::Sending | Phase::Receiving) && now >= conn.deadline {
+                self.fail(index, Failure::Timeout, || {
+                    format!("no answer within {}", super::report::Secs(timeout))
+                });
+            }
+        }
+    }
+}
+
+/// A socket error as the summary says it: `connection reset by peer`, without `(os error 104)`.
+fn plain(err: &io::Error) -> String {
+    let text = err.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text.to_string(),
+    }
+}
+
+/// The first-failure message for a kind the exchange (not the socket) decided.
+fn describe(kind: Failure) -> String {
+    match kind {
+        Failure::ClosedEarly => "the server closed the connection before the answer was complete",
+        Failure::ExpectMismatch => "the bytes received differ from --expect",
+        Failure::BadResponse => "the server's answer is not a valid HTTP response",
+        _ => kind.name(),
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_split_evenly() {
+        assert_eq!(split(8, 2), vec![4, 4]);
+        assert_eq!(split(7, 3), vec![3, 2, 2]);
+        assert_eq!(split(1, 4), vec![1]);
+    }
+}

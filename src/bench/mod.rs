@@ -1,0 +1,284 @@
+//! `netlab bench`: the load generator. `tcp` measures connections per second, `http` requests
+//! per second, `compare` runs several servers one after another under the same load.
+//!
+//! The verbs validate their flags into a `Load` and an `engine::Exchange` before any socket
+//! opens; `engine` runs the load on a few threads; `report` shows the result.
+
+mod chart;
+mod compare;
+mod engine;
+mod http;
+mod report;
+mod tally;
+mod tcp;
+
+use std::io::{IsTerminal, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::cli::{BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
+use crate::exit::Code;
+use crate::net::Shutdown;
+use engine::{Exchange, Limit, Plan};
+use report::{Kind, Live, Report, Secs};
+
+/// How long `tcp` and `http` run when neither -d nor -n is given.
+const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// `netlab bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    // Ctrl-C ends the run early; the summary of what ran is still printed.
+    let interrupt = Shutdown::on_signals()?;
+    match args.target {
+        BenchTarget::Tcp(args) => tcp_command(args, &interrupt),
+        BenchTarget::Http(args) => http_command(args, &interrupt),
+        BenchTarget::Compare(args) => compare::run(args, &interrupt),
+    }
+}
+
+fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
+    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
+    let addr = resolve(&args.addr)?;
+    let exchange = tcp::TcpExchange::new(
+        args.send.as_deref().map(unescape),
+        args.expect.as_deref().map(unescape),
+    );
+    let report = measure(Kind::Tcp, &args.addr, addr, &exchange, &load, interrupt)?;
+    print(&report, load.json)?;
+    report.verdict()
+}
+
+fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
+    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
+    let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
+    let report = measure(
+        Kind::Http,
+        &target.url,
+        target.addr,
+        &target.exchange,
+        &load,
+        interrupt,
+    )?;
+    print(&report, load.json)?;
+    report.verdict()
+}
+
+/// The load flags, validated.
+#[derive(Debug, Clone)]
+struct Load {
+    limit: Limit,
+    warmup: Duration,
+    timeout: Duration,
+    connections: u32,
+    threads: usize,
+    json: bool,
+}
+
+impl Load {
+    /// Validate; `default` is the duration when neither -d nor -n is given (said on stderr).
+    fn from_args(args: &LoadArgs, default: Duration) -> anyhow::Result<Load> {
+        let limit = match (args.duration, args.count) {
+            (Some(duration), _) if duration.is_zero() => {
+                return Err(Code::Usage.error("-d: the duration must be more than 0"));
+            }
+            (Some(duration), _) => Limit::Duration(duration),
+            (None, Some(count)) => Limit::Count(count),
+            (None, None) => {
+                info!("netlab bench: no -d or -n given: {} per run", Secs(default));
+                Limit::Duration(default)
+            }
+        };
+        if args.timeout.is_zero() {
+            return Err(Code::Usage.error("--timeout must be more than 0"));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match args.threads {
+            Some(threads) => threads as usize,
+            // More threads than cores would only take turns; more than connections, idle.
+            None => cores,
+        }
+        .min(args.connections as usize);
+        Ok(Load {
+            limit,
+            warmup: args.warmup.unwrap_or_default(),
+            timeout: args.timeout,
+            connections: args.connections,
+            threads,
+            json: args.json,
+        })
+    }
+
+    fn plan(&self, addr: SocketAddr, kind: Kind) -> Plan {
+        Plan {
+            addr,
+            connections: self.connections,
+            threads: self.threads,
+            limit: self.limit,
+            warmup: self.warmup,
+            timeout: self.timeout,
+            nodelay: kind == Kind::Http,
+        }
+    }
+
+    /// `for 10s` / `1,000 connections`, for the line that starts a run.
+    fn describe(&self, kind: Kind) -> String {
+        let mut text = match self.limit {
+            Limit::Duration(duration) => format!("for {}", Secs(duration)),
+            Limit::Count(count) => format!("{} {}", report::Count(count), kind.unit()),
+        };
+        if !self.warmup.is_zero() {
+            text.push_str(&format!(" after {} of warm-up", Secs(self.warmup)));
+        }
+        text
+    }
+}
+
+/// Run one load against `addr` with a live display, and gather the report.
+fn measure<E: Exchange>(
+    kind: Kind,
+    target: &str,
+    addr: SocketAddr,
+    exchange: &E,
+    load: &Load,
+    interrupt: &Shutdown,
+) -> anyhow::Result<Report> {
+    if !load.json {
+        info!(
+            "netlab bench {}: {} ({addr}), {} connection{} on {} thread{}, {}",
+            kind.name(),
+            target,
+            load.connections,
+            if load.connections == 1 { "" } else { "s" },
+            load.threads,
+            if load.threads == 1 { "" } else { "s" },
+            load.describe(kind)
+        );
+    }
+    raise_fd_limit(u64::from(load.connections));
+    let live = Live::new(
+        format!("bench {} {target}", kind.name()),
+        kind,
+        !load.json && crate::log::enabled() && std::io::stderr().is_terminal(),
+    );
+    let outcome = engine::run(&load.plan(addr, kind), exchange, interrupt, |snapshot| {
+        live.show(snapshot)
+    });
+    live.clear();
+    Ok(Report {
+        kind,
+        target: target.to_string(),
+        addr,
+        connections: load.connections,
+        threads: load.threads,
+        outcome: outcome?,
+    })
+}
+
+/// The summary on stdout: text, or one line of JSON.
+fn print(report: &Report, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &report.json()).context("write the summary")?;
+        out.write_all(b"\n").context("write the summary")?;
+    } else {
+        out.write_all(report.text().as_bytes())
+            .context("write the summary")?;
+    }
+    out.flush().context("write the summary")
+}
+
+/// Resolve `HOST:PORT` (or `[v6]:PORT`) to its first address: only that one is loaded.
+fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(Code::Usage.error(format!("{text}: expected HOST:PORT")));
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        return Err(Code::Usage.error(format!("{text}: `{port}` is not a port number")));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(Code::Usage.error(format!("{text}: expected HOST:PORT")));
+    }
+    (host, port)
+        .to_socket_addrs()
+        .with_context(|| format!("resolve {host}"))?
+        .next()
+        .with_context(|| format!("resolve {host}: no address"))
+}
+
+/// `--send` and `--expect` text with `\n`, `\r`, `\t`, `\0` and `\\` understood, so a request
+/// line can be typed without the shell's `$'…'`.
+fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'0') => out.push(0),
+            Some(b'\\') => out.push(b'\\'),
+            Some(other) => out.extend_from_slice(&[b'\\', other]),
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+/// Each connection needs a descriptor: raise the soft limit toward the hard one when the
+/// default (often 1024) is too low, and warn when even that is not enough.
+fn raise_fd_limit(connections: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    // Room for stdio, the epoll instances and a server `compare` starts.
+    let wanted = connections + 64;
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft >= wanted {
+        return;
+    }
+    let raised = wanted.min(hard);
+    if setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_err() || raised < wanted {
+        warn!(
+            "only {} file descriptors allowed (ulimit -n): some of {connections} connections will fail",
+            raised.max(soft)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_in_send_text() {
+        assert_eq!(
+            unescape(r"GET / HTTP/1.0\r\n\r\n"),
+            b"GET / HTTP/1.0\r\n\r\n"
+        );
+        assert_eq!(unescape(r"a\\n\q\"), b"a\\n\\q\\");
+    }
+
+    #[test]
+    fn addresses_resolve_or_are_usage_errors() {
+        assert_eq!(
+            resolve("127.0.0.1:80").unwrap(),
+            "127.0.0.1:80".parse().unwrap()
+        );
+        assert_eq!(resolve("[::1]:80").unwrap(), "[::1]:80".parse().unwrap());
+        assert_eq!(resolve("localhost:80").unwrap().port(), 80);
+        for bad in ["127.0.0.1", "host:http", ":80", "1.2.3.4:70000"] {
+            let err = resolve(bad).unwrap_err();
+            assert_eq!(crate::exit::code_of(&err), Some(Code::Usage), "{bad}");
+        }
+    }
+}

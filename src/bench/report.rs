@@ -1,0 +1,404 @@
+//! How a run is shown: the summary (text for people, one JSON object for scripts), the verdict
+//! (exit 1 when nothing succeeded), the live progress line, and numbers written for people.
+
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use super::engine::{Outcome, Snapshot};
+use super::tally::{Failure, Tally};
+use crate::net::Bytes;
+
+/// What was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Tcp,
+    Http,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Tcp => "tcp",
+            Kind::Http => "http",
+        }
+    }
+
+    /// What one exchange is called, plural.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Kind::Tcp => "connections",
+            Kind::Http => "requests",
+        }
+    }
+
+    /// What one exchange is called.
+    pub fn one(self) -> &'static str {
+        match self {
+            Kind::Tcp => "connection",
+            Kind::Http => "request",
+        }
+    }
+
+    /// The rate's unit, short.
+    pub fn per_second(self) -> &'static str {
+        match self {
+            Kind::Tcp => "conn/s",
+            Kind::Http => "req/s",
+        }
+    }
+}
+
+/// A finished run and what it was run against.
+pub struct Report {
+    pub kind: Kind,
+    /// The address or URL as the user named it.
+    pub target: String,
+    pub addr: SocketAddr,
+    pub connections: u32,
+    pub threads: usize,
+    pub outcome: Outcome,
+}
+
+impl Report {
+    fn tally(&self) -> &Tally {
+        &self.outcome.tally
+    }
+
+    /// Successful exchanges per second.
+    pub fn rate(&self) -> f64 {
+        let secs = self.outcome.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.tally().ok as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// A latency quantile in microseconds (0 when nothing completed).
+    pub fn quantile(&self, q: f64) -> u64 {
+        let latency = &self.tally().latency;
+        if latency.is_empty() {
+            0
+        } else {
+            latency.value_at_quantile(q)
+        }
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.tally().failed()
+    }
+
+    /// The summary for people.
+    pub fn text(&self) -> String {
+        let tally = self.tally();
+        let kind = self.kind;
+        let mut out = String::new();
+        let mut line = |label: &str, value: String| {
+            out.push_str(&format!("  {label:<12} {value}\n"));
+        };
+        line(
+            kind.unit(),
+            format!(
+                "{} in {:.2} s   {} {}",
+                Count(tally.ok),
+                self.outcome.elapsed.as_secs_f64(),
+                Rate(self.rate()),
+                kind.per_second()
+            ),
+        );
+        line(
+            "received",
+            format!(
+                "{}   {}/s",
+                Bytes(tally.bytes),
+                Bytes(per_second(tally.bytes, self.outcome.elapsed))
+            ),
+        );
+        if kind == Kind::Http {
+            let status = tally.status_counts();
+            line(
+                "status",
+                if status.is_empty() {
+                    "none".to_string()
+                } else {
+                    status
+                        .iter()
+                        .map(|(code, count)| format!("{code}: {}", Count(*count)))
+                        .collect::<Vec<_>>()
+                        .join("   ")
+                },
+            );
+        }
+        line("errors", failure_list(tally, "none"));
+        line(
+            "latency",
+            if tally.latency.is_empty() {
+                "-".to_string()
+            } else {
+                format!(
+                    "min {}   p50 {}   p90 {}   p99 {}   max {}",
+                    Micros(tally.latency.min()),
+                    Micros(self.quantile(0.5)),
+                    Micros(self.quantile(0.9)),
+                    Micros(self.quantile(0.99)),
+                    Micros(tally.latency.max()),
+                )
+            },
+        );
+        let mut head = format!(
+            "bench {} {} ({}): {} connection{} on {} thread{}",
+            kind.name(),
+            self.target,
+            self.addr,
+            self.connections,
+            plural(self.connections.into()),
+            self.threads,
+            plural(self.threads as u64),
+        );
+        if self.outcome.interrupted {
+            head.push_str(", stopped early by a signal");
+        }
+        format!("{head}\n{out}")
+    }
+
+    /// The summary for scripts: one JSON object.
+    pub fn json(&self) -> Value {
+        let tally = self.tally();
+        let errors: Map<String, Value> = Failure::ALL
+            .iter()
+            .map(|&kind| (kind.key().to_string(), json!(tally.failures[kind as usize])))
+            .collect();
+        let latency = if tally.latency.is_empty() {
+            Value::Null
+        } else {
+            json!({
+                "min": tally.latency.min(),
+                "mean": (tally.latency.mean() * 10.0).round() / 10.0,
+                "p50": self.quantile(0.5),
+                "p90": self.quantile(0.9),
+                "p99": self.quantile(0.99),
+                "max": tally.latency.max(),
+            })
+        };
+        let mut object = json!({
+            "kind": self.kind.name(),
+            "target": self.target,
+            "addr": self.addr.to_string(),
+            "connections": self.connections,
+            "threads": self.threads,
+            "count": tally.ok,
+            "failed": tally.failed(),
+            "rate": (self.rate() * 10.0).round() / 10.0,
+            "duration_secs": (self.outcome.elapsed.as_secs_f64() * 1e6).round() / 1e6,
+            "bytes": tally.bytes,
+            "errors": errors,
+            "latency_us": latency,
+            "interrupted": self.outcome.interrupted,
+        });
+        if self.kind == Kind::Http {
+            let status: Map<String, Value> = tally
+                .status_counts()
+                .into_iter()
+                .map(|(code, count)| (code.to_string(), json!(count)))
+                .collect();
+            object["status"] = Value::Object(status);
+        }
+        object
+    }
+
+    /// `Err` (exit 1) when not a single exchange succeeded, saying what went wrong instead.
+    pub fn verdict(&self) -> anyhow::Result<()> {
+        let tally = self.tally();
+        if tally.ok > 0 {
+            return Ok(());
+        }
+        let what = format!("bench {} {}", self.kind.name(), self.target);
+        let counts = tally.failure_counts();
+        let Some(&(worst, _)) = counts.first() else {
+            // Nothing failed either: every exchange was still in flight when the run ended.
+            let hint = match self.kind {
+                Kind::Tcp => "; does the server wait for a request first? (see --send)",
+                Kind::Http => "; the server answers slower than the run lasts",
+            };
+            return Err(anyhow::anyhow!(
+                "{what}: no {} completed in {:.2} s{hint}",
+                self.kind.one(),
+                self.outcome.elapsed.as_secs_f64()
+            ));
+        };
+        let detail = match worst {
+            Failure::Refused => format!(
+                "connection refused; is a server listening on {}?",
+                self.addr
+            ),
+            _ => tally.first_failure[worst as usize]
+                .clone()
+                .unwrap_or_else(|| worst.name().to_string()),
+        };
+        Err(anyhow::anyhow!(
+            "{what}: no {} succeeded ({}): {detail}",
+            self.kind.one(),
+            failure_list(tally, "")
+        ))
+    }
+}
+
+/// `3 refused, 1 timeout`, most frequent first; `none` when there are none.
+fn failure_list(tally: &Tally, none: &str) -> String {
+    let counts = tally.failure_counts();
+    if counts.is_empty() {
+        return none.to_string();
+    }
+    counts
+        .iter()
+        .map(|(kind, count)| format!("{} {}", Count(*count), kind.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn per_second(total: u64, elapsed: Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        (total as f64 / secs) as u64
+    } else {
+        0
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The live one-line display on stderr: only on a terminal, never with --quiet or --json.
+pub struct Live {
+    label: String,
+    kind: Kind,
+    enabled: bool,
+}
+
+impl Live {
+    pub fn new(label: String, kind: Kind, enabled: bool) -> Live {
+        Live {
+            label,
+            kind,
+            enabled,
+        }
+    }
+
+    pub fn show(&self, snapshot: Snapshot) {
+        if !self.enabled {
+            return;
+        }
+        let line = if snapshot.warming {
+            format!("{}: warming up", self.label)
+        } else {
+            format!(
+                "{}: {:.1} s   {} {}   {} {}   {} failed",
+                self.label,
+                snapshot.elapsed.as_secs_f64(),
+                Count(snapshot.ok),
+                self.kind.unit(),
+                Rate(snapshot.ok as f64 / snapshot.elapsed.as_secs_f64().max(1e-9)),
+                self.kind.per_second(),
+                Count(snapshot.failed),
+            )
+        };
+        // `\r` and "erase line" keep it on one line; a failed write only loses the display.
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[K{line}");
+    }
+
+    /// Take the line away before the summary is printed.
+    pub fn clear(&self) {
+        if self.enabled {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+/// A count with thousands separators: `1,234,567`.
+pub struct Count(pub u64);
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.0.to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        f.pad(&out)
+    }
+}
+
+/// A rate: grouped digits, one decimal below 100.
+pub struct Rate(pub f64);
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 100.0 {
+            f.pad(&format!("{:.1}", self.0))
+        } else {
+            f.pad(&Count(self.0.round() as u64).to_string())
+        }
+    }
+}
+
+/// A latency in microseconds, in the unit that reads best: `310 µs`, `1.21 ms`, `2.50 s`.
+pub struct Micros(pub u64);
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let us = self.0;
+        let text = if us < 1000 {
+            format!("{us} µs")
+        } else if us < 1_000_000 {
+            format!("{:.2} ms", us as f64 / 1e3)
+        } else {
+            format!("{:.2} s", us as f64 / 1e6)
+        };
+        f.pad(&text)
+    }
+}
+
+/// A duration as the flags take it: `10s`, `1.5s`, `250ms`.
+pub struct Secs(pub Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms}ms")
+        } else if ms.is_multiple_of(1000) {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{}s", self.0.as_secs_f64())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(Count(0).to_string(), "0");
+        assert_eq!(Count(999).to_string(), "999");
+        assert_eq!(Count(1000).to_string(), "1,000");
+        assert_eq!(Count(1234567).to_string(), "1,234,567");
+        assert_eq!(Rate(12.345).to_string(), "12.3");
+        assert_eq!(Rate(12345.6).to_string(), "12,346");
+        assert_eq!(Micros(310).to_string(), "310 µs");
+        assert_eq!(Micros(1210).to_string(), "1.21 ms");
+        assert_eq!(Micros(2_500_000).to_string(), "2.50 s");
+        assert_eq!(Secs(Duration::from_secs(10)).to_string(), "10s");
+        assert_eq!(Secs(Duration::from_millis(1500)).to_string(), "1.5s");
+        assert_eq!(Secs(Duration::from_millis(250)).to_string(), "250ms");
+    }
+}

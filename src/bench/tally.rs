@@ -1,0 +1,237 @@
+//! What a run counted: each worker thread keeps a [`Tally`] of its own (no shared counters on the
+//! hot path), and the tallies merge into one at the end. Failures are sorted into [`Failure`]
+//! kinds, so a summary can say "3 refused, 1 timeout" rather than "4 errors".
+
+use std::io;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+
+/// Why an exchange failed. Every failure counts under exactly one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listening: the connection was refused.
+    Refused,
+    /// The peer reset the connection (or it broke while sending).
+    Reset,
+    /// No answer within `--timeout`.
+    Timeout,
+    /// The server closed before the whole response arrived.
+    ClosedEarly,
+    /// `bench tcp --expect`: the bytes received differ.
+    ExpectMismatch,
+    /// Not a valid HTTP response (or more bytes than the response announced).
+    BadResponse,
+    /// No route, or no local port left to connect from.
+    Unreachable,
+    /// Anything else the socket reported.
+    Other,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 8] = [
+        Failure::Refused,
+        Failure::Reset,
+        Failure::Timeout,
+        Failure::ClosedEarly,
+        Failure::ExpectMismatch,
+        Failure::BadResponse,
+        Failure::Unreachable,
+        Failure::Other,
+    ];
+
+    /// How the summary names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Refused => "refused",
+            Failure::Reset => "reset",
+            Failure::Timeout => "timeout",
+            Failure::ClosedEarly => "closed early",
+            Failure::ExpectMismatch => "expect mismatch",
+            Failure::BadResponse => "bad response",
+            Failure::Unreachable => "unreachable",
+            Failure::Other => "other",
+        }
+    }
+
+    /// Its key in `--json`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Failure::Refused => "refused",
+            Failure::Reset => "reset",
+            Failure::Timeout => "timeout",
+            Failure::ClosedEarly => "closed_early",
+            Failure::ExpectMismatch => "expect_mismatch",
+            Failure::BadResponse => "bad_response",
+            Failure::Unreachable => "unreachable",
+            Failure::Other => "other",
+        }
+    }
+
+    /// Sort a socket error.
+    pub fn of(err: &io::Error) -> Failure {
+        use io::ErrorKind as K;
+        match err.kind() {
+            K::ConnectionRefused => Failure::Refused,
+            K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => Failure::Reset,
+            K::TimedOut => Failure::Timeout,
+            K::AddrNotAvailable
+            | K::AddrInUse
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown => Failure::Unreachable,
+            _ => Failure::Other,
+        }
+    }
+}
+
+/// Highest latency the histogram holds exactly (an hour, in microseconds); longer ones are
+/// recorded as this. `--timeout` ends any exchange long before in practice.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// One worker's counts. Only exchanges that started after the warm-up are counted here.
+pub struct Tally {
+    /// Exchanges that completed.
+    pub ok: u64,
+    /// Bytes received by counted exchanges that ended (well or not).
+    pub bytes: u64,
+    /// Failures by kind, indexed like [`Failure::ALL`].
+    pub failures: [u64; Failure::ALL.len()],
+    /// What the first failure of each kind said, for the message when nothing succeeded.
+    pub first_failure: [Option<String>; Failure::ALL.len()],
+    /// HTTP status codes seen (index = code, 0..=999).
+    pub status: Box<[u64; 1000]>,
+    /// Latency of completed exchanges, in microseconds.
+    pub latency: Histogram<u64>,
+    /// When the last counted exchange ended.
+    pub last: Option<Instant>,
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally {
+            ok: 0,
+            bytes: 0,
+            failures: [0; Failure::ALL.len()],
+            first_failure: Default::default(),
+            status: Box::new([0; 1000]),
+            // 3 significant digits: 1 µs resolution below a millisecond, 1 ms near a second.
+            latency: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            last: None,
+        }
+    }
+
+    /// A completed exchange that took `micros`.
+    pub fn complete(&mut self, micros: u64, status: Option<u16>, now: Instant) {
+        self.ok += 1;
+        self.latency.saturating_record(micros.max(1));
+        if let Some(code) = status {
+            self.status[usize::from(code).min(999)] += 1;
+        }
+        self.last = Some(now);
+    }
+
+    /// A failed exchange; `detail` is asked for only the first time a kind is seen.
+    pub fn fail(&mut self, kind: Failure, detail: impl FnOnce() -> String, now: Instant) {
+        let index = kind as usize;
+        self.failures[index] += 1;
+        if self.first_failure[index].is_none() {
+            self.first_failure[index] = Some(detail());
+        }
+        self.last = Some(now);
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.failures.iter().sum()
+    }
+
+    /// Fold another worker's tally into this one.
+    pub fn merge(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.bytes += other.bytes;
+        for (index, count) in other.failures.iter().enumerate() {
+            self.failures[index] += count;
+        }
+        for (mine, theirs) in self.first_failure.iter_mut().zip(other.first_failure) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        for (mine, theirs) in self.status.iter_mut().zip(other.status.iter()) {
+            *mine += theirs;
+        }
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        self.last = self.last.max(other.last);
+    }
+
+    /// Failure counts that are not zero, most frequent first.
+    pub fn failure_counts(&self) -> Vec<(Failure, u64)> {
+        let mut counts: Vec<(Failure, u64)> = Failure::ALL
+            .iter()
+            .map(|&kind| (kind, self.failures[kind as usize]))
+            .filter(|&(_, count)| count > 0)
+            .collect();
+        counts.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+        counts
+    }
+
+    /// Status codes seen, in order, with their counts.
+    pub fn status_counts(&self) -> Vec<(u16, u64)> {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|&(_, &count)| count > 0)
+            .map(|(code, &count)| (code as u16, count))
+            .collect()
+    }
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_everything() {
+        let now = Instant::now();
+        let mut a = Tally::new();
+        a.complete(100, Some(200), now);
+        a.fail(Failure::Refused, || "first".into(), now);
+        let mut b = Tally::new();
+        b.complete(300, Some(503), now);
+        b.complete(200, Some(200), now);
+        b.fail(Failure::Refused, || "second".into(), now);
+        b.fail(Failure::Timeout, || "slow".into(), now);
+        b.bytes = 42;
+        a.merge(b);
+        assert_eq!(a.ok, 3);
+        assert_eq!(a.bytes, 42);
+        assert_eq!(a.failed(), 3);
+        assert_eq!(
+            a.failure_counts(),
+            vec![(Failure::Refused, 2), (Failure::Timeout, 1)]
+        );
+        assert_eq!(
+            a.first_failure[Failure::Refused as usize].as_deref(),
+            Some("first")
+        );
+        assert_eq!(a.status_counts(), vec![(200, 2), (503, 1)]);
+        assert_eq!(a.latency.len(), 3);
+        assert_eq!(a.latency.max(), 300);
+    }
+
+    #[test]
+    fn socket_errors_sort_into_kinds() {
+        let kind = |k| Failure::of(&io::Error::from(k));
+        assert_eq!(kind(io::ErrorKind::ConnectionRefused), Failure::Refused);
+        assert_eq!(kind(io::ErrorKind::BrokenPipe), Failure::Reset);
+        assert_eq!(kind(io::ErrorKind::AddrNotAvailable), Failure::Unreachable);
+        assert_eq!(kind(io::ErrorKind::PermissionDenied), Failure::Other);
+    }
+}

@@ -1,0 +1,541 @@
+//! `netlab bench` against real servers on loopback: `netlab web` and `netlab serve`, and tiny
+//! servers written here that misbehave on purpose (close early, answer half, never answer).
+//! Each test checks a count the server saw or an error the bench had to report.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use common::{Lab, Run};
+use serde_json::Value;
+
+/// A server on 127.0.0.1:0 written for one test: a thread accepts for ever and hands each
+/// connection, with its number, to `handle`. It counts the connections it accepted.
+struct TinyServer {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl TinyServer {
+    fn start(handle: impl Fn(usize, TcpStream) + Send + 'static) -> TinyServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test server");
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let index = count.fetch_add(1, Ordering::SeqCst);
+                stream.set_read_timeout(Some(common::WAIT)).unwrap();
+                handle(index, stream);
+            }
+        });
+        TinyServer { addr, accepted }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+/// Read a request head (up to the blank line).
+fn read_head(stream: &mut TcpStream) {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if line == "\r\n" {
+            return;
+        }
+        line.clear();
+    }
+}
+
+/// The `--json` summary on stdout.
+#[track_caller]
+fn summary(run: &Run) -> Value {
+    serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|err| panic!("stdout is not JSON: {err}\n{}", run.context()))
+}
+
+#[track_caller]
+fn error_count(summary: &Value, kind: &str) -> u64 {
+    summary["errors"][kind]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no errors.{kind} in {summary}"))
+}
+
+// --- exact counts -------------------------------------------------------------------------------
+
+#[test]
+fn bench_http_n_1000_makes_exactly_1000_requests_to_web() {
+    let lab = Lab::new();
+    lab.write("site/page.html", "<h1>hello</h1>\n");
+    let server = lab.server(["web", "site", "--port", "0"]);
+    let url = format!("{}/page.html", server.base_url());
+    let run = lab
+        .cmd(["bench", "http", &url, "-n", "1000", "-c", "8", "--json"])
+        .run();
+    run.success();
+    let json = summary(&run);
+    assert_eq!(json["count"], 1000, "{json}");
+    assert_eq!(json["failed"], 0, "{json}");
+    assert_eq!(json["status"]["200"], 1000, "{json}");
+    // Every response is the same size, so bytes is a multiple of it.
+    let bytes = json["bytes"].as_u64().unwrap();
+    assert!(bytes > 1000 * 15 && bytes.is_multiple_of(1000), "{json}");
+
+    let (status, log) = server.stop();
+    assert!(status.success(), "{log}");
+    let requests = log
+        .lines()
+        .filter(|line| line.contains("\"GET /page.html HTTP/1.1\" 200"))
+        .count();
+    assert_eq!(requests, 1000, "access log:\n{log}");
+}
+
+#[test]
+fn bench_tcp_n_1000_makes_exactly_1000_connections() {
+    let server = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"Thank you for connecting");
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let run = lab
+        .cmd(["bench", "tcp", &addr, "-n", "1000", "-c", "16", "--json"])
+        .run();
+    run.success();
+    let json = summary(&run);
+    assert_eq!(json["count"], 1000, "{json}");
+    assert_eq!(json["bytes"], 24 * 1000, "{json}");
+    assert_eq!(server.accepted(), 1000);
+}
+
+#[test]
+fn bench_tcp_n_1000_against_serve_matches_its_summary() {
+    let lab = Lab::new();
+    let server = lab.server(["serve", "--port", "0", "--quiet"]);
+    let addr = server.addr().to_string();
+    let run = lab
+        .cmd([
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "1000",
+            "--expect",
+            "Thank you for connecting",
+            "--json",
+        ])
+        .run();
+    run.success();
+    assert_eq!(summary(&run)["count"], 1000);
+    let (status, log) = server.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("stopped: 1000 connections,"), "{log}");
+}
+
+#[test]
+fn warmup_is_extra_load_not_counted() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "a");
+    let server = lab.server(["web", "site", "--port", "0"]);
+    let url = format!("{}/a.txt", server.base_url());
+    let run = lab
+        .cmd([
+            "bench", "http", &url, "-n", "50", "-c", "2", "--warmup", "150ms", "--json",
+        ])
+        .run();
+    run.success();
+    assert_eq!(summary(&run)["count"], 50);
+    let (_, log) = server.stop();
+    let requests = log.lines().filter(|l| l.contains("\"GET /a.txt")).count();
+    assert!(requests > 50, "the warm-up made no requests: {requests}");
+}
+
+// --- failures -----------------------------------------------------------------------------------
+
+#[test]
+fn server_down_is_exit_1_with_one_clear_line() {
+    let addr = format!("127.0.0.1:{}", common::closed_port());
+    let lab = Lab::new();
+    let run = lab.cmd(["bench", "tcp", &addr, "-d", "5s"]).run();
+    run.fails_with(1, "no connection succeeded");
+    run.stderr_has("refused");
+    run.stderr_has(&format!("is a server listening on {addr}?"));
+    run.stdout_has("refused");
+
+    let url = format!("http://{addr}/");
+    let run = lab
+        .cmd(["bench", "http", &url, "-n", "100", "--json"])
+        .run();
+    run.fails_with(1, "no request succeeded");
+    assert!(error_count(&summary(&run), "refused") > 0);
+}
+
+#[test]
+fn server_closing_before_answering_counts_closed_early() {
+    let server = TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        // Dropped: FIN without a byte of answer.
+    });
+    let lab = Lab::new();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &server.url(),
+            "-n",
+            "20",
+            "-c",
+            "2",
+            "--json",
+        ])
+        .run();
+    run.fails_with(1, "closed the connection before the answer was complete");
+    let json = summary(&run);
+    assert_eq!(error_count(&json, "closed_early"), 20, "{json}");
+    assert_eq!(json["count"], 0);
+    assert_eq!(
+        server.accepted(),
+        20,
+        "each failure costs one new connection"
+    );
+}
+
+#[test]
+fn half_responses_are_errors_and_whole_ones_still_count() {
+    let server = TinyServer::start(|index, mut stream| {
+        read_head(&mut stream);
+        let answer: &[u8] = if index % 2 == 0 {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabc"
+        };
+        let _ = stream.write_all(answer);
+    });
+    let lab = Lab::new();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &server.url(),
+            "-n",
+            "10",
+            "-c",
+            "2",
+            "--no-keepalive",
+            "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    assert_eq!(json["count"], 5, "{json}");
+    assert_eq!(error_count(&json, "closed_early"), 5, "{json}");
+    assert_eq!(json["status"]["200"], 5, "{json}");
+}
+
+#[test]
+fn garbage_answer_is_a_bad_response() {
+    let server = TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n");
+    });
+    let lab = Lab::new();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &server.url(),
+            "-n",
+            "4",
+            "-c",
+            "1",
+            "--json",
+        ])
+        .run();
+    run.fails_with(1, "not a valid HTTP response");
+    assert_eq!(error_count(&summary(&run), "bad_response"), 4);
+}
+
+#[test]
+fn silent_server_is_a_timeout() {
+    let held = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = Arc::clone(&held);
+    let server = TinyServer::start(move |_, stream| keep.lock().unwrap().push(stream));
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let run = lab
+        .cmd([
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "3",
+            "-c",
+            "3",
+            "--timeout",
+            "200ms",
+            "--json",
+        ])
+        .run();
+    run.fails_with(1, "no answer within 200ms");
+    assert_eq!(error_count(&summary(&run), "timeout"), 3);
+}
+
+#[test]
+fn expect_mismatch_is_counted_by_kind() {
+    let server = TinyServer::start(|index, mut stream| {
+        let greeting: &[u8] = if index % 4 == 0 {
+            b"Thank you"
+        } else {
+            b"Thank you for connecting"
+        };
+        let _ = stream.write_all(greeting);
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let run = lab
+        .cmd([
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "40",
+            "--expect",
+            "Thank you for connecting",
+            "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    assert_eq!(json["count"], 30, "{json}");
+    assert_eq!(error_count(&json, "expect_mismatch"), 10, "{json}");
+}
+
+#[test]
+fn send_goes_out_then_half_closes() {
+    // An echo server that answers only once the client has finished sending.
+    let server = TinyServer::start(|_, mut stream| {
+        let mut got = Vec::new();
+        let _ = stream.read_to_end(&mut got);
+        let _ = stream.write_all(&got);
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let run = lab
+        .cmd([
+            "bench", "tcp", &addr, "-n", "10", "--send", r"ping\n", "--expect", r"ping\n", "--json",
+        ])
+        .run();
+    run.success();
+    assert_eq!(summary(&run)["count"], 10);
+}
+
+// --- output -------------------------------------------------------------------------------------
+
+#[test]
+fn json_summary_has_every_field() {
+    let server = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"hi");
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let run = lab
+        .cmd(["bench", "tcp", &addr, "-d", "200ms", "-c", "2", "--json"])
+        .run();
+    run.success().stderr_empty();
+    let json = summary(&run);
+    let count = json["count"].as_u64().unwrap();
+    assert!(count > 0, "{json}");
+    let rate = json["rate"].as_f64().unwrap();
+    let secs = json["duration_secs"].as_f64().unwrap();
+    assert!((0.15..=0.3).contains(&secs), "{json}");
+    assert!(
+        (rate - count as f64 / secs).abs() <= rate * 0.01 + 0.1,
+        "{json}"
+    );
+    assert_eq!(json["bytes"].as_u64(), Some(2 * count));
+    for kind in [
+        "refused",
+        "reset",
+        "timeout",
+        "closed_early",
+        "expect_mismatch",
+        "bad_response",
+    ] {
+        assert_eq!(error_count(&json, kind), 0);
+    }
+    let latency = &json["latency_us"];
+    let values: Vec<u64> = ["min", "p50", "p90", "p99", "max"]
+        .iter()
+        .map(|key| {
+            latency[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("latency_us.{key}: {json}"))
+        })
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] <= w[1]), "{json}");
+    assert!(json.get("status").is_none(), "tcp has no status: {json}");
+}
+
+#[test]
+fn text_summary_lists_rate_status_errors_and_latency() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "a");
+    let server = lab.server(["web", "site", "--port", "0", "--quiet"]);
+    let url = format!("{}/missing", server.base_url());
+    let run = lab
+        .cmd(["bench", "http", &url, "-n", "20", "-c", "2"])
+        .run();
+    run.success()
+        .stdout_has("requests     20 in ")
+        .stdout_has("status       404: 20")
+        .stdout_has("errors       none")
+        .stdout_has("p99")
+        .stderr_has("2 connections on 2 threads, 20 requests");
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let server = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"hi");
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    let args = ["bench", "tcp", addr.as_str(), "-d", "500ms", "-c", "2"];
+    let plain = lab.cmd(args).run();
+    plain.success();
+    assert!(!plain.stderr().contains('\r'), "{}", plain.context());
+    let Some(terminal) = lab.in_terminal(&args) else {
+        return;
+    };
+    terminal
+        .success()
+        .stdout_has("\r\x1b[K")
+        .stdout_has("conn/s");
+}
+
+// --- compare ------------------------------------------------------------------------------------
+
+#[test]
+fn compare_targets_prints_a_row_each_and_writes_the_svg() {
+    let fast = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"fast");
+    });
+    let slow = TinyServer::start(|_, mut stream| {
+        thread::sleep(std::time::Duration::from_millis(2));
+        let _ = stream.write_all(b"slow");
+    });
+    let lab = Lab::new();
+    let (a, b) = (fast.addr.to_string(), slow.addr.to_string());
+    let run = lab
+        .cmd([
+            "bench",
+            "compare",
+            "--target",
+            &a,
+            "--target",
+            &b,
+            "-n",
+            "100",
+            "-c",
+            "2",
+            "--svg",
+            "chart.svg",
+        ])
+        .run();
+    run.success();
+    let stdout = run.stdout();
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with(&a) || l.starts_with(&b))
+        .collect();
+    // One table row and one bar for each.
+    assert_eq!(rows.len(), 4, "{}", run.context());
+    assert!(stdout.contains('█'), "{stdout}");
+    assert_eq!(fast.accepted(), 100);
+    assert_eq!(slow.accepted(), 100);
+
+    let svg = std::fs::read_to_string(lab.path().join("chart.svg")).expect("chart written");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains(&a) && svg.contains(&b), "{svg}");
+    assert_eq!(svg.matches(r##"fill="#3B6EA8""##).count(), 2, "{svg}");
+}
+
+#[test]
+fn compare_models_starts_each_serve_and_stops_it() {
+    let lab = Lab::new();
+    let run = lab
+        .cmd([
+            "bench",
+            "compare",
+            "--models",
+            "thread,poll",
+            "-d",
+            "200ms",
+            "-c",
+            "2",
+            "--svg",
+            "models.svg",
+            "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    let results = json["results"].as_array().expect("results");
+    let labels: Vec<&str> = results
+        .iter()
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["thread", "poll"]);
+    for result in results {
+        assert!(result["count"].as_u64().unwrap() > 0, "{result}");
+    }
+    let svg = std::fs::read_to_string(lab.path().join("models.svg")).expect("chart written");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    // plotters writes each text on a line of its own; one bar per model.
+    assert!(
+        svg.contains("\nthread\n") && svg.contains("\npoll\n"),
+        "{svg}"
+    );
+    assert_eq!(svg.matches(r##"fill="#3B6EA8""##).count(), 2, "{svg}");
+}
+
+// --- usage --------------------------------------------------------------------------------------
+
+#[test]
+fn bad_usage_exits_2_before_any_load() {
+    let lab = Lab::new();
+    for args in [
+        vec!["bench", "tcp", "127.0.0.1"],
+        vec!["bench", "tcp", "127.0.0.1:99999"],
+        vec!["bench", "http", "https://127.0.0.1/"],
+        vec!["bench", "http", "http://127.0.0.1:1/", "-H", "no colon"],
+        vec!["bench", "tcp", "127.0.0.1:1", "-d", "0"],
+        vec!["bench", "tcp", "127.0.0.1:1", "-d", "1s", "-n", "5"],
+        vec!["bench", "tcp", "127.0.0.1:1", "-c", "0"],
+    ] {
+        let run = lab.cmd(&args).run();
+        run.expect_code(2);
+        assert!(!run.stderr().contains("refused"), "{}", run.context());
+    }
+}
+
+#[test]
+fn help_ends_with_examples_and_exit_status() {
+    let lab = Lab::new();
+    for verb in ["tcp", "http", "compare"] {
+        let run = lab.cmd(["bench", verb, "--help"]).run();
+        run.success()
+            .stdout_has("Examples:")
+            .stdout_has("Exit status");
+    }
+}

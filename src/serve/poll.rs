@@ -202,7 +202,7 @@ impl Loop {
             return;
         }
         let job = match &ctx.service {
-            Service::Greeting(message) => match send_now(&conn, message) {
+            Service::Greeting(message) => match send_last(&conn, message) {
                 Ok(n) if n == message.len() => {
                     ctx.stats.add_out(n);
                     if !unread(&conn, &mut self.scratch) {
@@ -374,6 +374,13 @@ fn shutdown_write(conn: &Conn) -> io::Result<()> {
 }
 
 /// Send on a fresh (still blocking) socket without waiting: one system call, no `fcntl`.
+/// Send what is all there is to send: MSG_MORE holds the segment back until the close, so the
+/// data and the FIN leave in one packet (see `Stream::write_last`).
+fn send_last(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
+    use nix::libc::{MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL};
+    socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
+}
+
 fn send_now(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
     use nix::libc::{MSG_DONTWAIT, MSG_NOSIGNAL};
     socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL)

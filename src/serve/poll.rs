@@ -381,11 +381,6 @@ fn send_last(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
     socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
 }
 
-fn send_now(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
-    use nix::libc::{MSG_DONTWAIT, MSG_NOSIGNAL};
-    socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL)
-}
-
 impl Interest {
     const READ: Interest = Interest {
         read: true,

@@ -9,6 +9,8 @@ pub mod log;
 pub mod bench;
 pub mod connect;
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod net;
 pub mod serve;
 pub mod url;

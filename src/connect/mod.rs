@@ -5,9 +5,9 @@
 //! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
 //! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`.
 
-mod hexdump;
+pub(crate) mod hexdump;
 mod probe;
-mod session;
+pub(crate) mod session;
 mod udp;
 
 use std::io::{self, Write};

@@ -74,6 +74,9 @@ pub enum Problem {
         offset: usize,
         encoding: &'static str,
     },
+    /// The input looked like a URL (no `--as`, no `--base`) but does not parse as one; it is
+    /// decoded as text. Only a warning, even with `--strict` (which is about escapes and text).
+    NotUrl { why: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -85,6 +88,7 @@ impl std::fmt::Display for Problem {
             Problem::BadText { offset, encoding } => {
                 write!(f, "invalid {encoding} at byte {offset}")
             }
+            Problem::NotUrl { why } => write!(f, "looks like a URL but is not one ({why})"),
         }
     }
 }
@@ -128,7 +132,7 @@ impl Inspector {
     ) -> anyhow::Result<Inspected> {
         self.arena.clear();
         self.params.clear();
-        let parsed = self.classify(raw, text)?;
+        let parsed = self.classify(raw, text, &mut problem)?;
 
         // The whole input, decoded: this finds every problem, with offsets in the input, and
         // settles the charset (for `auto`). What was resolved against --base is decoded as
@@ -218,7 +222,12 @@ impl Inspector {
     }
 
     /// Decide what the input is.
-    fn classify(&mut self, raw: &[u8], text: &str) -> anyhow::Result<Parsed> {
+    fn classify(
+        &mut self,
+        raw: &[u8],
+        text: &str,
+        problem: &mut impl FnMut(Problem) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Parsed> {
         let kind = match (self.kind, &self.base) {
             (Some(kind), _) => kind,
             (None, Some(_)) => InputKind::Url,
@@ -231,11 +240,18 @@ impl Inspector {
                 {
                     return Ok(Parsed::Url(view));
                 }
-                let url = Url::options()
-                    .base_url(self.base.as_ref())
-                    .parse(text)
-                    .map_err(|err| Code::Usage.error(format!("not a valid URL: {err}")))?;
-                Parsed::Url(UrlView::from_url(url))
+                match Url::options().base_url(self.base.as_ref()).parse(text) {
+                    Ok(url) => Parsed::Url(UrlView::from_url(url)),
+                    // Only a guess: the same input decodes as text whatever the mode (stdin's
+                    // fast path never parses it), so it is not worth stopping a stream for.
+                    Err(err) if self.kind.is_none() && self.base.is_none() => {
+                        problem(Problem::NotUrl {
+                            why: err.to_string(),
+                        })?;
+                        Parsed::Text
+                    }
+                    Err(err) => return Err(Code::Usage.error(format!("not a valid URL: {err}"))),
+                }
             }
             InputKind::Query => Parsed::Query,
             InputKind::Text => Parsed::Text,

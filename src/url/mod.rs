@@ -172,7 +172,7 @@ impl Session {
         let inspected = self
             .inspector
             .inspect(raw, &text, |problem| {
-                if strict {
+                if strict && !matches!(problem, Problem::NotUrl { .. }) {
                     Err(Code::Usage.error(problem.to_string()))
                 } else {
                     crate::warn!(
@@ -180,6 +180,7 @@ impl Session {
                         match problem {
                             Problem::BadEscape { .. } => " (kept as is)",
                             Problem::BadText { .. } => " (shown as U+FFFD)",
+                            Problem::NotUrl { .. } => " (decoded as text)",
                         }
                     );
                     Ok(())

@@ -23,6 +23,11 @@ pub fn render(
 ) {
     match mode {
         Mode::Plain => {
+            // A query's `whole` lacks its leading `?` (the query component has none); the plain
+            // mode prints all of the input decoded, as stdin's one-pass path does.
+            if matches!(inspected.parsed, Parsed::Query) && input.starts_with('?') {
+                out.push(b'?');
+            }
             push_text(out, inspector.text(&inspected.whole), terminal);
             out.push(b'\n');
         }

@@ -372,9 +372,9 @@ fn reject_errno(errno: Errno) -> Reject {
 /// Files up to this size are kept in the cache.
 pub const MAX_CACHED_FILE: usize = 32 * 1024;
 /// At most this many cached files …
-const MAX_CACHED_ENTRIES: usize = 4096;
+pub const MAX_CACHED_ENTRIES: usize = 4096;
 /// … and this many bytes in all.
-const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
 
 /// What identifies a file and its contents: device, inode, size, mtime and ctime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,9 @@ use crate::cli::WebArgs;
 use crate::exit::Code;
 use crate::net;
 
+/// Length of the kernel's queue of connections not yet accepted.
+pub const BACKLOG: u32 = 1024;
+
 /// What the server answers with.
 #[derive(Debug)]
 pub enum Mode {
@@ -169,7 +172,10 @@ fn load_page(path: &Path) -> anyhow::Result<Page> {
 /// `netlab web`: validate, bind, say where, serve until Ctrl-C or SIGTERM.
 pub fn run(args: WebArgs) -> anyhow::Result<()> {
     let site = Site::from_args(&args)?;
-    let listener = net::listen_tcp(args.host, args.port, 1024)?;
+    // A connection holds a descriptor (two while a file is sent): with the usual soft limit of
+    // 1024, descriptors would run out before --max-conns (1024 by default) is reached.
+    net::raise_fd_limit();
+    let listener = net::listen_tcp(args.host, args.port, BACKLOG)?;
     let addr = listener.local_addr().context("read the bound address")?;
     // Always printed, even with --quiet: scripts read the address from it.
     crate::log::line(format_args!(

@@ -17,7 +17,7 @@ pub enum Ranged {
 use super::request::trim;
 
 /// How many ranges are looked at before the header is simply ignored.
-const MAX_SPECS: usize = 64;
+pub const MAX_SPECS: usize = 64;
 
 /// Decide what a `Range` header value asks of `len` bytes.
 ///

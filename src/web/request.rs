@@ -157,6 +157,9 @@ pub fn parse<'h, 'b>(
         Err(httparse::Error::TooManyHeaders) => {
             return Err(Reject::new(431, "too many header fields"));
         }
+        // `HTTP/2` of `HTTP/2.0` fails in httparse before the line is whole; 505 or 400 is
+        // decided on the whole line, so the answer does not depend on how the bytes arrived.
+        Err(httparse::Error::Version) if line_end.is_none() => return Ok(None),
         Err(httparse::Error::Version) if looks_like_other_version(buf) => {
             return Err(Reject::new(505, "HTTP version not supported"));
         }
@@ -170,10 +173,13 @@ pub fn parse<'h, 'b>(
         Err(httparse::Error::Token) => return Err(Reject::new(400, "malformed request line")),
         Err(_) => return Err(Reject::new(400, "malformed request")),
     };
-    if let Some(end) = line_end
-        && head_len - end > MAX_HEADER_BYTES + 2
-    {
-        return Err(Reject::new(431, "header fields too large"));
+    // The fields are what lies between the request line and the blank line (CRLF or LF) that
+    // ends the head: exactly MAX_HEADER_BYTES of them are allowed.
+    if let Some(end) = line_end {
+        let blank = if buf[head_len - 2] == b'\r' { 2 } else { 1 };
+        if head_len - end - 1 - blank > MAX_HEADER_BYTES {
+            return Err(Reject::new(431, "header fields too large"));
+        }
     }
     let (Some(method_token), Some(target), Some(minor)) = (req.method, req.path, req.version)
     else {

@@ -23,7 +23,7 @@ pub const STACK_SIZE: usize = 128 * 1024;
 pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// At most this many connections over the limit are answered 503 at once; beyond, they are
 /// closed without a word (a flood must not turn into threads).
-const MAX_REFUSING: usize = 64;
+pub const MAX_REFUSING: usize = 64;
 
 /// Open connections, so a stop can wake the idle ones (a read blocked in a keep-alive wait).
 #[derive(Default)]

@@ -25,14 +25,7 @@ for tool in nc socat iperf3 python3; do
     command -v "$tool" >/dev/null || { echo "benches/connect.sh needs $tool (see .ci/run)" >&2; exit 1; }
 done
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+workspace connect-bench
 
 bytes=$(python3 -c "
 import sys; s=sys.argv[1].upper(); m={'K':1<<10,'M':1<<20,'G':1<<30}

@@ -22,6 +22,7 @@
 # Needs slowhttptest, curl and python3 (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 attack=${1:-10}
 for tool in slowhttptest curl python3; do
@@ -35,14 +36,7 @@ if [ -z "${NETLAB:-}" ]; then
     NETLAB="${CARGO_TARGET_DIR:-target}/release/netlab"
 fi
 
-tmp=$(mktemp -d /tmp/netlab-hostile.XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+workspace hostile
 
 mkdir -p "$tmp/site"
 echo "hello" >"$tmp/site/index.html"

@@ -38,3 +38,18 @@ result() {
 result_header() {
     printf '%-44s %14s %14s %-8s %8s %10s %s\n' "benchmark" "netlab" "peer" "unit" "ratio" "target" "met"
 }
+
+# A scratch directory in $tmp, and the background servers started into $pids: all of it is
+# killed, reaped and removed when the script exits.
+#
+#   workspace NAME
+workspace() {
+    tmp=$(mktemp -d "/tmp/netlab-$1.XXXXXX")
+    pids=()
+    trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
+}
+
+# A TCP port of 127.0.0.1 that nobody listens on now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -28,14 +28,7 @@ cargo build --release --quiet
 NETLAB="${CARGO_TARGET_DIR:-target}/release/netlab"
 LOADGEN=${LOADGEN:-"$NETLAB bench tcp {addr} -c $CONNS -d $DURATION --json"}
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+workspace serve-bench
 
 # Wait (at most 10 s) until FILE has a line matching REGEX; set ADDR to the first capture group.
 wait_for() {
@@ -51,9 +44,6 @@ wait_for() {
     return 1
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # Start a server in the background (in this shell, so its pid is kept); set ADDR to HOST:PORT.
 start() {

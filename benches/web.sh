@@ -22,23 +22,13 @@ echo "building release ..." >&2
 cargo build --release --quiet
 netlab="${CARGO_TARGET_DIR:-target}/release/netlab"
 
-tmp=$(mktemp -d /tmp/netlab-web-bench.XXXXXX)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+workspace web-bench
 
 mkdir -p "$tmp/site"
 head -c 1024 /dev/urandom >"$tmp/site/1k.bin"
 head -c $((100 << 20)) /dev/urandom >"$tmp/site/100m.bin"
 chmod -R a+rX "$tmp" # nginx workers run as an unprivileged user
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Wait (bounded) until a URL answers.
 wait_up() {

@@ -2,9 +2,11 @@
 //! checks the fuzz targets run (`netlab::fuzzing`): CI checks every input the fuzzer ever kept,
 //! and every crash it found (saved there too), without nightly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use netlab::fuzzing::{self, Fixture};
+use netlab::fuzzing;
 
 fn corpus(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,12 +41,7 @@ fn replay(target: &str, check: impl Fn(&[u8])) {
     }
 }
 
-fn fixture() -> (tempfile::TempDir, Fixture) {
-    netlab::log::init(true, false);
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::create(dir.path()).unwrap();
-    (dir, fixture)
-}
+use common::web_fixture as fixture;
 
 #[test]
 fn fuzz_corpus_web_conn() {

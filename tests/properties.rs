@@ -17,12 +17,7 @@ use proptest::prelude::*;
 
 use netlab::fuzzing::{self, Fixture, Trickle, check_responses, serve_bytes, without_dates};
 
-fn fixture() -> (tempfile::TempDir, Fixture) {
-    netlab::log::init(true, false);
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::create(dir.path()).unwrap();
-    (dir, fixture)
-}
+use common::web_fixture as fixture;
 
 /// Path segments that matter: names in the fixture (symlinks out, a loop, a FIFO, a dotfile),
 /// dot segments raw and encoded, encoded separators, NUL, and plain noise.

@@ -3,14 +3,9 @@
 
 mod common;
 
-use netlab::fuzzing::{Fixture, Trickle, check_responses, serve_bytes, without_dates};
+use netlab::fuzzing::{Trickle, check_responses, serve_bytes, without_dates};
 
-fn fixture() -> (tempfile::TempDir, Fixture) {
-    netlab::log::init(true, false);
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::create(dir.path()).unwrap();
-    (dir, fixture)
-}
+use common::web_fixture as fixture;
 
 /// Found by `a_request_split_anywhere_gets_the_same_response`: `GET / HTTP/2.0` in one piece got
 /// 505, but arriving a byte at a time it got 400 — httparse rejects `HTTP/2` before the version

@@ -3,6 +3,8 @@
 //! `cli.rs`, the constants in `src/web/`), so the page cannot drift from the program; and it
 //! drives the connection handler at the size limits, one byte under and one byte over.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use netlab::cli::{Cli, Command};
-use netlab::fuzzing::{Fixture, check_responses, serve_bytes};
+use netlab::fuzzing::{check_responses, serve_bytes};
 use netlab::web::{self, conn, echo, files, range, request, server};
 
 /// A value as SECURITY.md writes it.
@@ -180,12 +182,7 @@ fn security_md_says_servers_bind_loopback_by_default() {
 // The limits at their boundaries, through the connection handler
 // ---------------------------------------------------------------------------------------------
 
-fn fixture() -> (tempfile::TempDir, Fixture) {
-    netlab::log::init(true, false);
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::create(dir.path()).unwrap();
-    (dir, fixture)
-}
+use common::web_fixture as fixture;
 
 /// The statuses of the responses to `input`, checked for framing.
 fn statuses(site: &web::Site, input: &[u8]) -> Vec<u16> {

@@ -524,6 +524,15 @@ pub fn noise(len: usize) -> Vec<u8> {
     bytes
 }
 
+/// The fuzzers' web fixture (files, a FIFO, symlinks in and out, a dotfile) in a temporary
+/// directory, with logging quiet; the directory goes when the first value is dropped.
+pub fn web_fixture() -> (tempfile::TempDir, netlab::fuzzing::Fixture) {
+    netlab::log::init(true, false);
+    let dir = tempfile::tempdir().expect("create temp dir");
+    let fixture = netlab::fuzzing::Fixture::create(dir.path()).expect("create the web fixture");
+    (dir, fixture)
+}
+
 /// Whether a peer tool is installed; prints why the test is skipped when it is not.
 pub fn peer(tool: &str) -> bool {
     let found = std::env::var_os("PATH")

@@ -108,6 +108,24 @@ pub(crate) fn drain_socket(fd: std::os::fd::BorrowedFd<'_>, scratch: &mut [u8]) 
     any
 }
 
+/// What TCP and Unix stream sockets do alike: their std types have the same inherent methods.
+macro_rules! socket_stream {
+    () => {
+        fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
+            self.set_read_timeout(Some(idle))?;
+            self.set_write_timeout(Some(idle))
+        }
+
+        fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
+            drain_socket(self.as_fd(), scratch)
+        }
+
+        fn shutdown_write(&mut self) -> io::Result<()> {
+            self.shutdown(std::net::Shutdown::Write)
+        }
+    };
+}
+
 impl Stream for TcpStream {
     /// TCP can drop received bytes in the kernel without copying them out (`MSG_TRUNC`, see
     /// tcp(7)), which makes `--discard` a sink as fast as loopback allows.
@@ -117,18 +135,7 @@ impl Stream for TcpStream {
         recv(self.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(io::Error::from)
     }
 
-    fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
-        self.set_read_timeout(Some(idle))?;
-        self.set_write_timeout(Some(idle))
-    }
-
-    fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
-        drain_socket(self.as_fd(), scratch)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
+    socket_stream!();
 
     /// MSG_MORE holds the last segment back until the close, so the data and the FIN leave in
     /// one packet: a packet and an ACK less per connection.
@@ -151,18 +158,7 @@ impl Stream for TcpStream {
 }
 
 impl Stream for UnixStream {
-    fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
-        self.set_read_timeout(Some(idle))?;
-        self.set_write_timeout(Some(idle))
-    }
-
-    fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
-        drain_socket(self.as_fd(), scratch)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
-    }
+    socket_stream!();
 }
 
 impl Service {

@@ -305,6 +305,37 @@ impl Context {
         }
     }
 
+    /// Serve one connection while holding the pool's turn to accept: a short greeting goes out
+    /// at once, since it cannot wait on the client; `release` gives the turn up before
+    /// anything that can (a lingering close, every other service).
+    pub fn serve_holding(&self, conn: Conn, peer: &Peer, release: impl FnOnce()) {
+        match conn {
+            Conn::Tcp(stream) => self.serve_stream_holding(stream, peer, release),
+            Conn::Unix(stream) => self.serve_stream_holding(stream, peer, release),
+        }
+    }
+
+    fn serve_stream_holding<S: Stream>(&self, mut stream: S, peer: &Peer, release: impl FnOnce()) {
+        let Service::Greeting(message) = &self.service else {
+            release();
+            return self.serve_stream(stream, peer);
+        };
+        if message.len() > service::INLINE_GREETING {
+            release();
+            return self.serve_stream(stream, peer);
+        }
+        let done = service::greet(&mut stream, message, self.stats).and_then(|sent_us_data| {
+            if sent_us_data {
+                release();
+                service::linger(&mut stream)?;
+            }
+            Ok(())
+        });
+        if let Err(err) = done {
+            self.report(&err, peer);
+        }
+    }
+
     fn serve_stream<S: Stream>(&self, mut stream: S, peer: &Peer) {
         if self.service.may_stall()
             && let Err(err) = stream.set_timeouts(self.idle)

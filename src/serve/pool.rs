@@ -1,10 +1,16 @@
-//! `--model pool --workers N`: N threads started up front, each blocking in `accept` on the same
-//! listener and serving the client it gets. The kernel hands each new connection to one waiting
-//! worker, so there is no dispatcher and no thread start per client; at most N clients are
-//! served at once, the others wait in the backlog.
+//! `--model pool --workers N`: N threads started up front, sharing the listener, and no
+//! dispatcher and no thread start per client; at most N clients are served at once, the others
+//! wait in the backlog.
+//!
+//! The workers take turns to accept ("accept serialization", as Apache's prefork does and
+//! Stevens describes): one holds the turn and accepts, the others wait on a lock. A short
+//! greeting, which cannot wait on its client, is sent by the holder without giving the turn
+//! up; any client that can take time (echo, discard, a file, a client that sent data) makes the
+//! holder pass the turn on first. So a burst of greetings costs no wake-ups, where N workers
+//! all asleep in `accept` would be woken one per connection.
 
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::socket::Listener;
 use super::{Admission, Context, accept_failed};
@@ -13,15 +19,17 @@ pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyho
     ctx.stop
         .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
     let listener = Arc::new(listener);
+    let turn = Arc::new(Mutex::new(()));
     let mut handles = Vec::with_capacity(workers);
     for n in 0..workers {
         let listener = Arc::clone(&listener);
+        let turn = Arc::clone(&turn);
         let guard = ctx.live.enter();
         let spawned = std::thread::Builder::new()
             .name(format!("worker-{n}"))
             .spawn(move || {
                 let _guard = guard;
-                work(ctx, &listener)
+                work(ctx, &listener, &turn)
             });
         match spawned {
             Ok(handle) => handles.push(handle),
@@ -43,22 +51,25 @@ pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyho
     Ok(())
 }
 
-fn work(ctx: &Context, listener: &Listener) -> anyhow::Result<()> {
+fn work(ctx: &Context, listener: &Listener, turn: &Mutex<()>) -> anyhow::Result<()> {
     while !ctx.stop.requested() {
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                if let Err(err) = accept_failed(err, &ctx.stop) {
-                    // One worker failing stops them all, rather than limping on with fewer.
-                    ctx.stop.trigger();
-                    return Err(err);
+        let mut holding = Some(turn.lock().unwrap_or_else(|e| e.into_inner()));
+        while holding.is_some() && !ctx.stop.requested() {
+            let (conn, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    if let Err(err) = accept_failed(err, &ctx.stop) {
+                        // One worker failing stops them all, rather than limping on with fewer.
+                        ctx.stop.trigger();
+                        return Err(err);
+                    }
+                    continue;
                 }
-                continue;
+            };
+            let slot = ctx.limit.try_acquire();
+            if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
+                ctx.serve_holding(conn, &peer, || drop(holding.take()));
             }
-        };
-        let slot = ctx.limit.try_acquire();
-        if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
-            ctx.serve(conn, &peer);
         }
     }
     Ok(())

@@ -174,9 +174,10 @@ impl Service {
     pub fn handle<S: Stream>(&self, stream: &mut S, stats: &Stats) -> io::Result<()> {
         match self {
             Service::Greeting(message) => {
-                stream.write_last(message)?;
-                stats.add_out(message.len());
-                close_gently(stream)
+                if greet(stream, message, stats)? {
+                    linger(stream)?;
+                }
+                Ok(())
             }
             Service::Echo => echo(stream, stats),
             Service::Discard => discard(stream, stats),
@@ -203,12 +204,35 @@ impl Service {
 /// graceful end — FIN, then we wait (bounded) for its own close. A client that sent nothing
 /// costs one non-blocking `recv`.
 pub fn close_gently<S: Stream>(stream: &mut S) -> io::Result<()> {
+    if sent_us_data(stream) {
+        linger(stream)?;
+    }
+    Ok(())
+}
+
+/// Send a greeting and say whether the client sent data the close must wait for ([`linger`]).
+/// Neither step waits on the client when the greeting fits in an empty socket buffer (see
+/// [`INLINE_GREETING`]).
+pub fn greet<S: Stream>(stream: &mut S, message: &[u8], stats: &Stats) -> io::Result<bool> {
+    stream.write_last(message)?;
+    stats.add_out(message.len());
+    Ok(sent_us_data(stream))
+}
+
+/// A greeting this short always fits in a fresh socket's send buffer (never below 4,608 bytes,
+/// see socket(7)), so sending it cannot wait on the client.
+pub const INLINE_GREETING: usize = 4096;
+
+/// Read and forget what the client sent, without waiting; whether there was any.
+fn sent_us_data<S: Stream>(stream: &mut S) -> bool {
     // Small: this runs for every greeting, and in a forked child each stack page touched is a
     // page fault.
     let mut scratch = [0u8; 512];
-    if !stream.drain_unread(&mut scratch) {
-        return Ok(());
-    }
+    stream.drain_unread(&mut scratch)
+}
+
+/// The client sent data: FIN, then wait (bounded by [`LINGER`]) for its own close.
+pub fn linger<S: Stream>(stream: &mut S) -> io::Result<()> {
     stream.shutdown_write()?;
     stream.set_timeouts(LINGER)?;
     let deadline = Instant::now() + LINGER;

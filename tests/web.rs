@@ -1271,3 +1271,103 @@ fn web_write_timeout_closes_a_stalled_reader() {
     );
     assert_eq!(get(&server, "/hello.txt").status, 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Event loops: keep-alive requests are answered without a thread per connection
+// ---------------------------------------------------------------------------------------------
+
+fn threads_of(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        .expect("read the server's threads")
+        .count()
+}
+
+#[test]
+fn web_idle_keep_alive_connections_take_no_threads() {
+    let lab = site();
+    let server = serve(&lab, &["--quiet"]);
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    let before = threads_of(&server);
+    let mut conns = Vec::new();
+    for _ in 0..200 {
+        let mut conn = open(&server);
+        send(&mut conn, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(read_response(&mut conn, false).text(), "hello, world\n");
+        conns.push(conn);
+    }
+    assert_eq!(threads_of(&server), before, "a thread per connection");
+    // Every one of them is still served.
+    for conn in &mut conns {
+        send(conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    for conn in &mut conns {
+        assert_eq!(read_response(conn, false).text(), "0123456789");
+    }
+}
+
+/// Pipelined answers larger than the socket buffers wait in the loop's outbox (the client is
+/// not reading yet), a large file in the middle moves the connection to a thread of its own,
+/// and every answer arrives whole and in order.
+#[test]
+fn web_pipelined_burst_arrives_whole_and_in_order() {
+    let lab = site();
+    lab.write("site/a.bin", vec![b'a'; 20_000]);
+    lab.write("site/b.bin", vec![b'b'; 20_000]);
+    lab.write("site/large.bin", vec![b'L'; 200_000]);
+    let server = serve(&lab, &["--quiet"]);
+    let mut conn = open(&server);
+    // 20 MB of answers: more than loopback's socket buffers take.
+    let names: Vec<&str> = (0..1000)
+        .map(|i| match i {
+            500 => "large",
+            i if i % 2 == 0 => "a",
+            _ => "b",
+        })
+        .collect();
+    let mut burst = String::new();
+    for name in &names {
+        burst.push_str(&format!("GET /{name}.bin HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    // All requests go out before a byte is read: the answers pile up on the server's side.
+    let mut writer = conn.get_ref().try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(burst.as_bytes()));
+    sender.join().unwrap().expect("send the burst");
+    for (i, name) in names.iter().enumerate() {
+        let resp = read_response(&mut conn, false);
+        assert_eq!(resp.status, 200, "answer {i}");
+        let (byte, len) = match *name {
+            "large" => (b'L', 200_000),
+            "a" => (b'a', 20_000),
+            _ => (b'b', 20_000),
+        };
+        assert_eq!(resp.body.len(), len, "answer {i}");
+        assert!(resp.body.iter().all(|&b| b == byte), "answer {i} mixed up");
+    }
+    // The connection lives on after the hand-over.
+    send(&mut conn, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut conn, false).text(), "hello, world\n");
+}
+
+#[test]
+fn web_write_timeout_closes_a_client_that_never_reads_small_answers() {
+    let lab = site();
+    lab.write("site/a.bin", vec![b'a'; 30_000]);
+    let server = serve(&lab, &["--write-timeout", "300ms"]);
+    let conn = open(&server);
+    // Far more answers than the socket buffers hold, and never a byte read.
+    let mut writer = conn.get_ref().try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        for _ in 0..2000 {
+            if writer
+                .write_all(b"GET /a.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    server.wait_for_line("took nothing for 300ms (--write-timeout)");
+    sender.join().unwrap();
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    drop(conn);
+}

@@ -150,93 +150,148 @@ pub fn handle<S: Transport>(
     site: &Site,
     stop: &dyn Fn() -> bool,
 ) -> ConnStats {
-    let mut conn = Conn {
-        stream,
-        site,
-        peer,
-        out: Vec::with_capacity(512),
-        body: Vec::new(),
-        scratch: Vec::new(),
-        path: Vec::with_capacity(128),
-        etag: Vec::with_capacity(64),
-        stats: ConnStats::default(),
-        timeout: None,
-        logging: crate::log::enabled(),
-        log: Vec::new(),
-    };
-    let mut input = Input::new();
-    // The first head must be complete within header_timeout of the connection's start; a later
-    // one within header_timeout of its first byte. Between requests, keepalive_timeout.
-    let mut deadline = Some(Instant::now() + site.header_timeout);
+    let mut session = Session::new(site);
+    serve_blocking(stream, peer, site, stop, &mut session, After::Continue);
+    session.stats
+}
+
+/// What a connection keeps between reads: bytes the client sent that are not answered yet, the
+/// deadline for the head being read, and the counts.
+#[derive(Debug)]
+pub struct Session {
+    input: Input,
+    /// The first head must be complete within header_timeout of the connection's start; a
+    /// later one within header_timeout of its first byte. `None` between requests (then the
+    /// keep-alive timeout applies).
+    deadline: Option<Instant>,
+    pub stats: ConnStats,
+}
+
+impl Session {
+    pub fn new(site: &Site) -> Session {
+        Session {
+            input: Input::new(),
+            deadline: Some(Instant::now() + site.header_timeout),
+            stats: ConnStats::default(),
+        }
+    }
+
+    /// When the head being read must be complete (`None`: between requests).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether bytes of a request wait to be answered.
+    pub fn has_input(&self) -> bool {
+        !self.input.is_empty()
+    }
+
+    /// Read what the (non-blocking) stream has; `Ok(0)` when the client closed.
+    pub fn read_from(&mut self, stream: &mut impl Read, site: &Site) -> io::Result<usize> {
+        let n = self.input.fill(stream)?;
+        self.stats.bytes_in += n as u64;
+        if n > 0 && self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + site.header_timeout);
+        }
+        Ok(n)
+    }
+}
+
+/// Buffers a connection uses while it answers. The blocking path keeps one set per connection;
+/// an event loop lends one set to each connection in turn.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    out: Vec<u8>,
+    body: Vec<u8>,
+    scratch: Vec<u8>,
+    path: Vec<u8>,
+    etag: Vec<u8>,
+    log: Vec<u8>,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            out: Vec::with_capacity(512),
+            path: Vec::with_capacity(128),
+            etag: Vec::with_capacity(64),
+            ..Scratch::default()
+        }
+    }
+}
+
+/// What answering the front of the input came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A request was answered; the connection stays open.
+    Answered,
+    /// No complete head yet.
+    NeedInput,
+    /// The connection ends now.
+    Close,
+    /// The connection ends once what the client still sends is drained ([`LINGER_TIME`]).
+    Linger,
+    /// Only for `inline`: the request at the front needs a blocking socket (it has a body, is
+    /// malformed, or its answer is a large file); nothing of it was answered.
+    Blocking,
+}
+
+/// How [`serve_blocking`] begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    Linger,
+}
+
+/// Serve on a blocking stream until the connection ends: the whole life of a connection in
+/// memory, or the rest of one an event loop handed over.
+pub fn serve_blocking<S: Transport>(
+    stream: &mut S,
+    peer: &str,
+    site: &Site,
+    stop: &dyn Fn() -> bool,
+    session: &mut Session,
+    after: After,
+) {
+    let mut conn = Conn::new(stream, site, peer, Scratch::new(), session.stats, false);
     conn.set_timeout(site.header_timeout);
+    if after == After::Linger {
+        conn.linger(&mut session.input);
+        session.stats = conn.stats;
+        return;
+    }
     loop {
-        let mut storage = request::header_storage();
-        match request::parse(input.filled(), &mut storage) {
-            Ok(Some(req)) => {
-                let began = conn.logging.then(Instant::now);
-                let meta = Meta::of(&req);
-                conn.stats.requests += 1;
-                let reply = if matches!(site.mode, Mode::Echo) {
-                    let head = input.filled()[..meta.head_len].to_vec();
-                    input.consume(meta.head_len);
-                    let reply = conn.echo(&head, &meta, &mut input, stop());
-                    conn.log_request(request_line(&head), &reply, began);
-                    reply
-                } else {
-                    let reply = conn.respond(&req, stop());
-                    conn.log_request(request_line(input.filled()), &reply, began);
-                    input.consume(meta.head_len);
-                    reply
-                };
-                let Ok(reply) = reply else { break };
-                if reply.close {
-                    let unread_body = meta.body != Body::None && !reply.body_read;
-                    if reply.linger || unread_body || !input.is_empty() {
-                        conn.linger(&mut input);
-                    }
-                    break;
-                }
-                if let (Body::Length(n), false) = (meta.body, reply.body_read)
-                    && conn.skip(&mut input, n).is_err()
-                {
-                    break;
-                }
-                deadline = None;
-                continue;
-            }
-            Ok(None) => {}
-            Err(reject) => {
-                let began = conn.logging.then(Instant::now);
-                let reply = conn.simple(1, false, reject.status, false, &[]);
-                conn.log_request(request_line(input.filled()), &reply, began);
-                if reply.is_ok() {
-                    conn.linger(&mut input);
-                }
+        match conn.step(session, stop) {
+            Step::Answered => continue,
+            Step::Close | Step::Blocking => break,
+            Step::Linger => {
+                conn.linger(&mut session.input);
                 break;
             }
+            Step::NeedInput => {}
         }
         // More bytes are needed.
         let now = Instant::now();
-        if !input.is_empty() && deadline.is_none() {
-            deadline = Some(now + site.header_timeout);
+        if !session.input.is_empty() && session.deadline.is_none() {
+            session.deadline = Some(now + site.header_timeout);
         }
-        match deadline {
+        match session.deadline {
             Some(at) => match at.checked_duration_since(now) {
                 Some(left) if !left.is_zero() => conn.shrink_timeout(left),
                 _ => {
-                    conn.timed_out(&input);
+                    conn.timed_out(&session.input);
                     break;
                 }
             },
             None => conn.set_timeout(site.keepalive_timeout),
         }
-        match input.fill(conn.stream) {
+        match session.input.fill(conn.stream) {
             Ok(0) => break,
             Ok(n) => conn.stats.bytes_in += n as u64,
             Err(err) if is_timeout(&err) => {
                 // Idle past the keep-alive timeout: close quietly. A head deadline is checked
                 // at the top of the loop (the timeout may wake a little early).
-                if deadline.is_none() {
+                if session.deadline.is_none() {
                     break;
                 }
             }
@@ -244,7 +299,74 @@ pub fn handle<S: Transport>(
             Err(_) => break,
         }
     }
-    conn.stats
+    session.stats = conn.stats;
+}
+
+/// For an event loop: answer the requests at the front of the input on a non-blocking stream
+/// that never fails a write for want of room (it keeps the rest), one at a time. Returns
+/// [`Step::Blocking`] rather than wait on the client for anything.
+pub fn step_inline<S: Transport>(
+    stream: &mut S,
+    peer: &str,
+    site: &Site,
+    stop: &dyn Fn() -> bool,
+    session: &mut Session,
+    scratch: &mut Scratch,
+) -> Step {
+    let mut conn = Conn::new(
+        stream,
+        site,
+        peer,
+        std::mem::take(scratch),
+        session.stats,
+        true,
+    );
+    let step = conn.step(session, stop);
+    session.stats = conn.stats;
+    *scratch = conn.into_scratch();
+    step
+}
+
+/// For an event loop: the head deadline passed. Answers 408 when part of a head came.
+pub fn expire<S: Transport>(
+    stream: &mut S,
+    peer: &str,
+    site: &Site,
+    session: &mut Session,
+    scratch: &mut Scratch,
+) {
+    let mut conn = Conn::new(
+        stream,
+        site,
+        peer,
+        std::mem::take(scratch),
+        session.stats,
+        true,
+    );
+    conn.timed_out(&session.input);
+    session.stats = conn.stats;
+    *scratch = conn.into_scratch();
+}
+
+/// The error an inline answer gives up with: this request needs a blocking socket.
+#[derive(Debug)]
+struct NeedsBlocking;
+
+impl std::fmt::Display for NeedsBlocking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("needs a blocking socket")
+    }
+}
+
+impl std::error::Error for NeedsBlocking {}
+
+fn needs_blocking() -> io::Error {
+    io::Error::other(NeedsBlocking)
+}
+
+fn is_needs_blocking(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<NeedsBlocking>())
 }
 
 fn is_timeout(err: &io::Error) -> bool {
@@ -334,6 +456,7 @@ struct Variant<'f> {
 }
 
 /// Bytes read from the client and not yet used: `data[start..end]`.
+#[derive(Debug)]
 struct Input {
     data: Vec<u8>,
     start: usize,
@@ -424,9 +547,108 @@ struct Conn<'a, S> {
     timeout: Option<Duration>,
     logging: bool,
     log: Vec<u8>,
+    /// Answering for an event loop: never wait on the client (see [`Step::Blocking`]).
+    inline: bool,
 }
 
-impl<S: Transport> Conn<'_, S> {
+impl<'a, S: Transport> Conn<'a, S> {
+    fn new(
+        stream: &'a mut S,
+        site: &'a Site,
+        peer: &'a str,
+        scratch: Scratch,
+        stats: ConnStats,
+        inline: bool,
+    ) -> Self {
+        Conn {
+            stream,
+            site,
+            peer,
+            out: scratch.out,
+            body: scratch.body,
+            scratch: scratch.scratch,
+            path: scratch.path,
+            etag: scratch.etag,
+            stats,
+            timeout: None,
+            logging: crate::log::enabled(),
+            log: scratch.log,
+            inline,
+        }
+    }
+
+    fn into_scratch(self) -> Scratch {
+        Scratch {
+            out: self.out,
+            body: self.body,
+            scratch: self.scratch,
+            path: self.path,
+            etag: self.etag,
+            log: self.log,
+        }
+    }
+
+    /// Answer the request at the front of the input, if its head is complete.
+    fn step(&mut self, session: &mut Session, stop: &dyn Fn() -> bool) -> Step {
+        let input = &mut session.input;
+        let mut storage = request::header_storage();
+        match request::parse(input.filled(), &mut storage) {
+            Ok(Some(req)) => {
+                let meta = Meta::of(&req);
+                if self.inline && meta.body != Body::None {
+                    return Step::Blocking;
+                }
+                let began = self.logging.then(Instant::now);
+                let reply = if matches!(self.site.mode, Mode::Echo) {
+                    let head = input.filled()[..meta.head_len].to_vec();
+                    input.consume(meta.head_len);
+                    let reply = self.echo(&head, &meta, input, stop());
+                    self.stats.requests += 1;
+                    self.log_request(request_line(&head), &reply, began);
+                    reply
+                } else {
+                    let reply = self.respond(&req, stop());
+                    if reply.as_ref().is_err_and(is_needs_blocking) {
+                        return Step::Blocking;
+                    }
+                    self.stats.requests += 1;
+                    self.log_request(request_line(input.filled()), &reply, began);
+                    input.consume(meta.head_len);
+                    reply
+                };
+                let Ok(reply) = reply else {
+                    return Step::Close;
+                };
+                if reply.close {
+                    let unread_body = meta.body != Body::None && !reply.body_read;
+                    if reply.linger || unread_body || !input.is_empty() {
+                        return Step::Linger;
+                    }
+                    return Step::Close;
+                }
+                if let (Body::Length(n), false) = (meta.body, reply.body_read)
+                    && self.skip(input, n).is_err()
+                {
+                    return Step::Close;
+                }
+                session.deadline = None;
+                Step::Answered
+            }
+            Ok(None) => Step::NeedInput,
+            Err(_) if self.inline => Step::Blocking,
+            Err(reject) => {
+                let began = self.logging.then(Instant::now);
+                let reply = self.simple(1, false, reject.status, false, &[]);
+                self.log_request(request_line(input.filled()), &reply, began);
+                if reply.is_ok() {
+                    Step::Linger
+                } else {
+                    Step::Close
+                }
+            }
+        }
+    }
+
     fn set_timeout(&mut self, timeout: Duration) {
         if self.timeout != Some(timeout) && self.stream.set_read_timeout(Some(timeout)).is_ok() {
             self.timeout = Some(timeout);
@@ -569,6 +791,9 @@ impl<S: Transport> Conn<'_, S> {
         if status == 200 {
             head.content_type(page.mime)
                 .number("Content-Length", page.body.len() as u64);
+        }
+        if self.inline && status == 200 && !head_only && page.body.len() as u64 > SMALL_FILE {
+            return Err(needs_blocking());
         }
         head.connection(keep, req.minor).finish();
         self.write_head()?;
@@ -889,6 +1114,7 @@ impl<S: Transport> Conn<'_, S> {
                 }
                 self.write_head_body(n)?;
             }
+            Source::File(..) if self.inline => return Err(needs_blocking()),
             Source::File(file, _) => {
                 self.write_head()?;
                 let sent = self.stream.send_file(file, start, count)?;

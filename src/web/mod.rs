@@ -4,11 +4,13 @@
 //! One room per concern: [`request`] reads and checks a request head, [`response`] writes
 //! heads, [`files`] turns a target into an open file (safely) and holds the validators,
 //! [`range`] parses `Range`, [`listing`] and [`echo`] make their bodies, [`conn`] runs one
-//! connection (generic over `Read + Write`, so tests and fuzzers drive it in memory), and
+//! connection (generic over `Read + Write`, so tests and fuzzers drive it in memory),
+//! [`events`] runs the event loops that drive connections without a thread each, and
 //! [`server`] accepts, limits and drains.
 
 pub mod conn;
 pub mod echo;
+pub mod events;
 pub mod files;
 pub mod listing;
 pub mod range;

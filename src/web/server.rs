@@ -1,6 +1,8 @@
-//! The accept loop: a thread per connection (small stacks: the handler keeps its buffers on the
-//! heap), `--max-conns` enforced with a 503, and a graceful stop — stop accepting, wake idle
-//! keep-alive connections, let requests in flight finish (bounded), print the summary.
+//! The accept loop: each connection goes to one of the event loops (one per core, see
+//! [`events`]), which hand it a thread of its own (small stacks: the handler
+//! keeps its buffers on the heap) only when it needs a blocking socket; `--max-conns` enforced
+//! with a 503; and a graceful stop — stop accepting, wake idle keep-alive connections, let
+//! requests in flight finish (bounded), print the summary.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -11,8 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use super::Site;
-use super::conn;
+use super::events;
 use super::response::Head;
 use crate::net::{ConnLimit, Shutdown, Stats};
 
@@ -57,12 +61,20 @@ impl Registry {
     }
 }
 
-struct Shared {
-    site: Arc<Site>,
-    stats: Stats,
+/// What the acceptor, the event loops and the connection threads share.
+pub struct Shared {
+    pub site: Arc<Site>,
+    pub stats: Stats,
     registry: Registry,
-    shutdown: Arc<Shutdown>,
+    pub shutdown: Arc<Shutdown>,
     refusing: AtomicUsize,
+}
+
+impl Shared {
+    /// Forget a connection's descriptor: before the socket closes.
+    pub fn registry_remove(&self, id: u64) {
+        self.registry.remove(id);
+    }
 }
 
 /// Accept and serve until `shutdown` triggers; then drain and print the summary.
@@ -81,6 +93,12 @@ pub fn serve(
         refusing: AtomicUsize::new(0),
     });
     shutdown.on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let mut loops = Vec::with_capacity(cores);
+    for n in 0..cores {
+        loops.push(events::start(Arc::clone(&shared), n).context("start an event loop")?);
+    }
+    let mut next = 0;
     let mut backoff = Duration::from_millis(5);
     while !shutdown.requested() {
         let (stream, peer) = match listener.accept() {
@@ -108,11 +126,17 @@ pub fn serve(
         }
         let peer = canonical(peer);
         match limit.try_acquire() {
-            Some(slot) => spawn_connection(&shared, stream, peer, slot),
+            Some(slot) => {
+                next = (next + 1) % loops.len();
+                dispatch(&shared, &loops[next], stream, peer, slot);
+            }
             None => refuse(&shared, stream, peer, max_conns),
         }
     }
     drop(listener);
+    for inbox in &loops {
+        inbox.close();
+    }
     shared.registry.stop_reading();
     let until = Instant::now() + DRAIN_TIME;
     while limit.active() > 0 && Instant::now() < until {
@@ -127,35 +151,26 @@ fn canonical(peer: SocketAddr) -> SocketAddr {
     SocketAddr::new(peer.ip().to_canonical(), peer.port())
 }
 
-fn spawn_connection(
+fn dispatch(
     shared: &Arc<Shared>,
-    mut stream: TcpStream,
+    inbox: &events::Inbox,
+    stream: TcpStream,
     peer: SocketAddr,
     slot: crate::net::ConnSlot,
 ) {
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-    let id = shared.registry.add(stream.as_raw_fd());
-    let worker = Arc::clone(shared);
-    let spawned = thread::Builder::new()
-        .name("web-conn".into())
-        .stack_size(STACK_SIZE)
-        .spawn(move || {
-            let _slot = slot;
-            let _ = stream.set_nodelay(true);
-            let _ = stream.set_write_timeout(Some(worker.site.write_timeout));
-            let peer = peer.to_string();
-            let shutdown = &worker.shutdown;
-            let stats = conn::handle(&mut stream, &peer, &worker.site, &|| shutdown.requested());
-            worker.stats.add_in(stats.bytes_in as usize);
-            worker.stats.add_out(stats.bytes_out as usize);
-            worker.registry.remove(id);
-            drop(stream);
-        });
-    if let Err(err) = spawned {
-        // The closure (and the socket in it) is gone already; forget its registration.
-        shared.registry.remove(id);
-        crate::warn!("cannot start a thread for {peer}: {err}");
+    if let Err(err) = stream.set_nonblocking(true) {
+        crate::warn!("{peer}: {err}");
+        return;
     }
+    let _ = stream.set_nodelay(true);
+    let id = shared.registry.add(stream.as_raw_fd());
+    inbox.deliver(events::Arrival {
+        stream,
+        peer: peer.to_string(),
+        slot,
+        id,
+    });
 }
 
 /// Over `--max-conns`: answer 503 and close, on a short-lived thread (bounded in number).

@@ -1,0 +1,506 @@
+//! The event loops: one thread per core, each watching its connections on epoll (mio) and
+//! answering every request that can be answered without waiting on the client — a head that
+//! has arrived, a small file from the cache, a listing, an error. A connection whose next
+//! request needs a blocking socket (a body to read, a large file to send, a malformed head to
+//! answer and drain) is handed to a thread of its own, which carries on with the same
+//! [`Session`] through [`conn::serve_blocking`]. So keep-alive traffic costs no thread switch
+//! per request, and the slow paths keep the blocking code's bounds (write timeout, linger).
+
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::conn::{self, After, Scratch, Session, Step, Transport};
+use super::server::{STACK_SIZE, Shared};
+use crate::net::ConnSlot;
+
+const WAKER: Token = Token(usize::MAX);
+
+/// A connection just accepted, on its way to a loop.
+pub struct Arrival {
+    pub stream: TcpStream,
+    pub peer: String,
+    pub slot: ConnSlot,
+    /// Its entry in the server's registry.
+    pub id: u64,
+}
+
+/// Where the acceptor leaves connections for one loop.
+pub struct Inbox {
+    queue: Mutex<Vec<Arrival>>,
+    waker: Waker,
+    /// The acceptor has stopped: once its connections are done, the loop ends.
+    closed: AtomicBool,
+}
+
+impl Inbox {
+    pub fn deliver(&self, arrival: Arrival) {
+        lock(&self.queue).push(arrival);
+        let _ = self.waker.wake();
+    }
+
+    /// No more connections will come: the loop ends once its own are done.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let _ = self.waker.wake();
+    }
+
+    fn is_done(&self) -> bool {
+        self.closed.load(Ordering::Acquire) && lock(&self.queue).is_empty()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Start one loop thread; its inbox is where the acceptor leaves connections.
+pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKER)?;
+    let inbox = Arc::new(Inbox {
+        queue: Mutex::new(Vec::new()),
+        waker,
+        closed: AtomicBool::new(false),
+    });
+    let mut event_loop = Loop {
+        shared,
+        inbox: Arc::clone(&inbox),
+        poll,
+        clients: Vec::new(),
+        free: Vec::new(),
+        scratch: Scratch::new(),
+    };
+    thread::Builder::new()
+        .name(format!("web-loop-{n}"))
+        .spawn(move || event_loop.run())?;
+    Ok(inbox)
+}
+
+/// Bytes (and at most one file range, last) accepted for sending but not yet taken by the
+/// socket.
+#[derive(Debug, Default)]
+struct Outbox {
+    bytes: Vec<u8>,
+    sent: usize,
+    file: Option<(File, u64, u64)>,
+}
+
+impl Outbox {
+    fn is_empty(&self) -> bool {
+        self.sent == self.bytes.len() && self.file.is_none()
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_some() {
+            // A file is always the last part of a response, and the loop answers nothing more
+            // until the outbox is empty.
+            return Err(io::Error::other("write after a file"));
+        }
+        if self.sent == self.bytes.len() {
+            self.bytes.clear();
+            self.sent = 0;
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Send what waits without blocking; `Ok(true)` once all of it is out.
+    fn flush(&mut self, socket: &TcpStream) -> io::Result<bool> {
+        while self.sent < self.bytes.len() {
+            match (&*socket).write(&self.bytes[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.bytes.clear();
+        self.sent = 0;
+        if let Some((file, offset, left)) = &mut self.file {
+            while *left > 0 {
+                let mut at = i64::try_from(*offset).map_err(|_| io::ErrorKind::InvalidInput)?;
+                let chunk = (*left).min(1 << 20) as usize;
+                match nix::sys::sendfile::sendfile(socket, &*file, Some(&mut at), chunk) {
+                    // The file shrank under us: the framing is broken, so the connection ends.
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => {
+                        *offset += n as u64;
+                        *left -= n as u64;
+                    }
+                    Err(nix::errno::Errno::EAGAIN) => return Ok(false),
+                    Err(nix::errno::Errno::EINTR) => {}
+                    Err(errno) => return Err(errno.into()),
+                }
+            }
+            self.file = None;
+        }
+        Ok(true)
+    }
+
+    /// Send what waits on a blocking socket (the write timeout applies).
+    fn flush_blocking(&mut self, socket: &mut TcpStream) -> io::Result<()> {
+        socket.write_all(&self.bytes[self.sent..])?;
+        self.bytes.clear();
+        self.sent = 0;
+        if let Some((file, offset, left)) = self.file.take()
+            && Transport::send_file(socket, &file, offset, left)? < left
+        {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+}
+
+/// A non-blocking socket as a [`Transport`] that never fails a write for want of room: what
+/// the socket does not take at once waits in the outbox.
+struct Nonblocking<'a> {
+    socket: &'a TcpStream,
+    outbox: &'a mut Outbox,
+}
+
+impl Read for Nonblocking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.socket.read(buf)
+    }
+}
+
+impl Write for Nonblocking<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[IoSlice::new(buf)])
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let mut written = 0;
+        if self.outbox.is_empty() {
+            loop {
+                match self.socket.write_vectored(bufs) {
+                    Ok(n) => written = n,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(err) => return Err(err),
+                }
+                break;
+            }
+        }
+        // Keep what the socket did not take.
+        let mut skip = written;
+        for buf in bufs {
+            if skip >= buf.len() {
+                skip -= buf.len();
+                continue;
+            }
+            self.outbox.push(&buf[skip..])?;
+            skip = 0;
+        }
+        Ok(total)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Transport for Nonblocking<'_> {
+    fn set_read_timeout(&mut self, _: Option<Duration>) -> io::Result<()> {
+        // The loop keeps the deadlines itself.
+        Ok(())
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.socket.shutdown(std::net::Shutdown::Write)
+    }
+
+    fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+        self.outbox.file = Some((file.try_clone()?, offset, len));
+        if self.outbox.sent == self.outbox.bytes.len() {
+            self.outbox.flush(self.socket)?;
+        }
+        Ok(len)
+    }
+}
+
+struct Client {
+    socket: TcpStream,
+    peer: String,
+    id: u64,
+    slot: ConnSlot,
+    session: Session,
+    outbox: Outbox,
+    /// Close once the outbox is empty.
+    closing: bool,
+    /// When the client last sent something, or the outbox last moved.
+    last_read: Instant,
+    last_write: Instant,
+}
+
+struct Loop {
+    shared: Arc<Shared>,
+    inbox: Arc<Inbox>,
+    poll: Poll,
+    /// Connections by token; `free` lists the empty places.
+    clients: Vec<Option<Client>>,
+    free: Vec<usize>,
+    /// Lent to each connection in turn while it answers.
+    scratch: Scratch,
+}
+
+impl Loop {
+    fn run(&mut self) {
+        let site = Arc::clone(&self.shared.site);
+        let shortest = site
+            .header_timeout
+            .min(site.keepalive_timeout)
+            .min(site.write_timeout);
+        let tick = (shortest / 8).clamp(Duration::from_millis(10), Duration::from_millis(500));
+        let mut events = Events::with_capacity(256);
+        let mut next_sweep = Instant::now() + tick;
+        loop {
+            let stopping = self.shared.shutdown.requested();
+            if self.free.len() == self.clients.len() && self.inbox.is_done() {
+                return;
+            }
+            let now = Instant::now();
+            let wait = next_sweep.saturating_duration_since(now);
+            if let Err(err) = self.poll.poll(&mut events, Some(wait)) {
+                if err.kind() != io::ErrorKind::Interrupted {
+                    crate::warn!("web event loop: {err}");
+                    thread::sleep(tick);
+                }
+                continue;
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => self.take_arrivals(),
+                    Token(key) => self.drive(key),
+                }
+            }
+            let now = Instant::now();
+            if now >= next_sweep {
+                self.sweep(now, stopping);
+                next_sweep = now + tick;
+            }
+        }
+    }
+
+    fn take_arrivals(&mut self) {
+        let arrivals = std::mem::take(&mut *lock(&self.inbox.queue));
+        for arrival in arrivals {
+            let now = Instant::now();
+            let key = self.free.pop().unwrap_or_else(|| {
+                self.clients.push(None);
+                self.clients.len() - 1
+            });
+            let fd = arrival.stream.as_raw_fd();
+            let registered = self.poll.registry().register(
+                &mut mio::unix::SourceFd(&fd),
+                Token(key),
+                Interest::READABLE | Interest::WRITABLE,
+            );
+            if let Err(err) = registered {
+                crate::warn!("cannot watch {}: {err}", arrival.peer);
+                self.free.push(key);
+                self.shared.finish(arrival.id, Default::default());
+                continue;
+            }
+            self.clients[key] = Some(Client {
+                socket: arrival.stream,
+                peer: arrival.peer,
+                id: arrival.id,
+                slot: arrival.slot,
+                session: Session::new(&self.shared.site),
+                outbox: Outbox::default(),
+                closing: false,
+                last_read: now,
+                last_write: now,
+            });
+            // The request often comes with the connection.
+            self.drive(key);
+        }
+    }
+
+    /// Move a connection as far as it goes without waiting: send what waits, answer what
+    /// arrived, read more.
+    fn drive(&mut self, key: usize) {
+        let shared = Arc::clone(&self.shared);
+        let site = &shared.site;
+        let stop = || shared.shutdown.requested();
+        let Some(Some(client)) = self.clients.get_mut(key) else {
+            return;
+        };
+        loop {
+            if !client.outbox.is_empty() {
+                match client.outbox.flush(&client.socket) {
+                    Ok(true) => client.last_write = Instant::now(),
+                    Ok(false) => return,
+                    Err(_) => return self.close(key),
+                }
+            }
+            if client.closing {
+                return self.close(key);
+            }
+            let mut transport = Nonblocking {
+                socket: &client.socket,
+                outbox: &mut client.outbox,
+            };
+            let step = conn::step_inline(
+                &mut transport,
+                &client.peer,
+                site,
+                &stop,
+                &mut client.session,
+                &mut self.scratch,
+            );
+            match step {
+                Step::Answered => {
+                    client.last_write = Instant::now();
+                    continue;
+                }
+                Step::Close => {
+                    client.closing = true;
+                    continue;
+                }
+                Step::Linger => return self.hand_over(key, After::Linger),
+                Step::Blocking => return self.hand_over(key, After::Continue),
+                Step::NeedInput => {}
+            }
+            match client.session.read_from(&mut &client.socket, site) {
+                Ok(0) => return self.close(key),
+                Ok(_) => client.last_read = Instant::now(),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return self.close(key),
+            }
+        }
+    }
+
+    /// Enforce the timeouts: the head deadline (408), keep-alive idle, a stalled write.
+    fn sweep(&mut self, now: Instant, stopping: bool) {
+        let site = Arc::clone(&self.shared.site);
+        for key in 0..self.clients.len() {
+            let Some(client) = &mut self.clients[key] else {
+                continue;
+            };
+            let expired = if !client.outbox.is_empty() {
+                let stalled = now.duration_since(client.last_write) >= site.write_timeout;
+                if stalled {
+                    crate::info!(
+                        "{} closed: took nothing for {} (--write-timeout)",
+                        client.peer,
+                        crate::net::format_duration(site.write_timeout)
+                    );
+                }
+                stalled
+            } else if let Some(deadline) = client.session.deadline() {
+                if now >= deadline {
+                    let mut transport = Nonblocking {
+                        socket: &client.socket,
+                        outbox: &mut client.outbox,
+                    };
+                    conn::expire(
+                        &mut transport,
+                        &client.peer,
+                        &site,
+                        &mut client.session,
+                        &mut self.scratch,
+                    );
+                    let _ = client.outbox.flush(&client.socket);
+                    true
+                } else {
+                    false
+                }
+            } else {
+                let idle_since = client.last_read.max(client.last_write);
+                stopping || now.duration_since(idle_since) >= site.keepalive_timeout
+            };
+            if expired {
+                self.close(key);
+            }
+        }
+    }
+
+    fn take(&mut self, key: usize) -> Option<Client> {
+        let client = self.clients.get_mut(key)?.take()?;
+        self.free.push(key);
+        let fd = client.socket.as_raw_fd();
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut mio::unix::SourceFd(&fd));
+        Some(client)
+    }
+
+    fn close(&mut self, key: usize) {
+        if let Some(client) = self.take(key) {
+            self.shared.finish(client.id, client.session.stats);
+            // The registry forgot the descriptor before it closes here.
+            drop(client);
+        }
+    }
+
+    /// The connection's next step needs a blocking socket: give it a thread of its own.
+    fn hand_over(&mut self, key: usize, after: After) {
+        let Some(client) = self.take(key) else {
+            return;
+        };
+        let Client {
+            socket,
+            peer,
+            id,
+            slot,
+            mut session,
+            mut outbox,
+            ..
+        } = client;
+        let shared = Arc::clone(&self.shared);
+        // SAFETY: the descriptor moves from one owner to the other; the loop no longer has it.
+        let mut socket = unsafe { TcpStream::from_raw_fd(socket.into_raw_fd()) };
+        let spawned = thread::Builder::new()
+            .name("web-conn".into())
+            .stack_size(STACK_SIZE)
+            .spawn(move || {
+                let _slot = slot;
+                if socket.set_nonblocking(false).is_ok()
+                    && socket
+                        .set_write_timeout(Some(shared.site.write_timeout))
+                        .is_ok()
+                    && outbox.flush_blocking(&mut socket).is_ok()
+                {
+                    let stop = || shared.shutdown.requested();
+                    conn::serve_blocking(
+                        &mut socket,
+                        &peer,
+                        &shared.site,
+                        &stop,
+                        &mut session,
+                        after,
+                    );
+                }
+                shared.finish(id, session.stats);
+                drop(socket);
+            });
+        if let Err(err) = spawned {
+            // The closure (and the socket in it) is gone already; forget its registration.
+            self.shared.finish(id, Default::default());
+            crate::warn!("cannot start a thread for a connection: {err}");
+        }
+    }
+}
+
+/// Count a finished connection's bytes (the registry forgets it first).
+impl Shared {
+    fn finish(&self, id: u64, stats: conn::ConnStats) {
+        self.registry_remove(id);
+        self.stats.add_in(stats.bytes_in as usize);
+        self.stats.add_out(stats.bytes_out as usize);
+    }
+}

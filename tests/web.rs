@@ -1371,3 +1371,117 @@ fn web_write_timeout_closes_a_client_that_never_reads_small_answers() {
     assert_eq!(get(&server, "/hello.txt").status, 200);
     drop(conn);
 }
+
+#[test]
+fn web_408_for_a_partial_head_after_a_pipelined_request() {
+    let lab = site();
+    let server = serve(
+        &lab,
+        &["--header-timeout", "1s", "--keepalive-timeout", "20s"],
+    );
+    let mut conn = open(&server);
+    send(
+        &mut conn,
+        "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /hello.txt HTT",
+    );
+    assert_eq!(read_response(&mut conn, false).status, 200);
+    let started = Instant::now();
+    assert_eq!(read_response(&mut conn, false).status, 408);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "not the keep-alive timeout"
+    );
+}
+
+/// The write timeout is for a client that takes nothing: a slow client that keeps reading gets
+/// every answer, however long each takes.
+#[test]
+fn web_write_timeout_spares_a_slow_steady_reader() {
+    let lab = site();
+    lab.write("site/a.bin", vec![b'a'; 30_000]);
+    let server = serve(&lab, &["--quiet", "--write-timeout", "100ms"]);
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&server.addr().into()).unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(
+            "GET /a.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                .repeat(3)
+                .as_bytes(),
+        )
+        .unwrap();
+    // About 40 KB/s: each answer takes far longer than the write timeout, yet the client never
+    // goes 100 ms without taking bytes.
+    let mut reader = stream;
+    let mut chunk = [0u8; 200];
+    let (mut got, mut body) = (0, 0);
+    while body < 3 * 30_000 {
+        let n = reader.read(&mut chunk).expect("keep reading");
+        assert!(n > 0, "closed after {got} bytes");
+        got += n;
+        body += chunk[..n].iter().filter(|&&b| b == b'a').count();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// One client pipelining as fast as it can does not starve the others on its event loop.
+#[test]
+fn web_a_pipelining_client_does_not_starve_the_others() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let lab = site();
+    let server = serve(&lab, &["--quiet"]);
+    let done = Arc::new(AtomicBool::new(false));
+    let hog = open(&server);
+    let mut hog_writer = hog.get_ref().try_clone().unwrap();
+    let writing = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let burst = "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n".repeat(2000);
+            let until = Instant::now() + Duration::from_secs(20);
+            while !done.load(Ordering::Relaxed) && Instant::now() < until {
+                if hog_writer.write_all(burst.as_bytes()).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let reading = {
+        let done = Arc::clone(&done);
+        let mut hog = hog.into_inner();
+        std::thread::spawn(move || {
+            let mut sink = vec![0u8; 1 << 16];
+            while !done.load(Ordering::Relaxed) {
+                if matches!(hog.read(&mut sink), Ok(0) | Err(_)) {
+                    break;
+                }
+            }
+        })
+    };
+    // Round robin puts at least one of these on the hog's loop.
+    for _ in 0..4 {
+        assert_eq!(get(&server, "/digits.txt").text(), "0123456789");
+    }
+    done.store(true, Ordering::Relaxed);
+    writing.join().unwrap();
+    reading.join().unwrap();
+}
+
+#[test]
+fn web_huge_timeouts_are_clamped_not_a_crash() {
+    let lab = site();
+    let server = serve(
+        &lab,
+        &[
+            "--header-timeout",
+            "18000000000000000000s",
+            "--keepalive-timeout",
+            "18000000000000000000s",
+        ],
+    );
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+}

@@ -631,7 +631,9 @@ impl<'a, S: Transport> Conn<'a, S> {
                 {
                     return Step::Close;
                 }
-                session.deadline = None;
+                // The next head, if part of it came already, has header_timeout from now.
+                session.deadline =
+                    (!input.is_empty()).then(|| Instant::now() + self.site.header_timeout);
                 Step::Answered
             }
             Ok(None) => Step::NeedInput,
@@ -848,6 +850,10 @@ impl<'a, S: Transport> Conn<'a, S> {
                 }
                 let json = req.wants_json()
                     || query.is_some_and(|q| q.split('&').any(|p| p == "format=json"));
+                if self.inline {
+                    // Reading a large directory takes a while: not on an event loop.
+                    return Err(needs_blocking());
+                }
                 self.listing(req, root, json, keep, head_only)
             }
             Err(reject) => self.reject(req, reject, keep),

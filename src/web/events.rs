@@ -77,6 +77,7 @@ pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
         clients: Vec::new(),
         free: Vec::new(),
         scratch: Scratch::new(),
+        ready: Vec::new(),
     };
     thread::Builder::new()
         .name(format!("web-loop-{n}"))
@@ -96,6 +97,11 @@ struct Outbox {
 impl Outbox {
     fn is_empty(&self) -> bool {
         self.sent == self.bytes.len() && self.file.is_none()
+    }
+
+    /// Bytes accepted and not yet taken by the socket.
+    fn unsent(&self) -> u64 {
+        (self.bytes.len() - self.sent) as u64 + self.file.as_ref().map_or(0, |f| f.2)
     }
 
     fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -252,7 +258,13 @@ struct Loop {
     free: Vec<usize>,
     /// Lent to each connection in turn while it answers.
     scratch: Scratch,
+    /// Connections that used up their turn with work left: driven again before the next wait
+    /// (edge-triggered epoll would not report them again).
+    ready: Vec<usize>,
 }
+
+/// Requests answered or reads made for one connection before the others get a turn.
+const TURN: usize = 32;
 
 impl Loop {
     fn run(&mut self) {
@@ -270,7 +282,11 @@ impl Loop {
                 return;
             }
             let now = Instant::now();
-            let wait = next_sweep.saturating_duration_since(now);
+            let wait = if self.ready.is_empty() {
+                next_sweep.saturating_duration_since(now)
+            } else {
+                Duration::ZERO
+            };
             if let Err(err) = self.poll.poll(&mut events, Some(wait)) {
                 if err.kind() != io::ErrorKind::Interrupted {
                     crate::warn!("web event loop: {err}");
@@ -281,14 +297,30 @@ impl Loop {
             for event in events.iter() {
                 match event.token() {
                     WAKER => self.take_arrivals(),
-                    Token(key) => self.drive(key),
+                    Token(key) => self.guarded(key, Self::drive),
                 }
+            }
+            for key in std::mem::take(&mut self.ready) {
+                self.guarded(key, Self::drive);
             }
             let now = Instant::now();
             if now >= next_sweep {
-                self.sweep(now, stopping);
+                for key in 0..self.clients.len() {
+                    self.guarded(key, |this, key| this.sweep(key, now, stopping));
+                }
                 next_sweep = now + tick;
             }
+        }
+    }
+
+    /// Run `work` on one connection; should it panic (a bug), close that connection alone and
+    /// keep the loop serving the others.
+    fn guarded(&mut self, key: usize, work: impl FnOnce(&mut Self, usize)) {
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut *self, key)));
+        if caught.is_err() {
+            crate::warn!("a connection failed inside the event loop; closed it");
+            self.close(key);
         }
     }
 
@@ -324,7 +356,7 @@ impl Loop {
                 last_write: now,
             });
             // The request often comes with the connection.
-            self.drive(key);
+            self.guarded(key, Self::drive);
         }
     }
 
@@ -337,10 +369,16 @@ impl Loop {
         let Some(Some(client)) = self.clients.get_mut(key) else {
             return;
         };
-        loop {
+        for _ in 0..TURN {
             if !client.outbox.is_empty() {
-                match client.outbox.flush(&client.socket) {
-                    Ok(true) => client.last_write = Instant::now(),
+                let before = client.outbox.unsent();
+                let flushed = client.outbox.flush(&client.socket);
+                if client.outbox.unsent() < before {
+                    // The write timeout is for a client that takes nothing.
+                    client.last_write = Instant::now();
+                }
+                match flushed {
+                    Ok(true) => {}
                     Ok(false) => return,
                     Err(_) => return self.close(key),
                 }
@@ -381,50 +419,51 @@ impl Loop {
                 Err(_) => return self.close(key),
             }
         }
+        // Its turn is up with work left: the others go first.
+        self.ready.push(key);
     }
 
-    /// Enforce the timeouts: the head deadline (408), keep-alive idle, a stalled write.
-    fn sweep(&mut self, now: Instant, stopping: bool) {
+    /// Enforce the timeouts on one connection: the head deadline (408), keep-alive idle, a
+    /// stalled write.
+    fn sweep(&mut self, key: usize, now: Instant, stopping: bool) {
         let site = Arc::clone(&self.shared.site);
-        for key in 0..self.clients.len() {
-            let Some(client) = &mut self.clients[key] else {
-                continue;
-            };
-            let expired = if !client.outbox.is_empty() {
-                let stalled = now.duration_since(client.last_write) >= site.write_timeout;
-                if stalled {
-                    crate::info!(
-                        "{} closed: took nothing for {} (--write-timeout)",
-                        client.peer,
-                        crate::net::format_duration(site.write_timeout)
-                    );
-                }
-                stalled
-            } else if let Some(deadline) = client.session.deadline() {
-                if now >= deadline {
-                    let mut transport = Nonblocking {
-                        socket: &client.socket,
-                        outbox: &mut client.outbox,
-                    };
-                    conn::expire(
-                        &mut transport,
-                        &client.peer,
-                        &site,
-                        &mut client.session,
-                        &mut self.scratch,
-                    );
-                    let _ = client.outbox.flush(&client.socket);
-                    true
-                } else {
-                    false
-                }
-            } else {
-                let idle_since = client.last_read.max(client.last_write);
-                stopping || now.duration_since(idle_since) >= site.keepalive_timeout
-            };
-            if expired {
-                self.close(key);
+        let Some(Some(client)) = self.clients.get_mut(key) else {
+            return;
+        };
+        let expired = if !client.outbox.is_empty() {
+            let stalled = now.duration_since(client.last_write) >= site.write_timeout;
+            if stalled {
+                crate::info!(
+                    "{} closed: took nothing for {} (--write-timeout)",
+                    client.peer,
+                    crate::net::format_duration(site.write_timeout)
+                );
             }
+            stalled
+        } else if let Some(deadline) = client.session.deadline() {
+            if now >= deadline {
+                let mut transport = Nonblocking {
+                    socket: &client.socket,
+                    outbox: &mut client.outbox,
+                };
+                conn::expire(
+                    &mut transport,
+                    &client.peer,
+                    &site,
+                    &mut client.session,
+                    &mut self.scratch,
+                );
+                let _ = client.outbox.flush(&client.socket);
+                true
+            } else {
+                false
+            }
+        } else {
+            let idle_since = client.last_read.max(client.last_write);
+            stopping || now.duration_since(idle_since) >= site.keepalive_timeout
+        };
+        if expired {
+            self.close(key);
         }
     }
 
@@ -440,7 +479,10 @@ impl Loop {
     }
 
     fn close(&mut self, key: usize) {
-        if let Some(client) = self.take(key) {
+        if let Some(mut client) = self.take(key) {
+            // What never left was not sent (the access log said what was queued).
+            let stats = &mut client.session.stats;
+            stats.bytes_out = stats.bytes_out.saturating_sub(client.outbox.unsent());
             self.shared.finish(client.id, client.session.stats);
             // The registry forgot the descriptor before it closes here.
             drop(client);
@@ -457,18 +499,25 @@ impl Loop {
             peer,
             id,
             slot,
-            mut session,
-            mut outbox,
+            session,
+            outbox,
             ..
         } = client;
-        let shared = Arc::clone(&self.shared);
         // SAFETY: the descriptor moves from one owner to the other; the loop no longer has it.
-        let mut socket = unsafe { TcpStream::from_raw_fd(socket.into_raw_fd()) };
+        let socket = unsafe { TcpStream::from_raw_fd(socket.into_raw_fd()) };
+        // The connection travels in a parcel the loop can take back if no thread starts, so
+        // the registry forgets it before it closes.
+        let parcel = Arc::new(Mutex::new(Some((socket, session, outbox))));
+        let theirs = Arc::clone(&parcel);
+        let shared = Arc::clone(&self.shared);
         let spawned = thread::Builder::new()
             .name("web-conn".into())
             .stack_size(STACK_SIZE)
             .spawn(move || {
                 let _slot = slot;
+                let Some((mut socket, mut session, mut outbox)) = lock(&theirs).take() else {
+                    return;
+                };
                 if socket.set_nonblocking(false).is_ok()
                     && socket
                         .set_write_timeout(Some(shared.site.write_timeout))
@@ -484,14 +533,20 @@ impl Loop {
                         &mut session,
                         after,
                     );
+                } else {
+                    session.stats.bytes_out =
+                        session.stats.bytes_out.saturating_sub(outbox.unsent());
                 }
                 shared.finish(id, session.stats);
                 drop(socket);
             });
         if let Err(err) = spawned {
-            // The closure (and the socket in it) is gone already; forget its registration.
-            self.shared.finish(id, Default::default());
             crate::warn!("cannot start a thread for a connection: {err}");
+            if let Some((socket, mut session, outbox)) = lock(&parcel).take() {
+                session.stats.bytes_out = session.stats.bytes_out.saturating_sub(outbox.unsent());
+                self.shared.finish(id, session.stats);
+                drop(socket);
+            }
         }
     }
 }

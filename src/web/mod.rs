@@ -134,9 +134,9 @@ impl Site {
             hidden: args.hidden,
             listing: !args.no_listing,
             index: args.index.clone(),
-            header_timeout: args.header_timeout.max(Duration::from_millis(1)),
-            keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
-            write_timeout: args.write_timeout.max(Duration::from_millis(1)),
+            header_timeout: clamp_timeout(args.header_timeout),
+            keepalive_timeout: clamp_timeout(args.keepalive_timeout),
+            write_timeout: clamp_timeout(args.write_timeout),
         })
     }
 
@@ -148,6 +148,14 @@ impl Site {
             Mode::Echo => "echo".into(),
         }
     }
+}
+
+/// A timeout between 1 ms and a year: a deadline computed from it never overflows.
+fn clamp_timeout(timeout: Duration) -> Duration {
+    timeout.clamp(
+        Duration::from_millis(1),
+        Duration::from_secs(365 * 24 * 3600),
+    )
 }
 
 fn load_page(path: &Path) -> anyhow::Result<Page> {

@@ -13,7 +13,7 @@ use clap::Parser;
 
 use netlab::cli::{Cli, Command};
 use netlab::fuzzing::{check_responses, serve_bytes};
-use netlab::web::{self, conn, echo, files, range, request, server};
+use netlab::web::{self, conn, echo, events, files, range, request, server};
 
 /// A value as SECURITY.md writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +128,7 @@ fn actual() -> BTreeMap<String, Value> {
         ("web.linger_bytes", Value::Bytes(conn::LINGER_BYTES)),
         ("web.echo_body", Value::Bytes(echo::MAX_BODY)),
         ("web.range_specs", count(range::MAX_SPECS)),
+        ("web.loop_turn", count(events::TURN)),
         ("web.stack", bytes(server::STACK_SIZE)),
         ("web.cache_file", bytes(files::MAX_CACHED_FILE)),
         ("web.cache_entries", count(files::MAX_CACHED_ENTRIES)),

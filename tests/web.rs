@@ -793,6 +793,26 @@ fn web_refuses_a_fifo_without_blocking() {
     assert_eq!(get(&server, "/hello.txt").status, 200);
 }
 
+/// A FIFO or a device is refused before it is opened: opening one can have effects (a FIFO's
+/// writer is let go, a tape rewinds). inotify sees every open; it must see none.
+#[test]
+fn web_never_opens_a_fifo_it_refuses() {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let lab = site();
+    let fifo = lab.path().join("site/pipe");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let server = serve(&lab, &[]);
+    let watch = Inotify::init(InitFlags::IN_NONBLOCK).unwrap();
+    watch.add_watch(&fifo, AddWatchFlags::IN_OPEN).unwrap();
+    for target in ["/pipe", "/pipe?x", "/%70ipe"] {
+        assert_eq!(get(&server, target).status, 403, "{target}");
+    }
+    match watch.read_events() {
+        Err(nix::errno::Errno::EAGAIN) => {}
+        other => panic!("the FIFO was opened: {other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Limits
 // ---------------------------------------------------------------------------------------------
@@ -1057,6 +1077,44 @@ fn web_page_answers_every_request_with_a_correct_length() {
         format!("GET / HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n"),
     );
     assert_eq!(resp.status, 304);
+}
+
+#[test]
+fn web_page_from_stdin() {
+    let lab = Lab::new();
+    let server = lab
+        .cmd(["web", "--page", "-", "--port", "0"])
+        .stdin(NOTES_PAGE)
+        .spawn_server();
+    assert!(server.log().contains("(page -)"), "{}", server.log());
+    let resp = get(&server, "/whatever");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.text(), NOTES_PAGE);
+    assert_eq!(
+        resp.header("Content-Length"),
+        Some(NOTES_PAGE.len().to_string().as_str())
+    );
+    assert_eq!(
+        resp.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+}
+
+/// A page larger than the event loop answers inline goes out from a thread, whole, and the
+/// connection keeps going.
+#[test]
+fn web_large_page_arrives_whole_on_a_kept_connection() {
+    let lab = Lab::new();
+    let page: String = (0..20_000).map(|i| format!("<p>{i}</p>\n")).collect();
+    lab.write("big.html", &page);
+    let server = lab.server(["web", "--page", "big.html", "--port", "0"]);
+    let mut conn = open(&server);
+    for _ in 0..3 {
+        send(&mut conn, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        let resp = read_response(&mut conn, false);
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), page);
+    }
 }
 
 #[test]

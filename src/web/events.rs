@@ -264,7 +264,7 @@ struct Loop {
 }
 
 /// Requests answered or reads made for one connection before the others get a turn.
-const TURN: usize = 32;
+pub const TURN: usize = 32;
 
 impl Loop {
     fn run(&mut self) {

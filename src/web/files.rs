@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::SFlag;
 
 use super::request::{Reject, trim};
 use super::response::push_hex;
@@ -214,6 +215,21 @@ impl Root {
     /// 404 when it does not exist, 403 when it may not be read, leads out of the root through a
     /// symlink, or is neither a regular file nor a directory.
     pub fn open(&self, rel: &[u8]) -> Result<Found, Reject> {
+        // Opening a FIFO or a device can have effects of its own (a FIFO's writer is let go, a
+        // tape rewinds): refuse those before opening. The check follows the path without
+        // `RESOLVE_BENEATH`, which is fine: it can only refuse, and what is opened below is
+        // resolved beneath the root and checked again.
+        match nix::sys::stat::fstatat(&self.dir, non_empty(rel), AtFlags::empty()) {
+            Ok(st) => {
+                let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+                if kind != SFlag::S_IFREG && kind != SFlag::S_IFDIR {
+                    return Err(Reject::new(403, "not a regular file"));
+                }
+            }
+            // Nothing there (a precompressed sibling, usually): no need to try opening it.
+            Err(errno @ (Errno::ENOENT | Errno::ENOTDIR)) => return Err(reject_errno(errno)),
+            Err(_) => {}
+        }
         let file = self.open_fd(rel, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY)?;
         let file = File::from(file);
         let meta = file
@@ -318,7 +334,7 @@ impl Root {
     }
 
     fn open_fd(&self, rel: &[u8], flags: OFlag) -> Result<OwnedFd, Reject> {
-        let rel: &[u8] = if rel.is_empty() { b"." } else { rel };
+        let rel = non_empty(rel);
         let flags = flags | OFlag::O_CLOEXEC;
         if self.openat2.load(Ordering::Relaxed) {
             let how = OpenHow::new()
@@ -356,6 +372,11 @@ impl Root {
         )
         .map_err(reject_errno)
     }
+}
+
+/// The root itself is `.`.
+fn non_empty(rel: &[u8]) -> &[u8] {
+    if rel.is_empty() { b"." } else { rel }
 }
 
 fn reject_errno(errno: Errno) -> Reject {

@@ -204,10 +204,18 @@ impl Cmd {
     pub fn spawn_server(mut self) -> Server {
         let description = self.describe();
         self.command
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("spawn netlab server");
+        if let (Some(bytes), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
+            // Written whole, then closed: a server that reads its stdin sees the end.
+            thread::spawn(move || pipe.write_all(&bytes));
+        }
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         let (first_tx, first_rx) = mpsc::channel();

@@ -43,7 +43,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l message -d 'Gree
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l file -d 'Send the bytes of FILE to each client and close' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l model -d 'Concurrency model' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
-pool\t'A fixed set of worker threads sharing the listener (see --workers)'
+pool\t'A fixed set of worker threads taking turns to accept on the listener (see --workers)'
 fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)' -r
@@ -176,7 +176,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l models -d 'Models of `netlab serve` to start and compare, one after another' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
-pool\t'A fixed set of worker threads sharing the listener (see --workers)'
+pool\t'A fixed set of worker threads taking turns to accept on the listener (see --workers)'
 fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http' -r

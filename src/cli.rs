@@ -77,7 +77,7 @@ pub enum Model {
     Serial,
     /// A new thread per connection (SocketServer's ThreadingMixIn).
     Thread,
-    /// A fixed set of worker threads sharing the listener (see --workers).
+    /// A fixed set of worker threads taking turns to accept on the listener (see --workers).
     Pool,
     /// A child process per connection, reaped as it exits (ForkingMixIn).
     Fork,

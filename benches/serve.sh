@@ -8,6 +8,11 @@
 #   DURATION=10s CONNS=64 benches/serve.sh
 #   ONLY="poll nginx" benches/serve.sh
 #
+# Two more rows put the fork figure in context (reported, no target): a bare C fork-per-connection
+# server built here with cc (the ceiling for a dynamically linked process on this machine), and
+# netlab built statically (RUSTFLAGS=-Ctarget-feature=+crt-static; fork copies fewer mappings),
+# when the host is x86_64 Linux with glibc. STATIC=0 skips the static build.
+#
 # The load generator: LOADGEN is a command line in which {addr} stands for HOST:PORT; it must
 # connect, read to EOF and close as fast as it can, and print JSON with a "rate" field
 # (connections per second). By default it is netlab's own `netlab bench tcp`.
@@ -20,7 +25,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
-ONLY=${ONLY:-"serial python-serial thread python-thread fork python-fork pool poll nginx"}
+ONLY=${ONLY:-"serial python-serial thread python-thread fork python-fork c-fork fork-static pool poll nginx"}
 NGINX_MODULE=${NGINX_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
 MESSAGE="Thank you for connecting"
 
@@ -29,6 +34,52 @@ NETLAB="${CARGO_TARGET_DIR:-target}/release/netlab"
 LOADGEN=${LOADGEN:-"$NETLAB bench tcp {addr} -c $CONNS -d $DURATION --json"}
 
 workspace serve-bench
+
+# The context rows' servers, built only when asked for and possible.
+if [[ " $ONLY " == *" c-fork "* ]] && command -v cc >/dev/null; then
+    cat >"$tmp/cfork.c" <<'C'
+/* Fork per connection, as small as it gets: accept, fork, the child sends and exits. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    const char *msg = argv[1];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) || listen(fd, 1024)) return 1;
+    getsockname(fd, (struct sockaddr *)&addr, &len);
+    dprintf(2, "listening on 127.0.0.1:%d\n", ntohs(addr.sin_port));
+    for (;;) {
+        int conn = accept(fd, NULL, NULL);
+        if (conn < 0) continue;
+        if (fork() == 0) {
+            close(fd);
+            send(conn, msg, strlen(msg), MSG_MORE);
+            close(conn);
+            _exit(0);
+        }
+        close(conn);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    }
+}
+C
+    cc -O2 -o "$tmp/cfork" "$tmp/cfork.c"
+fi
+STATIC_NETLAB=""
+if [[ " $ONLY " == *" fork-static "* && ${STATIC:-1} != 0 && $(uname -m) == x86_64 ]] &&
+    ldd --version 2>&1 | grep -qi 'gnu libc\|glibc'; then
+    echo "building a static netlab for the context row ..." >&2
+    if RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/static" \
+        cargo build --release --quiet --target x86_64-unknown-linux-gnu; then
+        STATIC_NETLAB="${CARGO_TARGET_DIR:-target}/static/x86_64-unknown-linux-gnu/release/netlab"
+    fi
+fi
 
 # Wait (at most 10 s) until FILE has a line matching REGEX; set ADDR to the first capture group.
 wait_for() {
@@ -55,6 +106,16 @@ start() {
             local extra=()
             [ "$name" = pool ] && extra=(--workers 2)
             "$NETLAB" serve -q --port 0 --model "$name" "${extra[@]}" >/dev/null 2>"$log" &
+            pids+=($!)
+            wait_for "$log" 'listening on tcp://([0-9.:]+)'
+            ;;
+        c-fork)
+            "$tmp/cfork" "$MESSAGE" 2>"$log" &
+            pids+=($!)
+            wait_for "$log" 'listening on ([0-9.:]+)'
+            ;;
+        fork-static)
+            "$STATIC_NETLAB" serve -q --port 0 --model fork >/dev/null 2>"$log" &
             pids+=($!)
             wait_for "$log" 'listening on tcp://([0-9.:]+)'
             ;;
@@ -121,6 +182,10 @@ measure() {
 
 declare -A rate
 for name in $ONLY; do
+    case $name in
+        c-fork) [ -x "$tmp/cfork" ] || continue ;;
+        fork-static) [ -n "$STATIC_NETLAB" ] || continue ;;
+    esac
     start "$name"
     rate[$name]=$(measure "$ADDR")
     printf '%-14s %10s conn/s\n' "$name" "${rate[$name]}" >&2
@@ -141,3 +206,11 @@ row thread python-thread "ThreadingTCPServer" 2.5
 row fork python-fork "ForkingTCPServer" 8
 row pool nginx "nginx stream" 1.2
 row poll nginx "nginx stream" 1.2
+# Context for the fork figure, no targets.
+if [[ -n ${rate[fork]:-} && -n ${rate[c-fork]:-} ]]; then
+    result "serve --model fork vs a bare C fork server" "${rate[fork]}" "${rate[c-fork]}" conn/s -
+fi
+if [[ -n ${rate[fork-static]:-} && -n ${rate[python-fork]:-} ]]; then
+    result "serve --model fork, static build, vs ForkingTCPServer" "${rate[fork-static]}" \
+        "${rate[python-fork]}" conn/s -
+fi

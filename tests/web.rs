@@ -1052,6 +1052,21 @@ I'm Body
 </html>
 ";
 
+/// The notes' page, whole, with its true length and type.
+#[track_caller]
+fn assert_is_notes_page(resp: &Resp) {
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.text(), NOTES_PAGE);
+    assert_eq!(
+        resp.header("Content-Length"),
+        Some(NOTES_PAGE.len().to_string().as_str())
+    );
+    assert_eq!(
+        resp.header("Content-Type"),
+        Some("text/html; charset=utf-8")
+    );
+}
+
 #[test]
 fn web_page_answers_every_request_with_a_correct_length() {
     let lab = Lab::new();
@@ -1059,17 +1074,7 @@ fn web_page_answers_every_request_with_a_correct_length() {
     let server = lab.server(["web", "--page", "page.html", "--port", "0"]);
     assert!(server.log().contains("(page page.html)"));
     for target in ["/", "/anything/at/all?x=1"] {
-        let resp = get(&server, target);
-        assert_eq!(resp.status, 200);
-        assert_eq!(resp.text(), NOTES_PAGE);
-        assert_eq!(
-            resp.header("Content-Length"),
-            Some(NOTES_PAGE.len().to_string().as_str())
-        );
-        assert_eq!(
-            resp.header("Content-Type"),
-            Some("text/html; charset=utf-8")
-        );
+        assert_is_notes_page(&get(&server, target));
     }
     let etag = get(&server, "/").header("ETag").unwrap().to_string();
     let resp = request(
@@ -1087,17 +1092,7 @@ fn web_page_from_stdin() {
         .stdin(NOTES_PAGE)
         .spawn_server();
     assert!(server.log().contains("(page -)"), "{}", server.log());
-    let resp = get(&server, "/whatever");
-    assert_eq!(resp.status, 200);
-    assert_eq!(resp.text(), NOTES_PAGE);
-    assert_eq!(
-        resp.header("Content-Length"),
-        Some(NOTES_PAGE.len().to_string().as_str())
-    );
-    assert_eq!(
-        resp.header("Content-Type"),
-        Some("text/html; charset=utf-8")
-    );
+    assert_is_notes_page(&get(&server, "/whatever"));
 }
 
 /// A page larger than the event loop answers inline goes out from a thread, whole, and the

@@ -313,18 +313,9 @@ pub fn step_inline<S: Transport>(
     session: &mut Session,
     scratch: &mut Scratch,
 ) -> Step {
-    let mut conn = Conn::new(
-        stream,
-        site,
-        peer,
-        std::mem::take(scratch),
-        session.stats,
-        true,
-    );
-    let step = conn.step(session, stop);
-    session.stats = conn.stats;
-    *scratch = conn.into_scratch();
-    step
+    inline(stream, peer, site, session, scratch, |conn, session| {
+        conn.step(session, stop)
+    })
 }
 
 /// For an event loop: the head deadline passed. Answers 408 when part of a head came.
@@ -335,17 +326,26 @@ pub fn expire<S: Transport>(
     session: &mut Session,
     scratch: &mut Scratch,
 ) {
-    let mut conn = Conn::new(
-        stream,
-        site,
-        peer,
-        std::mem::take(scratch),
-        session.stats,
-        true,
-    );
-    conn.timed_out(&session.input);
+    inline(stream, peer, site, session, scratch, |conn, session| {
+        conn.timed_out(&session.input)
+    })
+}
+
+/// Run `work` on an inline [`Conn`] made of the session's counts and the lent buffers.
+fn inline<S: Transport, R>(
+    stream: &mut S,
+    peer: &str,
+    site: &Site,
+    session: &mut Session,
+    scratch: &mut Scratch,
+    work: impl FnOnce(&mut Conn<'_, S>, &mut Session) -> R,
+) -> R {
+    let lent = std::mem::take(scratch);
+    let mut conn = Conn::new(stream, site, peer, lent, session.stats, true);
+    let result = work(&mut conn, session);
     session.stats = conn.stats;
     *scratch = conn.into_scratch();
+    result
 }
 
 /// The error an inline answer gives up with: this request needs a blocking socket.

@@ -102,16 +102,9 @@ rate[sink-socat]=$(echo "$bytes / $best / 1073741824" | bc -l)
 iperf_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 iperf3 -s -1 -B 127.0.0.1 -p "$iperf_port" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$iperf_port") 2>/dev/null && break
-    sleep 0.05
-done
-# The probe above took iperf3's one test slot (-1) in some versions; start it again if so.
-if ! kill -0 "${pids[-1]}" 2>/dev/null; then
-    iperf3 -s -1 -B 127.0.0.1 -p "$iperf_port" >/dev/null 2>&1 &
-    pids+=($!)
-    sleep 0.5
-fi
+# Wait for the listening socket without connecting to it: a probe connection would take
+# iperf3's one test (-1).
+wait_listening "$iperf_port"
 rate[iperf3]=$(iperf3 -c 127.0.0.1 -p "$iperf_port" -n "$bytes" -J 2>/dev/null |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8 / 2**30)' ||
     echo 0)

@@ -53,3 +53,16 @@ workspace() {
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Wait (at most 10 s) until something listens on TCP PORT of this machine, without connecting
+# (read from /proc/net/tcp: state 0A is LISTEN).
+wait_listening() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    for _ in $(seq 200); do
+        grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:0000 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}

@@ -695,8 +695,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             ));
         }
     };
-    Duration::try_from_secs_f64(value * scale).map_err(|_| format!("`{text}` is out of range"))
+    let duration = Duration::try_from_secs_f64(value * scale)
+        .map_err(|_| format!("`{text}` is out of range"))?;
+    // Deadlines are computed from durations: a bound keeps that arithmetic from overflowing.
+    if duration > MAX_DURATION {
+        return Err(format!("`{text}` is too long (at most 365 days)"));
+    }
+    Ok(duration)
 }
+
+/// The longest duration any flag takes.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The clap command, for parsing, completions and man pages: the derive plus what cannot be a
 /// literal (the exit-status table, kept once in [`crate::exit::Code`]).
@@ -730,5 +739,7 @@ mod tests {
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("1e400").is_err());
+        assert!(parse_duration("18000000000000000000s").is_err());
+        assert_eq!(parse_duration("8760h"), Ok(MAX_DURATION));
     }
 }

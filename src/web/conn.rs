@@ -190,8 +190,11 @@ impl Session {
     pub fn read_from(&mut self, stream: &mut impl Read, site: &Site) -> io::Result<usize> {
         let n = self.input.fill(stream)?;
         self.stats.bytes_in += n as u64;
-        if n > 0 && self.deadline.is_none() {
-            self.deadline = Some(Instant::now() + site.header_timeout);
+        if self.deadline.is_none() {
+            self.input.skip_blank_lines();
+            if !self.input.is_empty() {
+                self.deadline = Some(Instant::now() + site.header_timeout);
+            }
         }
         Ok(n)
     }
@@ -236,15 +239,29 @@ pub enum Step {
     Blocking,
 }
 
-/// How [`serve_blocking`] begins.
+/// What [`serve_blocking`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum After {
+    /// Serve until the connection ends.
     Continue,
+    /// Serve until every request that came is answered, then give the connection back.
+    Return,
+    /// Drain what the client still sends (bounded), then close.
     Linger,
 }
 
-/// Serve on a blocking stream until the connection ends: the whole life of a connection in
-/// memory, or the rest of one an event loop handed over.
+/// How [`serve_blocking`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The connection is over.
+    Closed,
+    /// `After::Return`: every request that came is answered and the connection waits for the
+    /// next; it can go back to an event loop.
+    Idle,
+}
+
+/// Serve on a blocking stream: the whole life of a connection in memory, or the part of one an
+/// event loop handed over (`After::Return`: until it is idle again).
 pub fn serve_blocking<S: Transport>(
     stream: &mut S,
     peer: &str,
@@ -252,16 +269,20 @@ pub fn serve_blocking<S: Transport>(
     stop: &dyn Fn() -> bool,
     session: &mut Session,
     after: After,
-) {
+) -> Ended {
     let mut conn = Conn::new(stream, site, peer, Scratch::new(), session.stats, false);
     conn.set_timeout(site.header_timeout);
     if after == After::Linger {
         conn.linger(&mut session.input);
         session.stats = conn.stats;
-        return;
+        return Ended::Closed;
     }
     loop {
         match conn.step(session, stop) {
+            Step::Answered if after == After::Return && session.input.is_empty() => {
+                session.stats = conn.stats;
+                return Ended::Idle;
+            }
             Step::Answered => continue,
             Step::Close | Step::Blocking => break,
             Step::Linger => {
@@ -272,6 +293,9 @@ pub fn serve_blocking<S: Transport>(
         }
         // More bytes are needed.
         let now = Instant::now();
+        if session.deadline.is_none() {
+            session.input.skip_blank_lines();
+        }
         if !session.input.is_empty() && session.deadline.is_none() {
             session.deadline = Some(now + site.header_timeout);
         }
@@ -300,6 +324,7 @@ pub fn serve_blocking<S: Transport>(
         }
     }
     session.stats = conn.stats;
+    Ended::Closed
 }
 
 /// For an event loop: answer the requests at the front of the input on a non-blocking stream
@@ -480,6 +505,17 @@ impl Input {
         self.start == self.end
     }
 
+    /// Drop empty lines between requests (RFC 9112 §2.2: a server ignores them), so a stray
+    /// CRLF after a request does not start a head deadline.
+    fn skip_blank_lines(&mut self) {
+        let blank = self
+            .filled()
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n');
+        let n = blank.count();
+        self.consume(n);
+    }
+
     fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
         if self.start == self.end {
@@ -632,6 +668,7 @@ impl<'a, S: Transport> Conn<'a, S> {
                     return Step::Close;
                 }
                 // The next head, if part of it came already, has header_timeout from now.
+                input.skip_blank_lines();
                 session.deadline =
                     (!input.is_empty()).then(|| Instant::now() + self.site.header_timeout);
                 Step::Answered

@@ -10,7 +10,6 @@ use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,30 +29,46 @@ pub struct Arrival {
     pub slot: ConnSlot,
     /// Its entry in the server's registry.
     pub id: u64,
+    /// A connection coming back from a thread of its own brings its session along.
+    pub session: Option<Session>,
 }
 
-/// Where the acceptor leaves connections for one loop.
+/// Where the acceptor (and a connection's thread, handing it back) leaves connections for one
+/// loop.
 pub struct Inbox {
-    queue: Mutex<Vec<Arrival>>,
+    queue: Mutex<Queue>,
     waker: Waker,
-    /// The acceptor has stopped: once its connections are done, the loop ends.
-    closed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Queue {
+    arrivals: Vec<Arrival>,
+    /// The server is stopping: once its connections are done, the loop ends.
+    closed: bool,
 }
 
 impl Inbox {
-    pub fn deliver(&self, arrival: Arrival) {
-        lock(&self.queue).push(arrival);
+    /// Leave a connection for the loop; it comes back when the loop has ended.
+    pub fn deliver(&self, arrival: Arrival) -> Result<(), Box<Arrival>> {
+        let mut queue = lock(&self.queue);
+        if queue.closed {
+            return Err(Box::new(arrival));
+        }
+        queue.arrivals.push(arrival);
+        drop(queue);
         let _ = self.waker.wake();
+        Ok(())
     }
 
     /// No more connections will come: the loop ends once its own are done.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        lock(&self.queue).closed = true;
         let _ = self.waker.wake();
     }
 
     fn is_done(&self) -> bool {
-        self.closed.load(Ordering::Acquire) && lock(&self.queue).is_empty()
+        let queue = lock(&self.queue);
+        queue.closed && queue.arrivals.is_empty()
     }
 }
 
@@ -66,9 +81,8 @@ pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKER)?;
     let inbox = Arc::new(Inbox {
-        queue: Mutex::new(Vec::new()),
+        queue: Mutex::new(Queue::default()),
         waker,
-        closed: AtomicBool::new(false),
     });
     let mut event_loop = Loop {
         shared,
@@ -154,7 +168,14 @@ impl Outbox {
 
     /// Send what waits on a blocking socket (the write timeout applies).
     fn flush_blocking(&mut self, socket: &mut TcpStream) -> io::Result<()> {
-        socket.write_all(&self.bytes[self.sent..])?;
+        while self.sent < self.bytes.len() {
+            match socket.write(&self.bytes[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.sent += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
         self.bytes.clear();
         self.sent = 0;
         if let Some((file, offset, left)) = self.file.take()
@@ -244,6 +265,8 @@ struct Client {
     outbox: Outbox,
     /// Close once the outbox is empty.
     closing: bool,
+    /// In the `ready` list already.
+    queued: bool,
     /// When the client last sent something, or the outbox last moved.
     last_read: Instant,
     last_write: Instant,
@@ -301,6 +324,9 @@ impl Loop {
                 }
             }
             for key in std::mem::take(&mut self.ready) {
+                if let Some(Some(client)) = self.clients.get_mut(key) {
+                    client.queued = false;
+                }
                 self.guarded(key, Self::drive);
             }
             let now = Instant::now();
@@ -325,7 +351,7 @@ impl Loop {
     }
 
     fn take_arrivals(&mut self) {
-        let arrivals = std::mem::take(&mut *lock(&self.inbox.queue));
+        let arrivals = std::mem::take(&mut lock(&self.inbox.queue).arrivals);
         for arrival in arrivals {
             let now = Instant::now();
             let key = self.free.pop().unwrap_or_else(|| {
@@ -349,9 +375,12 @@ impl Loop {
                 peer: arrival.peer,
                 id: arrival.id,
                 slot: arrival.slot,
-                session: Session::new(&self.shared.site),
+                session: arrival
+                    .session
+                    .unwrap_or_else(|| Session::new(&self.shared.site)),
                 outbox: Outbox::default(),
                 closing: false,
+                queued: false,
                 last_read: now,
                 last_write: now,
             });
@@ -408,7 +437,7 @@ impl Loop {
                     continue;
                 }
                 Step::Linger => return self.hand_over(key, After::Linger),
-                Step::Blocking => return self.hand_over(key, After::Continue),
+                Step::Blocking => return self.hand_over(key, After::Return),
                 Step::NeedInput => {}
             }
             match client.session.read_from(&mut &client.socket, site) {
@@ -420,7 +449,10 @@ impl Loop {
             }
         }
         // Its turn is up with work left: the others go first.
-        self.ready.push(key);
+        if !client.queued {
+            client.queued = true;
+            self.ready.push(key);
+        }
     }
 
     /// Enforce the timeouts on one connection: the head deadline (408), keep-alive idle, a
@@ -430,6 +462,24 @@ impl Loop {
         let Some(Some(client)) = self.clients.get_mut(key) else {
             return;
         };
+        if !client.outbox.is_empty() {
+            // The kernel reports room only once a good part of the send buffer is free; a
+            // client reading slowly but steadily makes progress before that.
+            let before = client.outbox.unsent();
+            let flushed = client.outbox.flush(&client.socket);
+            if client.outbox.unsent() < before {
+                client.last_write = now;
+            }
+            match flushed {
+                Ok(true) if !client.queued => {
+                    // No edge will come for what was freed: answer what waits.
+                    client.queued = true;
+                    self.ready.push(key);
+                }
+                Ok(_) => {}
+                Err(_) => return self.close(key),
+            }
+        }
         let expired = if !client.outbox.is_empty() {
             let stalled = now.duration_since(client.last_write) >= site.write_timeout;
             if stalled {
@@ -510,35 +560,46 @@ impl Loop {
         let parcel = Arc::new(Mutex::new(Some((socket, session, outbox))));
         let theirs = Arc::clone(&parcel);
         let shared = Arc::clone(&self.shared);
+        let inbox = Arc::clone(&self.inbox);
         let spawned = thread::Builder::new()
             .name("web-conn".into())
             .stack_size(STACK_SIZE)
             .spawn(move || {
-                let _slot = slot;
                 let Some((mut socket, mut session, mut outbox)) = lock(&theirs).take() else {
                     return;
                 };
-                if socket.set_nonblocking(false).is_ok()
-                    && socket
-                        .set_write_timeout(Some(shared.site.write_timeout))
-                        .is_ok()
-                    && outbox.flush_blocking(&mut socket).is_ok()
-                {
-                    let stop = || shared.shutdown.requested();
-                    conn::serve_blocking(
-                        &mut socket,
-                        &peer,
-                        &shared.site,
-                        &stop,
-                        &mut session,
-                        after,
-                    );
-                } else {
-                    session.stats.bytes_out =
-                        session.stats.bytes_out.saturating_sub(outbox.unsent());
+                let stop = || shared.shutdown.requested();
+                let site = &shared.site;
+                // A panic here (a bug) ends this connection only, and it is still accounted.
+                let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    socket.set_nonblocking(false)?;
+                    socket.set_write_timeout(Some(site.write_timeout))?;
+                    outbox.flush_blocking(&mut socket)?;
+                    let ended =
+                        conn::serve_blocking(&mut socket, &peer, site, &stop, &mut session, after);
+                    io::Result::Ok(ended)
+                }));
+                let idle = matches!(ended, Ok(Ok(conn::Ended::Idle)));
+                if idle && !stop() && socket.set_nonblocking(true).is_ok() {
+                    // Idle again: back to the loop, which waits for its next request.
+                    let back = Arrival {
+                        stream: socket,
+                        peer,
+                        slot,
+                        id,
+                        session: Some(session),
+                    };
+                    match inbox.deliver(back) {
+                        Ok(()) => return,
+                        Err(back) => {
+                            shared.finish(id, back.session.map(|s| s.stats).unwrap_or_default());
+                            return;
+                        }
+                    }
                 }
+                session.stats.bytes_out = session.stats.bytes_out.saturating_sub(outbox.unsent());
                 shared.finish(id, session.stats);
-                drop(socket);
+                drop((socket, slot));
             });
         if let Err(err) = spawned {
             crate::warn!("cannot start a thread for a connection: {err}");

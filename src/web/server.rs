@@ -165,12 +165,17 @@ fn dispatch(
     }
     let _ = stream.set_nodelay(true);
     let id = shared.registry.add(stream.as_raw_fd());
-    inbox.deliver(events::Arrival {
+    let arrival = events::Arrival {
         stream,
         peer: peer.to_string(),
         slot,
         id,
-    });
+        session: None,
+    };
+    if let Err(arrival) = inbox.deliver(arrival) {
+        // The server is stopping: the connection closes after the registry forgets it.
+        shared.registry.remove(arrival.id);
+    }
 }
 
 /// Over `--max-conns`: answer 503 and close, on a short-lived thread (bounded in number).

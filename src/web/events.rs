@@ -99,43 +99,36 @@ pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
     Ok(inbox)
 }
 
-/// Bytes (and at most one file range, last) accepted for sending but not yet taken by the
-/// socket.
+/// Bytes accepted for sending but not yet taken by the socket. (A file never waits here: an
+/// inline answer hands a large file to a thread before it writes anything.)
 #[derive(Debug, Default)]
 struct Outbox {
     bytes: Vec<u8>,
     sent: usize,
-    file: Option<(File, u64, u64)>,
 }
 
 impl Outbox {
     fn is_empty(&self) -> bool {
-        self.sent == self.bytes.len() && self.file.is_none()
+        self.sent == self.bytes.len()
     }
 
     /// Bytes accepted and not yet taken by the socket.
     fn unsent(&self) -> u64 {
-        (self.bytes.len() - self.sent) as u64 + self.file.as_ref().map_or(0, |f| f.2)
+        (self.bytes.len() - self.sent) as u64
     }
 
-    fn push(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.file.is_some() {
-            // A file is always the last part of a response, and the loop answers nothing more
-            // until the outbox is empty.
-            return Err(io::Error::other("write after a file"));
-        }
-        if self.sent == self.bytes.len() {
+    fn push(&mut self, bytes: &[u8]) {
+        if self.is_empty() {
             self.bytes.clear();
             self.sent = 0;
         }
         self.bytes.extend_from_slice(bytes);
-        Ok(())
     }
 
     /// Send what waits without blocking; `Ok(true)` once all of it is out.
-    fn flush(&mut self, socket: &TcpStream) -> io::Result<bool> {
+    fn flush(&mut self, mut socket: &TcpStream) -> io::Result<bool> {
         while self.sent < self.bytes.len() {
-            match (&*socket).write(&self.bytes[self.sent..]) {
+            match socket.write(&self.bytes[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.sent += n,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -145,24 +138,6 @@ impl Outbox {
         }
         self.bytes.clear();
         self.sent = 0;
-        if let Some((file, offset, left)) = &mut self.file {
-            while *left > 0 {
-                let mut at = i64::try_from(*offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-                let chunk = (*left).min(1 << 20) as usize;
-                match nix::sys::sendfile::sendfile(socket, &*file, Some(&mut at), chunk) {
-                    // The file shrank under us: the framing is broken, so the connection ends.
-                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    Ok(n) => {
-                        *offset += n as u64;
-                        *left -= n as u64;
-                    }
-                    Err(nix::errno::Errno::EAGAIN) => return Ok(false),
-                    Err(nix::errno::Errno::EINTR) => {}
-                    Err(errno) => return Err(errno.into()),
-                }
-            }
-            self.file = None;
-        }
         Ok(true)
     }
 
@@ -178,11 +153,6 @@ impl Outbox {
         }
         self.bytes.clear();
         self.sent = 0;
-        if let Some((file, offset, left)) = self.file.take()
-            && Transport::send_file(socket, &file, offset, left)? < left
-        {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
         Ok(())
     }
 }
@@ -226,7 +196,7 @@ impl Write for Nonblocking<'_> {
                 skip -= buf.len();
                 continue;
             }
-            self.outbox.push(&buf[skip..])?;
+            self.outbox.push(&buf[skip..]);
             skip = 0;
         }
         Ok(total)
@@ -247,12 +217,9 @@ impl Transport for Nonblocking<'_> {
         self.socket.shutdown(std::net::Shutdown::Write)
     }
 
-    fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-        self.outbox.file = Some((file.try_clone()?, offset, len));
-        if self.outbox.sent == self.outbox.bytes.len() {
-            self.outbox.flush(self.socket)?;
-        }
-        Ok(len)
+    fn send_file(&mut self, _: &[u8], _: &File, _: u64, _: u64) -> io::Result<u64> {
+        // An inline answer hands a file over to a thread before it writes anything.
+        Err(io::Error::other("a file is never sent from the event loop"))
     }
 }
 

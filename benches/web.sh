@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark `netlab web` against nginx and `python3 -m http.server`, in one run, on the same files:
 #
-#   1. wrk -t2 -c32 -d10s on a 1 KiB file with keep-alive   (target: >= 1.3x nginx, >= 25x python)
+#   1. wrk -t2 -c32 on a 1 KiB file with keep-alive         (target: >= 1.3x nginx, >= 25x python)
 #   2. curl of a 100 MiB file, bytes/s                        (target: >= 0.9x nginx)
 #   3. peak RSS (VmHWM) holding 1000 idle keep-alive connections (reported; nginx: master + workers)
 #
 # netlab runs with --quiet: its access log is on by default and nginx runs with `access_log off`.
 # nginx: 2 workers, sendfile on, access_log off. Needs wrk, nginx, curl, python3 (.ci/run installs
-# them). Usage: benches/web.sh [SECONDS]   (wrk duration, default 10)
+# them). Usage: benches/web.sh [SECONDS]   (wrk duration per round, default 5; ROUNDS=3 rounds
+# each, alternating with nginx, median; CURL_ROUNDS=7 downloads each, likewise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
-duration=${1:-10}
+duration=${1:-5}
 for tool in wrk nginx curl python3; do
     command -v "$tool" >/dev/null || { echo "web.sh: $tool is not installed" >&2; exit 1; }
 done
@@ -100,14 +101,24 @@ wrk_rps() {
     wrk -t2 -c32 -d"${duration}s" "$1/1k.bin" | awk '/Requests\/sec/ {print $2}'
 }
 
-# Best of three 100 MiB downloads, in bytes per second.
+# One 100 MiB download, in bytes per second.
 curl_speed() {
-    local best=0 speed
-    for _ in 1 2 3; do
-        speed=$(curl -s -o /dev/null -w '%{speed_download}' "$1/100m.bin")
-        best=$(python3 -c "print(max($best, $speed))")
+    curl -s -o /dev/null -w '%{speed_download}' "$1/100m.bin"
+}
+
+median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
+# This machine's speed drifts over seconds: netlab and nginx are measured in alternating rounds
+# and each gets the median of its rounds, so neither gets all the good (or bad) moments.
+ROUNDS=${ROUNDS:-3}
+CURL_ROUNDS=${CURL_ROUNDS:-7}
+alternate() {
+    local fn=$1 rounds=$2 ours=() theirs=()
+    for _ in $(seq "$rounds"); do
+        ours+=("$($fn "$netlab_url")")
+        theirs+=("$($fn "$nginx_url")")
     done
-    echo "$best"
+    echo "$(median "${ours[@]}") $(median "${theirs[@]}")"
 }
 
 # Open 1000 keep-alive connections, one request each, hold them while $2 runs.
@@ -132,18 +143,16 @@ print(subprocess.check_output(then, shell=True, text=True).strip())
 EOF
 }
 
-echo "wrk -t2 -c32 -d${duration}s on 1 KiB, keep-alive ..." >&2
+echo "wrk -t2 -c32 -d${duration}s on 1 KiB, keep-alive, $ROUNDS alternating rounds ..." >&2
 start_netlab
-netlab_rps=$(wrk_rps "$netlab_url")
 start_nginx
-nginx_rps=$(wrk_rps "$nginx_url")
+read -r netlab_rps nginx_rps < <(alternate wrk_rps "$ROUNDS")
 start_python
 python_rps=$(wrk_rps "$python_url")
 stop "$python_pid"
 
 echo "curl, 100 MiB ..." >&2
-netlab_speed=$(curl_speed "$netlab_url")
-nginx_speed=$(curl_speed "$nginx_url")
+read -r netlab_speed nginx_speed < <(alternate curl_speed "$CURL_ROUNDS")
 stop "$netlab_pid"
 stop "$nginx_pid"
 

@@ -1335,27 +1335,40 @@ fn threads_of(server: &Server) -> usize {
         .count()
 }
 
+/// `n` keep-alive connections, each answered once for `target` (a body that holds `holds`).
+fn kept_connections(server: &Server, n: usize, target: &str, holds: &str) -> Vec<Conn> {
+    (0..n)
+        .map(|_| {
+            let mut conn = open(server);
+            send(
+                &mut conn,
+                format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"),
+            );
+            assert!(read_response(&mut conn, false).text().contains(holds));
+            conn
+        })
+        .collect()
+}
+
+/// Every connection is still served.
+fn assert_all_served(conns: &mut [Conn]) {
+    for conn in conns.iter_mut() {
+        send(conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    for conn in conns.iter_mut() {
+        assert_eq!(read_response(conn, false).text(), "0123456789");
+    }
+}
+
 #[test]
 fn web_idle_keep_alive_connections_take_no_threads() {
     let lab = site();
     let server = serve(&lab, &["--quiet"]);
     assert_eq!(get(&server, "/hello.txt").status, 200);
     let before = threads_of(&server);
-    let mut conns = Vec::new();
-    for _ in 0..200 {
-        let mut conn = open(&server);
-        send(&mut conn, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert_eq!(read_response(&mut conn, false).text(), "hello, world\n");
-        conns.push(conn);
-    }
+    let mut conns = kept_connections(&server, 200, "/hello.txt", "hello, world");
     assert_eq!(threads_of(&server), before, "a thread per connection");
-    // Every one of them is still served.
-    for conn in &mut conns {
-        send(conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-    }
-    for conn in &mut conns {
-        assert_eq!(read_response(conn, false).text(), "0123456789");
-    }
+    assert_all_served(&mut conns);
 }
 
 /// Pipelined answers larger than the socket buffers wait in the loop's outbox (the client is
@@ -1425,19 +1438,26 @@ fn web_write_timeout_closes_a_client_that_never_reads_small_answers() {
     drop(conn);
 }
 
-#[test]
-fn web_408_for_a_partial_head_after_a_pipelined_request() {
-    let lab = site();
+/// A server with a 1 s head deadline and the given keep-alive timeout, and a connection on
+/// which `GET /hello.txt` followed by `rest` was sent and the 200 read.
+fn answered_then(lab: &Lab, keepalive: &str, rest: &str) -> (Server, Conn) {
     let server = serve(
-        &lab,
-        &["--header-timeout", "1s", "--keepalive-timeout", "20s"],
+        lab,
+        &["--header-timeout", "1s", "--keepalive-timeout", keepalive],
     );
     let mut conn = open(&server);
     send(
         &mut conn,
-        "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /hello.txt HTT",
+        format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n{rest}"),
     );
     assert_eq!(read_response(&mut conn, false).status, 200);
+    (server, conn)
+}
+
+#[test]
+fn web_408_for_a_partial_head_after_a_pipelined_request() {
+    let lab = site();
+    let (_server, mut conn) = answered_then(&lab, "20s", "GET /hello.txt HTT");
     let started = Instant::now();
     assert_eq!(read_response(&mut conn, false).status, 408);
     assert!(
@@ -1547,13 +1567,7 @@ fn web_huge_timeouts_are_refused_not_a_crash() {
 #[test]
 fn web_stray_crlf_after_a_request_is_ignored() {
     let lab = site();
-    let server = serve(
-        &lab,
-        &["--header-timeout", "1s", "--keepalive-timeout", "3s"],
-    );
-    let mut conn = open(&server);
-    send(&mut conn, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n\r\n");
-    assert_eq!(read_response(&mut conn, false).status, 200);
+    let (_server, mut conn) = answered_then(&lab, "3s", "\r\n");
     assert_closed(&mut conn);
 }
 
@@ -1565,21 +1579,12 @@ fn web_connections_leave_their_thread_when_idle() {
     let server = serve(&lab, &["--quiet"]);
     assert_eq!(get(&server, "/hello.txt").status, 200);
     let before = threads_of(&server);
-    let mut conns = Vec::new();
-    for _ in 0..20 {
-        let mut conn = open(&server);
-        send(&mut conn, "GET /docs/ HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert!(read_response(&mut conn, false).text().contains("readme.md"));
-        conns.push(conn);
-    }
+    let mut conns = kept_connections(&server, 20, "/docs/", "readme.md");
     // A thread ends just after its answer is out: wait (bounded) for the count to settle.
     let until = Instant::now() + WAIT;
     while threads_of(&server) != before && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(threads_of(&server), before, "threads left behind");
-    for conn in &mut conns {
-        send(conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert_eq!(read_response(conn, false).text(), "0123456789");
-    }
+    assert_all_served(&mut conns);
 }

@@ -316,14 +316,13 @@ impl Context {
     }
 
     fn serve_stream_holding<S: Stream>(&self, mut stream: S, peer: &Peer, release: impl FnOnce()) {
-        let Service::Greeting(message) = &self.service else {
-            release();
-            return self.serve_stream(stream, peer);
+        let message = match &self.service {
+            Service::Greeting(message) if message.len() <= service::INLINE_GREETING => message,
+            _ => {
+                release();
+                return self.serve_stream(stream, peer);
+            }
         };
-        if message.len() > service::INLINE_GREETING {
-            release();
-            return self.serve_stream(stream, peer);
-        }
         let done = service::greet(&mut stream, message, self.stats).and_then(|sent_us_data| {
             if sent_us_data {
                 release();

@@ -200,22 +200,24 @@ impl Session {
         self.deadline
     }
 
-    /// Whether bytes of a request wait to be answered.
-    pub fn has_input(&self) -> bool {
-        !self.input.is_empty()
-    }
-
     /// Read what the (non-blocking) stream has; `Ok(0)` when the client closed.
     pub fn read_from(&mut self, stream: &mut impl Read, site: &Site) -> io::Result<usize> {
         let n = self.input.fill(stream)?;
         self.stats.bytes_in += n as u64;
+        self.arm_deadline(site);
+        Ok(n)
+    }
+
+    /// Between requests, the first byte of the next head starts its deadline. Empty lines
+    /// there are dropped (RFC 9112 §2.2: a server ignores them), so a stray CRLF after a
+    /// request starts none.
+    fn arm_deadline(&mut self, site: &Site) {
         if self.deadline.is_none() {
             self.input.skip_blank_lines();
             if !self.input.is_empty() {
                 self.deadline = Some(Instant::now() + site.header_timeout);
             }
         }
-        Ok(n)
     }
 }
 
@@ -311,13 +313,8 @@ pub fn serve_blocking<S: Transport>(
             Step::NeedInput => {}
         }
         // More bytes are needed.
+        session.arm_deadline(site);
         let now = Instant::now();
-        if session.deadline.is_none() {
-            session.input.skip_blank_lines();
-        }
-        if !session.input.is_empty() && session.deadline.is_none() {
-            session.deadline = Some(now + site.header_timeout);
-        }
         match session.deadline {
             Some(at) => match at.checked_duration_since(now) {
                 Some(left) if !left.is_zero() => conn.shrink_timeout(left),
@@ -524,8 +521,7 @@ impl Input {
         self.start == self.end
     }
 
-    /// Drop empty lines between requests (RFC 9112 §2.2: a server ignores them), so a stray
-    /// CRLF after a request does not start a head deadline.
+    /// Drop the empty lines at the front.
     fn skip_blank_lines(&mut self) {
         let blank = self
             .filled()
@@ -658,7 +654,6 @@ impl<'a, S: Transport> Conn<'a, S> {
                     let head = input.filled()[..meta.head_len].to_vec();
                     input.consume(meta.head_len);
                     let reply = self.echo(&head, &meta, input, stop());
-                    self.stats.requests += 1;
                     self.log_request(request_line(&head), &reply, began);
                     reply
                 } else {
@@ -666,11 +661,11 @@ impl<'a, S: Transport> Conn<'a, S> {
                     if reply.as_ref().is_err_and(is_needs_blocking) {
                         return Step::Blocking;
                     }
-                    self.stats.requests += 1;
                     self.log_request(request_line(input.filled()), &reply, began);
                     input.consume(meta.head_len);
                     reply
                 };
+                self.stats.requests += 1;
                 let Ok(reply) = reply else {
                     return Step::Close;
                 };
@@ -687,9 +682,8 @@ impl<'a, S: Transport> Conn<'a, S> {
                     return Step::Close;
                 }
                 // The next head, if part of it came already, has header_timeout from now.
-                input.skip_blank_lines();
-                session.deadline =
-                    (!input.is_empty()).then(|| Instant::now() + self.site.header_timeout);
+                session.deadline = None;
+                session.arm_deadline(self.site);
                 Step::Answered
             }
             Ok(None) => Step::NeedInput,

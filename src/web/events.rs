@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -125,7 +125,8 @@ impl Outbox {
         self.bytes.extend_from_slice(bytes);
     }
 
-    /// Send what waits without blocking; `Ok(true)` once all of it is out.
+    /// Send what waits; `Ok(true)` once all of it is out, `Ok(false)` when the socket takes no
+    /// more for now.
     fn flush(&mut self, mut socket: &TcpStream) -> io::Result<bool> {
         while self.sent < self.bytes.len() {
             match socket.write(&self.bytes[self.sent..]) {
@@ -141,19 +142,13 @@ impl Outbox {
         Ok(true)
     }
 
-    /// Send what waits on a blocking socket (the write timeout applies).
-    fn flush_blocking(&mut self, socket: &mut TcpStream) -> io::Result<()> {
-        while self.sent < self.bytes.len() {
-            match socket.write(&self.bytes[self.sent..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
+    /// Send what waits on a blocking socket: a write that times out is an error.
+    fn flush_blocking(&mut self, socket: &TcpStream) -> io::Result<()> {
+        if self.flush(socket)? {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::TimedOut.into())
         }
-        self.bytes.clear();
-        self.sent = 0;
-        Ok(())
     }
 }
 
@@ -220,6 +215,19 @@ impl Transport for Nonblocking<'_> {
     fn send_file(&mut self, _: &[u8], _: &File, _: u64, _: u64) -> io::Result<u64> {
         // An inline answer hands a file over to a thread before it writes anything.
         Err(io::Error::other("a file is never sent from the event loop"))
+    }
+}
+
+impl Client {
+    /// Send what waits without blocking; any byte taken counts as progress for the write
+    /// timeout, which is for a client that takes nothing.
+    fn flush(&mut self) -> io::Result<bool> {
+        let before = self.outbox.unsent();
+        let flushed = self.outbox.flush(&self.socket);
+        if self.outbox.unsent() < before {
+            self.last_write = Instant::now();
+        }
+        flushed
     }
 }
 
@@ -367,13 +375,7 @@ impl Loop {
         };
         for _ in 0..TURN {
             if !client.outbox.is_empty() {
-                let before = client.outbox.unsent();
-                let flushed = client.outbox.flush(&client.socket);
-                if client.outbox.unsent() < before {
-                    // The write timeout is for a client that takes nothing.
-                    client.last_write = Instant::now();
-                }
-                match flushed {
+                match client.flush() {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(_) => return self.close(key),
@@ -432,12 +434,7 @@ impl Loop {
         if !client.outbox.is_empty() {
             // The kernel reports room only once a good part of the send buffer is free; a
             // client reading slowly but steadily makes progress before that.
-            let before = client.outbox.unsent();
-            let flushed = client.outbox.flush(&client.socket);
-            if client.outbox.unsent() < before {
-                client.last_write = now;
-            }
-            match flushed {
+            match client.flush() {
                 Ok(true) if !client.queued => {
                     // No edge will come for what was freed: answer what waits.
                     client.queued = true;
@@ -520,8 +517,6 @@ impl Loop {
             outbox,
             ..
         } = client;
-        // SAFETY: the descriptor moves from one owner to the other; the loop no longer has it.
-        let socket = unsafe { TcpStream::from_raw_fd(socket.into_raw_fd()) };
         // The connection travels in a parcel the loop can take back if no thread starts, so
         // the registry forgets it before it closes.
         let parcel = Arc::new(Mutex::new(Some((socket, session, outbox))));
@@ -541,7 +536,7 @@ impl Loop {
                 let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     socket.set_nonblocking(false)?;
                     socket.set_write_timeout(Some(site.write_timeout))?;
-                    outbox.flush_blocking(&mut socket)?;
+                    outbox.flush_blocking(&socket)?;
                     let ended =
                         conn::serve_blocking(&mut socket, &peer, site, &stop, &mut session, after);
                     io::Result::Ok(ended)
@@ -576,14 +571,5 @@ impl Loop {
                 drop(socket);
             }
         }
-    }
-}
-
-/// Count a finished connection's bytes (the registry forgets it first).
-impl Shared {
-    fn finish(&self, id: u64, stats: conn::ConnStats) {
-        self.registry_remove(id);
-        self.stats.add_in(stats.bytes_in as usize);
-        self.stats.add_out(stats.bytes_out as usize);
     }
 }

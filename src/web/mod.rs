@@ -150,12 +150,10 @@ impl Site {
     }
 }
 
-/// A timeout between 1 ms and a year: a deadline computed from it never overflows.
+/// A timeout between 1 ms and the longest duration a flag takes: a deadline computed from it
+/// never overflows.
 fn clamp_timeout(timeout: Duration) -> Duration {
-    timeout.clamp(
-        Duration::from_millis(1),
-        Duration::from_secs(365 * 24 * 3600),
-    )
+    timeout.clamp(Duration::from_millis(1), crate::cli::MAX_DURATION)
 }
 
 fn load_page(path: &Path) -> anyhow::Result<Page> {

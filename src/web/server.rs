@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use super::Site;
+use super::conn::ConnStats;
 use super::events;
 use super::response::Head;
 use crate::net::{ConnLimit, Shutdown, Stats};
@@ -71,9 +72,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Forget a connection's descriptor: before the socket closes.
-    pub fn registry_remove(&self, id: u64) {
+    /// A connection is over: forget its descriptor (before the socket closes) and count its
+    /// bytes.
+    pub fn finish(&self, id: u64, stats: ConnStats) {
         self.registry.remove(id);
+        self.stats.add_in(stats.bytes_in as usize);
+        self.stats.add_out(stats.bytes_out as usize);
     }
 }
 

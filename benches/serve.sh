@@ -100,12 +100,13 @@ wait_for() {
 start() {
     local name=$1 log="$tmp/$1.log"
     case $name in
-        serial | thread | pool | fork | poll)
+        serial | thread | pool | fork | poll | fork-static)
             # pool runs 2 workers, as nginx runs 2 worker processes (the default of 8 serves more
             # long clients at once, but on 2 cores each extra sleeper costs a wake-up per client).
-            local extra=()
+            local bin=$NETLAB model=$name extra=()
             [ "$name" = pool ] && extra=(--workers 2)
-            "$NETLAB" serve -q --port 0 --model "$name" "${extra[@]}" >/dev/null 2>"$log" &
+            [ "$name" = fork-static ] && { bin=$STATIC_NETLAB; model=fork; }
+            "$bin" serve -q --port 0 --model "$model" "${extra[@]}" >/dev/null 2>"$log" &
             pids+=($!)
             wait_for "$log" 'listening on tcp://([0-9.:]+)'
             ;;
@@ -113,11 +114,6 @@ start() {
             "$tmp/cfork" "$MESSAGE" 2>"$log" &
             pids+=($!)
             wait_for "$log" 'listening on ([0-9.:]+)'
-            ;;
-        fork-static)
-            "$STATIC_NETLAB" serve -q --port 0 --model fork >/dev/null 2>"$log" &
-            pids+=($!)
-            wait_for "$log" 'listening on tcp://([0-9.:]+)'
             ;;
         python-*)
             local kind=${name#python-}

@@ -161,8 +161,9 @@ impl Cmd {
     }
 
     /// Run to completion (killed after the timeout) and capture everything.
-    pub fn run(mut self) -> Run {
-        let description = self.describe();
+    /// Start the command with its output piped and the given stdin (if any) written whole, then
+    /// closed, by a thread of its own.
+    fn spawn(&mut self) -> (Child, Option<thread::JoinHandle<()>>) {
         self.command
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -178,6 +179,12 @@ impl Cmd {
                 let _ = pipe.write_all(&bytes);
             })
         });
+        (child, stdin_thread)
+    }
+
+    pub fn run(mut self) -> Run {
+        let description = self.describe();
+        let (mut child, stdin_thread) = self.spawn();
         let stdout = drain(child.stdout.take().unwrap());
         let stderr = drain(child.stderr.take().unwrap());
         let status = wait_timeout(&mut child, self.timeout);
@@ -203,19 +210,8 @@ impl Cmd {
     /// Start a long-running server; see [`Server`].
     pub fn spawn_server(mut self) -> Server {
         let description = self.describe();
-        self.command
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = self.command.spawn().expect("spawn netlab server");
-        if let (Some(bytes), Some(mut pipe)) = (self.stdin.take(), child.stdin.take()) {
-            // Written whole, then closed: a server that reads its stdin sees the end.
-            thread::spawn(move || pipe.write_all(&bytes));
-        }
+        // A server that reads its stdin sees the end once the bytes are written.
+        let (mut child, _stdin_thread) = self.spawn();
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         let (first_tx, first_rx) = mpsc::channel();

@@ -298,7 +298,7 @@ fn idle_timeout_ends_a_quiet_session() {
 
 #[test]
 fn a_file_on_stdin_arrives_whole() {
-    // stdin a regular file: the kernel sends it (sendfile); the server counts every byte.
+    // stdin a regular file: sent from a mapping; the server counts every byte.
     let lab = Lab::new();
     let server = serve(&lab, &["--discard", "-v"]);
     let data = noise(5 * 1024 * 1024 + 7);
@@ -318,6 +318,193 @@ fn a_file_on_stdin_arrives_whole() {
         log.contains(&format!("exactly {} bytes in, 0 bytes out", data.len())),
         "{log}"
     );
+}
+
+/// A listener of the test's own that takes one connection and hands its bytes, as they come,
+/// to `check`; the bytes' total is returned through the handle.
+fn receiver(
+    mut check: impl FnMut(u64, &[u8]) + Send + 'static,
+) -> (std::net::SocketAddr, thread::JoinHandle<u64>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(WAIT)).unwrap();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = conn.read(&mut buf).expect("read within the wait");
+            if n == 0 {
+                return total;
+            }
+            check(total, &buf[..n]);
+            total += n as u64;
+        }
+    });
+    (addr, handle)
+}
+
+/// Start `netlab connect ADDR EXTRA` with `stdin` as its stdin.
+fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: std::fs::File) -> Child {
+    Command::new(common::bin())
+        .arg("connect")
+        .args(extra)
+        .arg(addr.to_string())
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_file_on_stdin_is_sent_from_where_stdin_stands() {
+    // stdin already read partway (at an offset no page boundary): what follows goes out, and
+    // stdin's position ends after it, as a read to the end would leave it.
+    use std::io::{Seek, SeekFrom};
+    let lab = Lab::new();
+    let data = noise(5 * 1024 * 1024 + 7);
+    let path = lab.write("upload.bin", &data);
+    let mut file = std::fs::File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(12345)).unwrap();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&received);
+    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
+    let child = connect_from(addr, &[], file.try_clone().unwrap());
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(total.join().unwrap(), (data.len() - 12345) as u64);
+    assert!(
+        *received.lock().unwrap() == data[12345..],
+        "the bytes differ"
+    );
+    assert_eq!(file.stream_position().unwrap(), data.len() as u64);
+}
+
+#[test]
+fn a_large_file_is_tried_both_ways_and_arrives_in_order() {
+    // Past 512 MiB, connect times sendfile(2) against write(2) from a mapping, switching ways
+    // three times, then sends the rest the faster way. Every 4 KiB block of the file starts
+    // with its own number: a block skipped, sent twice or out of place shows.
+    const BLOCK: usize = 4096;
+    let blocks = (600 << 20) / BLOCK;
+    let lab = Lab::new();
+    let path = lab.path().join("large.bin");
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut block = vec![0u8; BLOCK];
+        for number in 0..blocks as u64 {
+            block[..8].copy_from_slice(&number.to_le_bytes());
+            out.write_all(&block).unwrap();
+        }
+        out.flush().unwrap();
+    }
+    let (addr, total) = receiver(|at, bytes| {
+        // Each block start that falls in this piece.
+        let first = at.div_ceil(BLOCK as u64);
+        let mut start = first * BLOCK as u64;
+        while start + 8 <= at + bytes.len() as u64 {
+            let i = (start - at) as usize;
+            let stamp = u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+            assert_eq!(stamp, start / BLOCK as u64, "block at byte {start}");
+            start += BLOCK as u64;
+        }
+    });
+    let child = connect_from(addr, &["-v"], std::fs::File::open(&path).unwrap());
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(total.join().unwrap(), (blocks * BLOCK) as u64);
+    assert!(
+        err.contains("by sendfile(2)") && err.contains("the rest goes by"),
+        "-v says how the file went:\n{err}"
+    );
+}
+
+#[test]
+fn a_file_that_says_it_is_empty_is_still_sent() {
+    // /proc files give size 0 and have bytes all the same.
+    let expected = std::fs::read("/proc/version").unwrap();
+    assert!(!expected.is_empty());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&received);
+    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
+    let child = connect_from(addr, &[], std::fs::File::open("/proc/version").unwrap());
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    total.join().unwrap();
+    assert_eq!(*received.lock().unwrap(), expected);
+}
+
+#[test]
+fn a_file_cut_short_while_it_is_sent_ends_the_send_without_a_crash() {
+    // The file is sent from a mapping. Truncated while connect waits on a full socket, the
+    // rest of the mapping is gone: a read of it would be SIGBUS, the kernel's copy is EFAULT.
+    // connect sends what it can and exits 0, as a reader of the file would see an early end.
+    let lab = Lab::new();
+    let data = noise(64 << 20);
+    let path = lab.write("shrinking.bin", &data);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = connect_from(
+        listener.local_addr().unwrap(),
+        &[],
+        std::fs::File::open(&path).unwrap(),
+    );
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    // A few bytes, then nothing read: connect fills the buffers between us and stops.
+    let mut received = vec![0u8; 1 << 20];
+    conn.read_exact(&mut received).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(2 << 20)
+        .unwrap();
+    conn.read_to_end(&mut received).unwrap();
+    drop(conn);
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        received.len() >= 2 << 20 && received.len() < data.len(),
+        "{} bytes",
+        received.len()
+    );
+    assert!(received[..2 << 20] == data[..2 << 20], "the bytes differ");
+}
+
+#[test]
+fn a_pipe_on_stdin_is_sent_as_it_comes() {
+    // stdin a pipe: spliced into the socket, each piece as it arrives (no waiting for more).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (child, mut stdin) = connect_with_open_stdin(&["connect", &addr]);
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    stdin.write_all(b"hello\n").unwrap();
+    let mut first = [0u8; 6];
+    conn.read_exact(&mut first)
+        .expect("the line arrives while stdin stays open");
+    assert_eq!(&first, b"hello\n");
+    let data = noise(3 << 20);
+    let writer = {
+        let data = data.clone();
+        thread::spawn(move || {
+            stdin.write_all(&data).unwrap();
+        })
+    };
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest).unwrap();
+    writer.join().unwrap();
+    drop(conn);
+    assert!(
+        rest == data,
+        "the bytes differ ({} of {})",
+        rest.len(),
+        data.len()
+    );
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
 }
 
 #[test]

@@ -35,6 +35,9 @@ result() {
     fi
 }
 
+# The median of the numbers given.
+median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
 result_header() {
     printf '%-44s %14s %14s %-8s %8s %10s %s\n' "benchmark" "netlab" "peer" "unit" "ratio" "target" "met"
 }

@@ -4,9 +4,13 @@
 # load generator in one run. Servers listen on free ports of 127.0.0.1. Not a test: it prints
 # figures and ratios, and marks the issue's targets as met or missed.
 #
-#   benches/serve.sh                 # 5 s per server, 32 connections at once
-#   DURATION=10s CONNS=64 benches/serve.sh
+#   benches/serve.sh                 # 3 rounds of 3 s per server, 32 connections at once
+#   DURATION=5s ROUNDS=5 CONNS=64 benches/serve.sh
 #   ONLY="poll nginx" benches/serve.sh
+#
+# This VM's speed drifts over seconds, so the servers are measured in rounds — each round runs
+# every server once, in turn — and each server's figure is the median of its rounds: no server
+# gets all of a good (or bad) stretch.
 #
 # Two more rows put the fork figure in context (reported, no target): a bare C fork-per-connection
 # server built here with cc (the ceiling for a dynamically linked process on this machine), and
@@ -23,7 +27,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
-DURATION=${DURATION:-5s}
+DURATION=${DURATION:-3s}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-32}
 ONLY=${ONLY:-"serial python-serial thread python-thread fork python-fork c-fork fork-static pool poll nginx"}
 NGINX_MODULE=${NGINX_MODULE:-/usr/lib/nginx/modules/ngx_stream_module.so}
@@ -176,20 +181,28 @@ measure() {
     fi
 }
 
-declare -A rate
-for name in $ONLY; do
-    case $name in
-        c-fork) [ -x "$tmp/cfork" ] || continue ;;
-        fork-static) [ -n "$STATIC_NETLAB" ] || continue ;;
-    esac
-    start "$name"
-    rate[$name]=$(measure "$ADDR")
-    printf '%-14s %10s conn/s\n' "$name" "${rate[$name]}" >&2
-    kill "${pids[-1]}" 2>/dev/null || true
-    wait "${pids[-1]}" 2>/dev/null || true
+declare -A rounds rate
+for round in $(seq "$ROUNDS"); do
+    for name in $ONLY; do
+        case $name in
+            c-fork) [ -x "$tmp/cfork" ] || continue ;;
+            fork-static) [ -n "$STATIC_NETLAB" ] || continue ;;
+        esac
+        start "$name"
+        figure=$(measure "$ADDR")
+        rounds[$name]="${rounds[$name]:-} $figure"
+        printf 'round %s/%s  %-14s %10s conn/s\n' "$round" "$ROUNDS" "$name" "$figure" >&2
+        kill "${pids[-1]}" 2>/dev/null || true
+        wait "${pids[-1]}" 2>/dev/null || true
+    done
+done
+for name in "${!rounds[@]}"; do
+    # shellcheck disable=SC2086 # the rounds' figures, one word each
+    rate[$name]=$(printf '%.0f' "$(median ${rounds[$name]})")
 done
 
 echo
+echo "greeting connections per second: the median of $ROUNDS rounds of $DURATION, $CONNS at once"
 result_header
 # One row per pair that ran: netlab's model beside its peer.
 row() {

@@ -106,8 +106,6 @@ curl_speed() {
     curl -s -o /dev/null -w '%{speed_download}' "$1/100m.bin"
 }
 
-median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
-
 # This machine's speed drifts over seconds: netlab and nginx are measured in alternating rounds
 # and each gets the median of its rounds, so neither gets all the good (or bad) moments.
 ROUNDS=${ROUNDS:-3}

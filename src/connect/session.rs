@@ -197,9 +197,11 @@ fn stdin_kind() -> Stdin {
 const TRIAL_FROM: u64 = 512 << 20;
 /// Sent each way before timing it, to push the other way's bytes out of the socket buffers
 /// (measured on loopback: 3–7 MiB queued between the two processes).
-const TRIAL_FLUSH: u64 = 16 << 20;
-/// Then timed, each way.
-const TRIAL_SLICE: u64 = 32 << 20;
+const TRIAL_FLUSH: u64 = 8 << 20;
+/// Then timed. Small, since what the slower way sends costs time: the two ways differ by a
+/// factor of two where it matters, which a small slice shows (and [`SENDFILE_MARGIN`] covers
+/// the noise).
+const TRIAL_SLICE: u64 = 16 << 20;
 /// sendfile(2) is chosen when its slice took less than this share of the other way's time.
 const SENDFILE_MARGIN: f64 = 0.8;
 /// How much of the file is mapped at a time, and how much of it one write(2) is given.
@@ -229,10 +231,10 @@ impl FileMethod {
 /// two either way: on one AMD EPYC VM sendfile(2) ran 2.9x as fast as `nc`'s read/write loop,
 /// on an Intel Xeon VM 0.65x, where a copy won (probably because the receiver then reads bytes
 /// the sender's copy has just brought into the cache, not page-cache pages from memory). So a large file is tried
-/// both ways, in turn (mapped, sendfile, sendfile, mapped): whenever the way changes, enough is
-/// sent first to be the only thing in flight (a slice takes as long as the receiver takes to
-/// drain what came before it), then timed slices; the rest goes the way whose best slice was
-/// faster (`-v` says which). Whatever the file's size said at the start, what follows it
+/// both ways, in turn (mapped, sendfile, mapped): whenever the way changes, enough is sent
+/// first to be the only thing in flight (a slice takes as long as the receiver takes to drain
+/// what came before it), then a timed slice; the rest goes the way whose best slice was faster
+/// (`-v` says which). Whatever the file's size said at the start, what follows it
 /// (a file still growing, a /proc file that says 0) is read and written until the end. The outer
 /// error is stdin's, the inner one the socket's.
 fn send_stdin_file<S: Socket>(
@@ -285,11 +287,11 @@ impl<S: Socket> FileSender<'_, S> {
             // Each way's best slice: a slice slowed by something else running is not the way's.
             let mut best = [Duration::MAX; 2];
             let (mapped, sendfile) = (FileMethod::Mapped, FileMethod::Sendfile);
+            // The first flush is longer: it also waits out the connection's start.
             let trial = [
-                (mapped, TRIAL_FLUSH, false),
+                (mapped, 2 * TRIAL_FLUSH, false),
                 (mapped, TRIAL_SLICE, true),
                 (sendfile, TRIAL_FLUSH, false),
-                (sendfile, TRIAL_SLICE, true),
                 (sendfile, TRIAL_SLICE, true),
                 (mapped, TRIAL_FLUSH, false),
                 (mapped, TRIAL_SLICE, true),

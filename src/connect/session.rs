@@ -3,10 +3,12 @@
 //! replies are still read; when the server closes, the session ends at once, even if stdin is
 //! still open (a terminal, a slow pipe).
 //!
-//! When stdin's bytes need no looking at (no `--crlf`, no `--hexdump`), they take the kernel's
-//! short cuts: a pipe is widened to 1 MiB and spliced into the socket (its pages move, no copy);
-//! a regular file goes by sendfile(2) or by write(2) from a mapping of it, whichever this machine
-//! runs faster (see [`send_stdin_file`]).
+//! Stdin goes through a 32 KiB buffer, which stays in the CPU's cache between the read and the
+//! write; a pipe on stdin is widened to 1 MiB first, so its writer blocks less. When stdin's
+//! bytes need no looking at (no `--crlf`, no `--hexdump`), a regular file goes by send(2) from
+//! a mapping of it instead (see [`send_stdin_file`]). splice(2) from a pipe is not used: it
+//! keeps the pipe locked while the socket is full, and whoever writes into stdin would hang in
+//! write(2), unkillable, until the server reads.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -23,13 +25,18 @@ use anyhow::Context;
 use super::hexdump::Hexdump;
 use super::{Options, os_error_text};
 
-/// Bytes moved per call, each way.
+/// Bytes moved per call from the socket, and per sendfile(2); the size a pipe on stdin is
+/// widened to.
 const CHUNK: usize = 1 << 20;
+/// Stdin's buffer: small enough to stay in the CPU's cache between the read and the write. 1 GiB
+/// from a 1 MiB pipe on the Xeon VM measured: 32 KiB ran at 1.9 GiB/s, 1 MiB at 1.65–1.95.
+const STDIN_BUF: usize = 32 * 1024;
 
 /// The two stream sockets `connect` speaks.
 pub trait Socket: Read + Write + AsFd + Send + Sized + 'static {
     fn try_clone(&self) -> io::Result<Self>;
     fn shutdown_write(&self) -> io::Result<()>;
+    fn shutdown_both(&self) -> io::Result<()>;
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
     /// The peer, for messages.
     fn peer(&self) -> String;
@@ -41,6 +48,9 @@ impl Socket for TcpStream {
     }
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
+    }
+    fn shutdown_both(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Both)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         TcpStream::set_read_timeout(self, timeout)
@@ -58,6 +68,9 @@ impl Socket for UnixStream {
     }
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
+    }
+    fn shutdown_both(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Both)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         UnixStream::set_read_timeout(self, timeout)
@@ -121,10 +134,18 @@ pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
     let (done_tx, done) = mpsc::channel();
     {
         let (options, clock) = (options.clone(), Arc::clone(&clock));
+        let stopper = sender.try_clone().context("clone the socket")?;
         std::thread::Builder::new()
             .name("send".into())
             .spawn(move || {
-                let _ = done_tx.send(send(sender, &options, &clock));
+                let sent = send(sender, &options, &clock);
+                let failed = sent.is_err();
+                let _ = done_tx.send(sent);
+                // stdin failed (its error is on its way): the session is over, so the receiving
+                // side stops too, rather than wait for a server that saw no end of the input.
+                if failed {
+                    let _ = stopper.shutdown_both();
+                }
             })
             .context("start the sending thread")?;
     }
@@ -158,10 +179,7 @@ fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::R
             Some(Stdin::File) => send_stdin_file(&mut socket, options, clock)?,
             Some(Stdin::Pipe) => {
                 widen_stdin_pipe();
-                match splice_stdin(&socket, clock)? {
-                    Spliced::Done(sent) => sent,
-                    Spliced::Unsupported => copy_stdin(&mut socket, options, clock, None)?,
-                }
+                copy_stdin(&mut socket, options, clock, None)?
             }
             _ => copy_stdin(&mut socket, options, clock, dump.as_mut())?,
         },
@@ -193,50 +211,22 @@ fn stdin_kind() -> Stdin {
     }
 }
 
-/// A file on stdin shorter than this is not tried both ways: the whole of it takes a moment.
-const TRIAL_FROM: u64 = 512 << 20;
-/// Sent each way before timing it, to push the other way's bytes out of the socket buffers
-/// (measured on loopback: 3–7 MiB queued between the two processes).
-const TRIAL_FLUSH: u64 = 8 << 20;
-/// Then timed. Small, since what the slower way sends costs time: the two ways differ by a
-/// factor of two where it matters, which a small slice shows (and [`SENDFILE_MARGIN`] covers
-/// the noise).
-const TRIAL_SLICE: u64 = 16 << 20;
-/// sendfile(2) is chosen when its slice took less than this share of the other way's time.
-const SENDFILE_MARGIN: f64 = 0.8;
-/// How much of the file is mapped at a time, and how much of it one write(2) is given.
+/// How much of a file on stdin is mapped at a time, and how much of it one send(2) is given.
 const MAP_WINDOW: usize = 4 << 20;
 const MAP_WRITE: usize = 1 << 20;
 
-/// The two ways to send a file on stdin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FileMethod {
-    /// sendfile(2): the socket takes the page cache's pages themselves, no copy.
-    Sendfile,
-    /// write(2) from the file mapped into memory: one copy, by the kernel, from the page cache
-    /// into the socket (a read and a write would make two).
-    Mapped,
-}
-
-impl FileMethod {
-    fn name(self) -> &'static str {
-        match self {
-            FileMethod::Sendfile => "sendfile(2)",
-            FileMethod::Mapped => "write(2) from a mapping",
-        }
-    }
-}
-
-/// Stdin is a regular file. Which way sends it faster depends on the machine, by a factor of
-/// two either way: on one AMD EPYC VM sendfile(2) ran 2.9x as fast as `nc`'s read/write loop,
-/// on an Intel Xeon VM 0.65x, where a copy won (probably because the receiver then reads bytes
-/// the sender's copy has just brought into the cache, not page-cache pages from memory). So a large file is tried
-/// both ways, in turn (mapped, sendfile, mapped): whenever the way changes, enough is sent
-/// first to be the only thing in flight (a slice takes as long as the receiver takes to drain
-/// what came before it), then a timed slice; the rest goes the way whose best slice was faster
-/// (`-v` says which). Whatever the file's size said at the start, what follows it
-/// (a file still growing, a /proc file that says 0) is read and written until the end. The outer
-/// error is stdin's, the inner one the socket's.
+/// Stdin is a regular file: it goes out by send(2) from a mapping of it, one copy made by the
+/// kernel from the page cache into the socket (a read and a write make two). Not by
+/// sendfile(2), which makes none: on an Intel Xeon VM, sendfile into a loopback socket ran at
+/// 0.65x `nc`'s read/write loop and the mapping at 1.1–1.2x, probably because the receiver
+/// then reads bytes the sender's copy has just brought into the cache instead of page-cache
+/// pages from memory. (Timing both at run time was tried and dropped: on loopback the socket
+/// buffers grow to tens of MiB, and they hide which way is faster unless much of the file goes
+/// into the trial.) sendfile(2) stays for a file that cannot be mapped.
+///
+/// From stdin's position up to the size the file had at the start; what follows (a file still
+/// growing, a /proc file that says 0) is read and written until the end. The outer error is
+/// stdin's, the inner one the socket's.
 fn send_stdin_file<S: Socket>(
     socket: &mut S,
     options: &Options,
@@ -254,138 +244,75 @@ fn send_stdin_file<S: Socket>(
         offset: start.max(0) as u64,
         end: size.max(0) as u64,
     };
-    let sent = file.send_all();
-    // Leave stdin's position after the bytes sent, as reading it would have.
-    let _ = lseek(
-        stdin.as_fd(),
-        file.offset as nix::libc::off_t,
-        Whence::SeekSet,
+    crate::debug!(
+        "netlab connect: stdin is a file; {} bytes go by send(2) from a mapping of it",
+        file.end.saturating_sub(file.offset)
     );
-    match sent? {
-        Ok(()) => {}
-        Err(err) => return Ok(Err(err)),
+    if let Err(err) = file.send_all()? {
+        return Ok(Err(err));
     }
     copy_stdin(file.socket, options, clock, None)
 }
 
-/// A file on stdin on its way to the socket, by either [`FileMethod`], at explicit offsets.
+/// A file on stdin on its way to the socket, at explicit offsets.
 struct FileSender<'a, S> {
     socket: &'a mut S,
     clock: &'a Clock,
     /// The next byte to send.
     offset: u64,
-    /// The file's size when sending began.
+    /// The file's size when sending began (less, once it is seen to have shrunk).
     end: u64,
 }
 
 impl<S: Socket> FileSender<'_, S> {
-    /// Up to the size the file had at the start, the faster way.
+    /// Up to `end`. The outer error is stdin's, the inner one the socket's.
     fn send_all(&mut self) -> anyhow::Result<io::Result<()>> {
-        let method = if self.end.saturating_sub(self.offset) < TRIAL_FROM {
-            FileMethod::Mapped
-        } else {
-            // Each way's best slice: a slice slowed by something else running is not the way's.
-            let mut best = [Duration::MAX; 2];
-            let (mapped, sendfile) = (FileMethod::Mapped, FileMethod::Sendfile);
-            // The first flush is longer: it also waits out the connection's start.
-            let trial = [
-                (mapped, 2 * TRIAL_FLUSH, false),
-                (mapped, TRIAL_SLICE, true),
-                (sendfile, TRIAL_FLUSH, false),
-                (sendfile, TRIAL_SLICE, true),
-                (mapped, TRIAL_FLUSH, false),
-                (mapped, TRIAL_SLICE, true),
-            ];
-            for (method, size, timed) in trial {
-                let start = Instant::now();
-                if let Err(err) = self.send(method, size)? {
-                    return Ok(Err(err));
-                }
-                if timed {
-                    best[method as usize] = best[method as usize].min(start.elapsed());
-                }
+        while self.offset < self.end {
+            let before = self.offset;
+            if let Err(err) = self.send_window()? {
+                return Ok(Err(err));
             }
-            let [sendfile, mapped] = best;
-            // sendfile(2) only when it is clearly faster: the copy is never far from `nc`'s
-            // rate, and a trial that noise tipped the other way could halve it.
-            let method = if sendfile.as_secs_f64() < mapped.as_secs_f64() * SENDFILE_MARGIN {
-                FileMethod::Sendfile
-            } else {
-                FileMethod::Mapped
-            };
-            crate::debug!(
-                "netlab connect: stdin is a file; {} MiB took {:.1} ms by {}, {:.1} ms by {}; \
-                 the rest goes by {}",
-                TRIAL_SLICE >> 20,
-                sendfile.as_secs_f64() * 1e3,
-                FileMethod::Sendfile.name(),
-                mapped.as_secs_f64() * 1e3,
-                FileMethod::Mapped.name(),
-                method.name()
-            );
-            method
-        };
-        self.send(method, u64::MAX)
-    }
-
-    /// Send up to `limit` bytes, stopping at the size the file had at the start. The outer
-    /// error is stdin's, the inner one the socket's.
-    fn send(&mut self, method: FileMethod, limit: u64) -> anyhow::Result<io::Result<()>> {
-        let stop = self.end.min(self.offset.saturating_add(limit));
-        while self.offset < stop {
-            let sent = match method {
-                FileMethod::Sendfile => self.sendfile(stop)?,
-                FileMethod::Mapped => self.write_mapped(stop)?,
-            };
-            match sent {
+            if self.offset == before {
                 // The file is shorter than it was.
-                Ok(0) => {
-                    self.end = self.offset;
-                    break;
-                }
-                Ok(n) => {
-                    self.offset += n;
-                    self.clock.touch();
-                }
-                Err(err) => return Ok(Err(err)),
+                self.end = self.offset;
             }
         }
         Ok(Ok(()))
     }
 
-    fn sendfile(&mut self, stop: u64) -> anyhow::Result<io::Result<u64>> {
-        use nix::errno::Errno;
-        let stdin = io::stdin();
-        let want = (stop - self.offset).min(CHUNK as u64) as usize;
-        let mut offset = self.offset as nix::libc::off64_t;
-        loop {
-            return match nix::sys::sendfile::sendfile64(
-                self.socket.as_fd(),
-                stdin.as_fd(),
-                Some(&mut offset),
-                want,
-            ) {
-                Ok(n) => Ok(Ok(n as u64)),
-                Err(Errno::EINTR) => continue,
-                Err(Errno::EIO) => Err(io::Error::from(Errno::EIO)).context("read stdin"),
-                Err(err) => Ok(Err(err.into())),
-            };
-        }
+    /// `n` more bytes have gone.
+    fn advance(&mut self, n: u64) {
+        self.offset += n;
+        self.clock.touch();
+        // stdin's position follows what has gone, as reads would move it: the session may end
+        // (the server closing) at any point.
+        let _ = nix::unistd::lseek(
+            io::stdin().as_fd(),
+            self.offset as nix::libc::off_t,
+            nix::unistd::Whence::SeekSet,
+        );
     }
 
-    /// Map a window of the file and hand it to write(2). The mapping is only ever read by the
-    /// kernel, inside write(2): had the file shrunk under it, a read by this process would be
-    /// SIGBUS, while the kernel's copy fails with EFAULT, and the send ends there, as a read
-    /// would have ended at the new end.
-    fn write_mapped(&mut self, stop: u64) -> anyhow::Result<io::Result<u64>> {
+    /// Map a window of the file and send it, a piece at a time, each no further than the file's
+    /// size at that moment and each no more than the socket takes at once (send(2) with
+    /// MSG_DONTWAIT, after poll(2) says there is room). So the kernel copies a piece from the
+    /// page cache just after its size was checked, as read(2) would: a piece that waited in a
+    /// blocking write while the file was cut short could carry the zeros that the cut leaves
+    /// in the rest of the last page. The mapping is only ever read by the kernel, inside
+    /// send(2): had the file shrunk under it, a read by this process would be SIGBUS, while
+    /// the kernel's copy fails with EFAULT, and the send ends there, as a read would have ended
+    /// at the new end. A file that cannot be mapped goes by sendfile(2).
+    fn send_window(&mut self) -> anyhow::Result<io::Result<()>> {
         use nix::errno::Errno;
         use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
-        let page = 4096u64;
+        let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .map_or(4096, |size| size as u64);
         let base = self.offset / page * page;
-        let skip = (self.offset - base) as usize;
-        let len = (stop - base).min(MAP_WINDOW as u64) as usize;
+        let len = (self.end - base).min(MAP_WINDOW as u64) as usize;
         let Some(length) = NonZeroUsize::new(len) else {
-            return Ok(Ok(0));
+            return Ok(Ok(()));
         };
         let stdin = io::stdin();
         // SAFETY: a fresh read-only private mapping of stdin, unmapped below before returning;
@@ -400,70 +327,94 @@ impl<S: Socket> FileSender<'_, S> {
                 base as nix::libc::off_t,
             )
         };
-        let map = match map {
-            Ok(map) => map,
-            // A file that cannot be mapped goes by sendfile(2).
-            Err(_) => return self.sendfile(stop),
+        let Ok(map) = map else {
+            return self.sendfile(base + len as u64);
         };
-        let mut at = skip;
-        let mut failed = None;
-        while at < len {
-            let want = (len - at).min(MAP_WRITE);
+        let socket = self.socket.as_fd().as_raw_fd();
+        let mut result = Ok(());
+        loop {
+            let at = (self.offset - base) as usize;
+            let now = nix::sys::stat::fstat(stdin.as_fd()).map_or(0, |stat| stat.st_size.max(0));
+            let left = (now as u64).saturating_sub(self.offset);
+            let want = (len - at).min(MAP_WRITE).min(left as usize);
+            if want == 0 {
+                break;
+            }
             // SAFETY: `at + want <= len`, inside the mapping; the pointer goes to the kernel
             // only, never read here, so no reference to the mapping is made.
-            let written = unsafe {
-                nix::libc::write(
-                    self.socket.as_fd().as_raw_fd(),
+            let sent = unsafe {
+                nix::libc::send(
+                    socket,
                     map.as_ptr().cast::<u8>().add(at).cast(),
                     want,
+                    nix::libc::MSG_DONTWAIT | nix::libc::MSG_NOSIGNAL,
                 )
             };
-            match Errno::result(written) {
-                Ok(n) => at += n as usize,
+            match Errno::result(sent) {
+                Ok(n) => self.advance(n as u64),
+                Err(Errno::EAGAIN) => {
+                    if let Err(err) = wait_writable(self.socket) {
+                        result = Err(err);
+                        break;
+                    }
+                }
                 Err(Errno::EINTR) => {}
+                // The file shrank under the copy: what was sent counts, and the next window
+                // sends nothing, which is the end.
+                Err(Errno::EFAULT) => break,
                 Err(err) => {
-                    failed = Some(err);
+                    result = Err(err.into());
                     break;
                 }
             }
         }
         // SAFETY: the mapping made above, of `len` bytes, no longer used.
         let _ = unsafe { munmap(map, len) };
-        let sent = (at - skip) as u64;
-        match failed {
-            // EFAULT: the file shrank under the mapping. What was sent counts, and the next
-            // window (past the new end) sends nothing, which `send` takes for the end.
-            None | Some(Errno::EFAULT) => Ok(Ok(sent)),
-            Some(err) => Ok(Err(err.into())),
+        Ok(result)
+    }
+
+    /// sendfile(2) up to `stop`, for a file that cannot be mapped.
+    fn sendfile(&mut self, stop: u64) -> anyhow::Result<io::Result<()>> {
+        use nix::errno::Errno;
+        let stdin = io::stdin();
+        while self.offset < stop {
+            let want = (stop - self.offset).min(CHUNK as u64) as usize;
+            let mut offset = self.offset as nix::libc::off64_t;
+            match nix::sys::sendfile::sendfile64(
+                self.socket.as_fd(),
+                stdin.as_fd(),
+                Some(&mut offset),
+                want,
+            ) {
+                Ok(0) => break,
+                Ok(n) => self.advance(n as u64),
+                Err(Errno::EINTR) => {}
+                Err(Errno::EIO) => {
+                    return Err(io::Error::from(Errno::EIO)).context("read stdin");
+                }
+                // A file sendfile(2) cannot read either (one open for writing only, a file
+                // system without it): the plain copy carries on from here, and says what is
+                // wrong if anything is.
+                Err(Errno::EINVAL | Errno::EBADF) => {
+                    self.end = self.offset;
+                    break;
+                }
+                Err(err) => return Ok(Err(err.into())),
+            }
         }
+        Ok(Ok(()))
     }
 }
 
-/// Stdin is a pipe: splice(2) moves its pages into the socket, so neither copy of a read and a
-/// write is made. Where the socket takes no splice, nothing has been sent and the caller copies.
-fn splice_stdin<S: Socket>(socket: &S, clock: &Clock) -> anyhow::Result<Spliced> {
-    use nix::errno::Errno;
-    use nix::fcntl::{SpliceFFlags, splice};
-    let stdin = io::stdin();
-    let mut moved = false;
+/// Wait until the socket has room to send (or an error to tell).
+fn wait_writable<S: Socket>(socket: &S) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     loop {
-        match splice(
-            stdin.as_fd(),
-            None,
-            socket.as_fd(),
-            None,
-            CHUNK,
-            SpliceFFlags::empty(),
-        ) {
-            Ok(0) => return Ok(Spliced::Done(Ok(()))),
-            Ok(_) => {
-                moved = true;
-                clock.touch();
-            }
-            Err(Errno::EINTR) => {}
-            Err(Errno::EINVAL) if !moved => return Ok(Spliced::Unsupported),
-            Err(Errno::EIO) => return Err(io::Error::from(Errno::EIO)).context("read stdin"),
-            Err(err) => return Ok(Spliced::Done(Err(err.into()))),
+        let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => return Ok(()),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => return Err(err.into()),
         }
     }
 }
@@ -478,14 +429,6 @@ fn widen_stdin_pipe() {
     );
 }
 
-/// How [`splice_stdin`] ended.
-enum Spliced {
-    /// Stdin's end, or the socket's error.
-    Done(io::Result<()>),
-    /// The socket takes no splice(2); nothing was sent.
-    Unsupported,
-}
-
 /// Stdin through a buffer: a pipe or terminal, or whenever `--crlf` or `--hexdump` need to see
 /// the bytes. The outer error is stdin's, the inner one the socket's.
 fn copy_stdin<S: Socket>(
@@ -495,7 +438,7 @@ fn copy_stdin<S: Socket>(
     mut dump: Option<&mut Hexdump>,
 ) -> anyhow::Result<io::Result<()>> {
     let mut stdin = io::stdin().lock();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; STDIN_BUF];
     let mut converted = Vec::new();
     let mut crlf = Crlf::default();
     loop {

@@ -344,6 +344,23 @@ fn receiver(
     (addr, handle)
 }
 
+/// A listener whose connections keep a small receive buffer (256 KiB, no autotuning), so what
+/// connect can have in flight before it waits is bounded by that and its own send buffer.
+fn small_listener() -> std::net::TcpListener {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(256 * 1024).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(8).unwrap();
+    socket.into()
+}
+
 /// Start `netlab connect ADDR EXTRA` with `stdin` as its stdin.
 fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: std::fs::File) -> Child {
     Command::new(common::bin())
@@ -444,7 +461,7 @@ fn a_file_cut_short_while_it_is_sent_ends_where_the_file_now_ends() {
     let data = noise(128 << 20);
     let cut = (96 << 20) - 4096 + 100;
     let path = lab.write("shrinking.bin", &data);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = small_listener();
     let child = connect_from(
         listener.local_addr().unwrap(),
         &[],
@@ -452,8 +469,8 @@ fn a_file_cut_short_while_it_is_sent_ends_where_the_file_now_ends() {
     );
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(WAIT)).unwrap();
-    // 1 MiB, then nothing read: connect fills the buffers between us (at most tens of MiB)
-    // and waits.
+    // 1 MiB, then nothing read: connect fills the buffers between us (its send buffer, a few
+    // MiB, and our small receive buffer) and waits.
     let mut received = vec![0u8; 1 << 20];
     conn.read_exact(&mut received).unwrap();
     std::fs::OpenOptions::new()
@@ -479,7 +496,7 @@ fn stdin_s_position_follows_what_was_sent_when_the_server_leaves_early() {
     let lab = Lab::new();
     let path = lab.write("upload.bin", noise(64 << 20));
     let mut file = std::fs::File::open(&path).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = small_listener();
     let child = connect_from(
         listener.local_addr().unwrap(),
         &[],
@@ -494,7 +511,7 @@ fn stdin_s_position_follows_what_was_sent_when_the_server_leaves_early() {
     // Every piece but the last of those 8 MiB was sent, and counted, before the last began.
     let position = file.stream_position().unwrap();
     assert!(
-        (4 << 20..64 << 20).contains(&position),
+        (4 << 20..=64 << 20).contains(&position),
         "stdin's position: {position}"
     );
 }
@@ -541,12 +558,12 @@ fn a_server_that_does_not_read_never_blocks_the_writer_of_stdin() {
 }
 
 #[test]
-fn a_non_blocking_stdin_with_nothing_in_it_is_an_error() {
-    // Not a pipe that ended: a read that would block. connect says so rather than take it for
-    // the end.
+fn a_non_blocking_stdin_is_waited_on() {
+    // A stdin pipe left O_NONBLOCK (by a program sharing it) and empty for now: connect waits
+    // for it as a blocking read would, sends what comes, and half-closes at its end.
     use std::os::fd::AsFd;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (read, write) = std::io::pipe().unwrap();
+    let (read, mut write) = std::io::pipe().unwrap();
     let flags = nix::fcntl::fcntl(read.as_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap();
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(read.as_fd(), nix::fcntl::FcntlArg::F_SETFL(flags)).unwrap();
@@ -557,12 +574,123 @@ fn a_non_blocking_stdin_with_nothing_in_it_is_an_error() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The server stays, reading nothing: the error alone ends the session.
-    let (conn, _) = listener.accept().unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    write.write_all(b"late\n").unwrap();
+    let mut first = [0u8; 5];
+    conn.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"late\n");
+    drop(write);
+    let mut rest = Vec::new();
+    conn.read_to_end(&mut rest)
+        .expect("the end of stdin arrives as EOF");
+    assert!(rest.is_empty());
+    drop(conn);
     let (status, _, err) = collect(child);
-    drop((conn, write));
+    assert!(status.success(), "{status}\n{err}");
+}
+
+#[test]
+fn a_stdin_that_cannot_be_read_ends_the_session_with_its_error() {
+    // stdin a directory: reading it fails. connect says so (exit 1), with the server's bytes
+    // coming in, and the server gets a reset, not an end of input it could take for a whole
+    // upload.
+    let lab = Lab::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = connect_from(
+        listener.local_addr().unwrap(),
+        &[],
+        std::fs::File::open(lab.path()).unwrap(),
+    );
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    // The server talks too: connect is receiving when stdin fails.
+    conn.write_all(&vec![b'y'; 64 * 1024]).unwrap();
+    let (status, _, err) = collect(child);
     assert_eq!(status.code(), Some(1), "{err}");
-    assert!(err.contains("netlab: read stdin"), "{err}");
+    assert!(err.starts_with("netlab: read stdin"), "{err}");
+    let mut sink = Vec::new();
+    let end = conn.read_to_end(&mut sink);
+    assert!(
+        end.as_ref()
+            .is_err_and(|err| err.kind() == std::io::ErrorKind::ConnectionReset),
+        "the server saw {end:?}, not a reset"
+    );
+}
+
+#[test]
+fn a_file_on_stdin_goes_to_a_unix_socket_whole() {
+    let lab = Lab::new();
+    let path = lab.path().join("sink.sock");
+    let server = lab.server(["serve", "--unix", path.to_str().unwrap(), "--discard", "-v"]);
+    let data = noise(9 * 1024 * 1024 + 5);
+    let file = lab.write("upload.bin", &data);
+    let child = Command::new(common::bin())
+        .args(["connect", "--unix", path.to_str().unwrap()])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    let log = stop(server);
+    assert!(
+        log.contains(&format!("exactly {} bytes in, 0 bytes out", data.len())),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_file_that_grows_while_it_is_sent_is_sent_to_its_new_end() {
+    // The size at the start bounds the mapped part; what was added meanwhile is read after it.
+    let lab = Lab::new();
+    let mut data = noise(16 << 20);
+    let path = lab.write("growing.bin", &data);
+    let listener = small_listener();
+    let child = connect_from(
+        listener.local_addr().unwrap(),
+        &[],
+        std::fs::File::open(&path).unwrap(),
+    );
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    let mut received = vec![0u8; 1 << 20];
+    conn.read_exact(&mut received).unwrap();
+    // connect now waits on a full socket, well before the file's end.
+    let more = vec![b'+'; 1 << 20];
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&more)
+        .unwrap();
+    data.extend_from_slice(&more);
+    conn.read_to_end(&mut received).unwrap();
+    drop(conn);
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    assert_eq!(received.len(), data.len());
+    assert!(received == data, "the bytes differ");
+}
+
+#[test]
+fn a_file_that_cannot_be_mapped_is_still_sent() {
+    // sysfs files say 4096 bytes, hold fewer, and cannot be mapped: connect falls back to
+    // sendfile(2), then to a plain copy, and sends exactly what a read gives.
+    let path = "/sys/devices/system/cpu/online";
+    let Ok(expected) = std::fs::read(path) else {
+        eprintln!("skipped: {path} cannot be read here");
+        return;
+    };
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&received);
+    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
+    let child = connect_from(addr, &[], std::fs::File::open(path).unwrap());
+    let (status, _, err) = collect(child);
+    assert!(status.success(), "{status}\n{err}");
+    total.join().unwrap();
+    assert_eq!(*received.lock().unwrap(), expected);
 }
 
 #[test]

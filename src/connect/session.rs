@@ -16,7 +16,7 @@ use std::net::TcpStream;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,9 @@ const STDIN_BUF: usize = 32 * 1024;
 pub trait Socket: Read + Write + AsFd + Send + Sized + 'static {
     fn try_clone(&self) -> io::Result<Self>;
     fn shutdown_write(&self) -> io::Result<()>;
-    fn shutdown_both(&self) -> io::Result<()>;
+    /// The session failed on this side: no more reading, and the close that follows tells the
+    /// peer so (a reset, for TCP) rather than look like the end of the input.
+    fn abort(&self) -> io::Result<()>;
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
     /// The peer, for messages.
     fn peer(&self) -> String;
@@ -49,8 +51,9 @@ impl Socket for TcpStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
     }
-    fn shutdown_both(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Both)
+    fn abort(&self) -> io::Result<()> {
+        socket2::SockRef::from(self).set_linger(Some(Duration::ZERO))?;
+        self.shutdown(std::net::Shutdown::Read)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         TcpStream::set_read_timeout(self, timeout)
@@ -69,8 +72,8 @@ impl Socket for UnixStream {
     fn shutdown_write(&self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
     }
-    fn shutdown_both(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Both)
+    fn abort(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Read)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         UnixStream::set_read_timeout(self, timeout)
@@ -130,10 +133,12 @@ impl Crlf {
 pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
     let peer = stream.peer();
     let clock = Arc::new(Clock::new());
+    let stdin_failed = Arc::new(AtomicBool::new(false));
     let sender = stream.try_clone().context("clone the socket")?;
     let (done_tx, done) = mpsc::channel();
     {
         let (options, clock) = (options.clone(), Arc::clone(&clock));
+        let stdin_failed = Arc::clone(&stdin_failed);
         let stopper = sender.try_clone().context("clone the socket")?;
         std::thread::Builder::new()
             .name("send".into())
@@ -141,26 +146,30 @@ pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
                 let sent = send(sender, &options, &clock);
                 let failed = sent.is_err();
                 let _ = done_tx.send(sent);
-                // stdin failed (its error is on its way): the session is over, so the receiving
-                // side stops too, rather than wait for a server that saw no end of the input.
+                // Reading stdin failed (the error is on its way): the session is over, so the
+                // receiving side stops too, rather than wait for a server that saw no end of
+                // the input, and the server is not told the input ended well.
                 if failed {
-                    let _ = stopper.shutdown_both();
+                    stdin_failed.store(true, Ordering::SeqCst);
+                    let _ = stopper.abort();
                 }
             })
             .context("start the sending thread")?;
     }
-    receive(stream, &peer, options, &clock)?;
-    // The server has closed. Stdin may stay open for ever and is not waited for; `--send`'s
-    // text is finite, so it gets the chance to go out (as long as a connect may take).
-    let sent = if options.send.is_some() {
+    let received = receive(stream, &peer, options, &clock, &stdin_failed);
+    // The server has closed (or stdin failed). Stdin may stay open for ever and is not waited
+    // for; `--send`'s text is finite, so it gets the chance to go out (as long as a connect may
+    // take).
+    let sent = if options.send.is_some() && received.is_ok() {
         done.recv_timeout(options.timeout).ok()
     } else {
         done.try_recv().ok()
     };
-    // A local failure on the way out (reading stdin) is still news.
-    match sent {
-        Some(Err(err)) => Err(err),
-        _ => Ok(()),
+    match (sent, received) {
+        // A local failure on the way out (reading stdin) is the news, whatever the receiving
+        // side saw after it.
+        (Some(Err(err)), _) => Err(err),
+        (_, received) => received,
     }
 }
 
@@ -286,11 +295,9 @@ impl<S: Socket> FileSender<'_, S> {
         self.clock.touch();
         // stdin's position follows what has gone, as reads would move it: the session may end
         // (the server closing) at any point.
-        let _ = nix::unistd::lseek(
-            io::stdin().as_fd(),
-            self.offset as nix::libc::off_t,
-            nix::unistd::Whence::SeekSet,
-        );
+        if let Ok(offset) = nix::libc::off_t::try_from(self.offset) {
+            let _ = nix::unistd::lseek(io::stdin().as_fd(), offset, nix::unistd::Whence::SeekSet);
+        }
     }
 
     /// Map a window of the file and send it, a piece at a time, each no further than the file's
@@ -311,7 +318,11 @@ impl<S: Socket> FileSender<'_, S> {
             .map_or(4096, |size| size as u64);
         let base = self.offset / page * page;
         let len = (self.end - base).min(MAP_WINDOW as u64) as usize;
-        let Some(length) = NonZeroUsize::new(len) else {
+        let (Some(length), Ok(map_offset)) =
+            (NonZeroUsize::new(len), nix::libc::off_t::try_from(base))
+        else {
+            // Beyond what this system's offsets reach: the plain copy takes it from here.
+            self.end = self.offset;
             return Ok(Ok(()));
         };
         let stdin = io::stdin();
@@ -324,7 +335,7 @@ impl<S: Socket> FileSender<'_, S> {
                 ProtFlags::PROT_READ,
                 MapFlags::MAP_PRIVATE | MapFlags::MAP_POPULATE,
                 stdin.as_fd(),
-                base as nix::libc::off_t,
+                map_offset,
             )
         };
         let Ok(map) = map else {
@@ -332,6 +343,7 @@ impl<S: Socket> FileSender<'_, S> {
         };
         let socket = self.socket.as_fd().as_raw_fd();
         let mut result = Ok(());
+        let mut waited = false;
         loop {
             let at = (self.offset - base) as usize;
             let now = nix::sys::stat::fstat(stdin.as_fd()).map_or(0, |stat| stat.st_size.max(0));
@@ -351,12 +363,22 @@ impl<S: Socket> FileSender<'_, S> {
                 )
             };
             match Errno::result(sent) {
-                Ok(n) => self.advance(n as u64),
+                Ok(n) => {
+                    waited = false;
+                    self.advance(n as u64);
+                }
                 Err(Errno::EAGAIN) => {
-                    if let Err(err) = wait_writable(self.socket) {
+                    // poll(2) can say there is room when the system is short of memory for
+                    // sockets and send(2) still cannot take a byte: then pause a moment rather
+                    // than spin.
+                    if waited {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    if let Err(err) = wait_for(self.socket.as_fd(), nix::poll::PollFlags::POLLOUT) {
                         result = Err(err);
                         break;
                     }
+                    waited = true;
                 }
                 Err(Errno::EINTR) => {}
                 // The file shrank under the copy: what was sent counts, and the next window
@@ -379,7 +401,10 @@ impl<S: Socket> FileSender<'_, S> {
         let stdin = io::stdin();
         while self.offset < stop {
             let want = (stop - self.offset).min(CHUNK as u64) as usize;
-            let mut offset = self.offset as nix::libc::off64_t;
+            let Ok(mut offset) = nix::libc::off64_t::try_from(self.offset) else {
+                self.end = self.offset;
+                break;
+            };
             match nix::sys::sendfile::sendfile64(
                 self.socket.as_fd(),
                 stdin.as_fd(),
@@ -392,26 +417,34 @@ impl<S: Socket> FileSender<'_, S> {
                 Err(Errno::EIO) => {
                     return Err(io::Error::from(Errno::EIO)).context("read stdin");
                 }
-                // A file sendfile(2) cannot read either (one open for writing only, a file
-                // system without it): the plain copy carries on from here, and says what is
-                // wrong if anything is.
-                Err(Errno::EINVAL | Errno::EBADF) => {
+                // The socket's own failures.
+                Err(
+                    err @ (Errno::EPIPE
+                    | Errno::ECONNRESET
+                    | Errno::ENOTCONN
+                    | Errno::ETIMEDOUT
+                    | Errno::ECONNABORTED
+                    | Errno::EHOSTUNREACH
+                    | Errno::ENETUNREACH),
+                ) => return Ok(Err(err.into())),
+                // Anything else is the file's: one sendfile(2) cannot read (open for writing
+                // only, on a file system without it) or a failing one. The plain copy carries
+                // on from here, and says what is wrong if anything is.
+                Err(_) => {
                     self.end = self.offset;
                     break;
                 }
-                Err(err) => return Ok(Err(err.into())),
             }
         }
         Ok(Ok(()))
     }
 }
 
-/// Wait until the socket has room to send (or an error to tell).
-fn wait_writable<S: Socket>(socket: &S) -> io::Result<()> {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+/// Wait until a descriptor is ready for `events` (or has an error to tell).
+fn wait_for(fd: std::os::fd::BorrowedFd<'_>, events: nix::poll::PollFlags) -> io::Result<()> {
+    use nix::poll::{PollFd, PollTimeout, poll};
     loop {
-        let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLOUT)];
-        match poll(&mut fds, PollTimeout::NONE) {
+        match poll(&mut [PollFd::new(fd, events)], PollTimeout::NONE) {
             Ok(_) => return Ok(()),
             Err(nix::errno::Errno::EINTR) => {}
             Err(err) => return Err(err.into()),
@@ -419,8 +452,8 @@ fn wait_writable<S: Socket>(socket: &S) -> io::Result<()> {
     }
 }
 
-/// Stdin is a pipe: make it hold more (1 MiB, the usual limit for anyone) so each splice moves
-/// more and the writer blocks less. Failing that, the pipe stays as it was.
+/// Stdin is a pipe: make it hold more (1 MiB, the usual limit for anyone) so its writer blocks
+/// less. Failing that, the pipe stays as it was.
 fn widen_stdin_pipe() {
     use nix::fcntl::{FcntlArg, fcntl};
     let _ = fcntl(
@@ -446,6 +479,12 @@ fn copy_stdin<S: Socket>(
             Ok(0) => return Ok(Ok(())),
             Ok(n) => n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // A stdin left non-blocking (by a program that shares it): wait for it as a
+            // blocking read would.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                wait_for(io::stdin().as_fd(), nix::poll::PollFlags::POLLIN)?;
+                continue;
+            }
             Err(err) => return Err(anyhow::Error::new(err).context("read stdin")),
         };
         let bytes = if options.crlf {
@@ -472,6 +511,7 @@ fn receive<S: Socket>(
     peer: &str,
     options: &Options,
     clock: &Clock,
+    stdin_failed: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut out = stdout()?;
     let mut dump = options.hexdump.then(|| Hexdump::new('<'));
@@ -480,7 +520,11 @@ fn receive<S: Socket>(
         socket.set_read_timeout(Some(idle))?;
     }
     loop {
-        match socket.read(&mut buf) {
+        let read = socket.read(&mut buf);
+        if stdin_failed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        match read {
             Ok(0) => return Ok(()),
             Ok(n) => {
                 clock.touch();

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark `netlab fetch` beside curl: 10 MiB and 1 GiB from a local nginx (sendfile on, a free
-# port on 127.0.0.1), each to /dev/null and to a file, in the same run. Prints the best wall time,
-# throughput and peak RSS (/usr/bin/time -v) of each, and netlab's ratios to curl.
+# port on 127.0.0.1), each to /dev/null and to a file, in the same run. Prints the median wall
+# time, throughput and lowest peak RSS (/usr/bin/time -v) of each, and netlab's ratios to curl.
 #
 # Targets (issue 5): throughput >= 1.0x curl; peak RSS no higher than curl's, for both sizes.
 #
-# Usage: benches/fetch.sh [RUNS]        (RUNS per case, default 5; the best run counts)
+# Usage: benches/fetch.sh [RUNS]        (RUNS per case, default 5; the median counts)
 # Env:   NETLAB=path/to/netlab          (default: $CARGO_TARGET_DIR or target, release, built if missing)
 #        SIZES="10M 1G"                 (sizes to test, as `truncate -s` takes them)
 #
@@ -82,8 +82,8 @@ measure() {
         END { printf "%.4f %d\n", ns / 1e9, rss }' "$stats"
 }
 
-declare -A best_time best_rss
-# One run of one tool: keep its best time and lowest peak RSS.
+declare -A times best_time best_rss
+# One run of one tool: record its time and keep its lowest peak RSS.
 run_case() {
     local size=$1 dest=$2 tool=$3 url=$4 out key secs rss got want
     key="$size/$dest/$tool"
@@ -99,7 +99,7 @@ run_case() {
         rm -f "$out"
         sync
     fi
-    best_time[$key]=$(awk -v a="${best_time[$key]:-999999}" -v b="$secs" 'BEGIN { print (b < a ? b : a) }')
+    times[$key]="${times[$key]:-} $secs"
     best_rss[$key]=$(( rss < ${best_rss[$key]:-999999999} ? rss : ${best_rss[$key]:-999999999} ))
 }
 
@@ -114,7 +114,13 @@ for size in $sizes; do
     done
 done
 
-printf '\nnetlab fetch vs curl — nginx on 127.0.0.1, best of %s runs\n\n' "$runs"
+# Each case's time is the median of its runs: one lucky run (this VM's speed drifts) does not
+# decide a ratio.
+for key in "${!times[@]}"; do
+    # shellcheck disable=SC2086 # the runs' times, one word each
+    best_time[$key]=$(median ${times[$key]})
+done
+printf '\nnetlab fetch vs curl — nginx on 127.0.0.1, median of %s runs (peak RSS: the lowest)\n\n' "$runs"
 printf '%-5s %-9s %-7s %10s %12s %12s\n' size to tool seconds MiB/s "peak RSS KiB"
 for size in $sizes; do
     bytes=$(stat -c %s "$work/www/$size.bin")

@@ -7,7 +7,8 @@
 #                                                                      (target: >= 20x python)
 #   3. peak RSS of plain decoding for 10 MB and 100 MB inputs (it must not grow with the input)
 #
-# Throughput is input bytes per second of wall time, best of RUNS runs (default 5).
+# Throughput is input bytes per second of wall time, the median of RUNS runs (default 5), netlab
+# and python in turn.
 # Usage: benches/urldecode.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,21 +65,24 @@ PY
 python3 "$work/gen.py" 100000000 > "$work/100M.txt"
 python3 "$work/gen.py" 10000000 > "$work/10M.txt"
 
-# Best wall time in seconds of RUNS runs of a command reading FILE on stdin (measured around the
-# process, to the microsecond).
-best() {
-    local file=$1; shift
-    python3 - "$runs" "$file" "$@" <<'PY'
-import subprocess, sys, time
-runs, path, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-best = float("inf")
+# Wall times (seconds, to the microsecond, measured around the process) of two commands reading
+# FILE on stdin, run in turn RUNS times each, so a slow stretch of this VM falls on both alike;
+# prints each command's median. The commands are given as two strings.
+alternate() {
+    local file=$1
+    python3 - "$runs" "$file" "$2" "$3" <<'PY2'
+import shlex, statistics, subprocess, sys, time
+runs, path = int(sys.argv[1]), sys.argv[2]
+commands = [shlex.split(c) for c in sys.argv[3:5]]
+times = [[], []]
 for _ in range(runs):
-    with open(path, "rb") as stdin:
-        start = time.perf_counter()
-        subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, check=True)
-        best = min(best, time.perf_counter() - start)
-print(f"{best:.6f}")
-PY
+    for i, command in enumerate(commands):
+        with open(path, "rb") as stdin:
+            start = time.perf_counter()
+            subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, check=True)
+            times[i].append(time.perf_counter() - start)
+print(" ".join(f"{statistics.median(t):.6f}" for t in times))
+PY2
 }
 # Peak RSS in KiB of one run.
 peak() {
@@ -91,14 +95,12 @@ mbps() { python3 -c "print(f'{$1 / 1e6 / float(\"$2\"):.1f}')"; }
 size100=$(stat -c %s "$work/100M.txt")
 size10=$(stat -c %s "$work/10M.txt")
 
-echo "urldecode: $runs runs each, best wall time; MB/s of input" >&2
+echo "urldecode: $runs runs each, netlab and python in turn, median wall time; MB/s of input" >&2
 result_header
-t_nl=$(best "$work/100M.txt" "$netlab" urldecode)
-t_py=$(best "$work/100M.txt" python3 "$work/unquote.py")
+read -r t_nl t_py < <(alternate "$work/100M.txt" "$netlab urldecode" "python3 $work/unquote.py")
 result "urldecode 100 MB vs python unquote" "$(mbps "$size100" "$t_nl")" "$(mbps "$size100" "$t_py")" MB/s 50
 
-t_nl=$(best "$work/10M.txt" "$netlab" urldecode --json)
-t_py=$(best "$work/10M.txt" python3 "$work/pyjson.py")
+read -r t_nl t_py < <(alternate "$work/10M.txt" "$netlab urldecode --json" "python3 $work/pyjson.py")
 result "urldecode --json 10 MB vs python" "$(mbps "$size10" "$t_nl")" "$(mbps "$size10" "$t_py")" MB/s 20
 
 rss10=$(peak "$work/10M.txt" "$netlab" urldecode)

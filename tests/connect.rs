@@ -361,6 +361,19 @@ fn small_listener() -> std::net::TcpListener {
     socket.into()
 }
 
+/// `netlab connect` sending `stdin` to a listener of the test's with a small receive buffer:
+/// the first `first` bytes are read and returned, then nothing more, so connect soon waits on
+/// a full socket, well before the end of a large file.
+fn stalled_upload(stdin: std::fs::File, first: usize) -> (Child, std::net::TcpStream, Vec<u8>) {
+    let listener = small_listener();
+    let child = connect_from(listener.local_addr().unwrap(), &[], stdin);
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    let mut received = vec![0u8; first];
+    conn.read_exact(&mut received).unwrap();
+    (child, conn, received)
+}
+
 /// Start `netlab connect ADDR EXTRA` with `stdin` as its stdin.
 fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: std::fs::File) -> Child {
     Command::new(common::bin())
@@ -461,18 +474,10 @@ fn a_file_cut_short_while_it_is_sent_ends_where_the_file_now_ends() {
     let data = noise(128 << 20);
     let cut = (96 << 20) - 4096 + 100;
     let path = lab.write("shrinking.bin", &data);
-    let listener = small_listener();
-    let child = connect_from(
-        listener.local_addr().unwrap(),
-        &[],
-        std::fs::File::open(&path).unwrap(),
-    );
-    let (mut conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(WAIT)).unwrap();
-    // 1 MiB, then nothing read: connect fills the buffers between us (its send buffer, a few
-    // MiB, and our small receive buffer) and waits.
-    let mut received = vec![0u8; 1 << 20];
-    conn.read_exact(&mut received).unwrap();
+    // connect fills the buffers between us (its send buffer, a few MiB, and our small receive
+    // buffer) and waits.
+    let (child, mut conn, mut received) =
+        stalled_upload(std::fs::File::open(&path).unwrap(), 1 << 20);
     std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
@@ -496,16 +501,7 @@ fn stdin_s_position_follows_what_was_sent_when_the_server_leaves_early() {
     let lab = Lab::new();
     let path = lab.write("upload.bin", noise(64 << 20));
     let mut file = std::fs::File::open(&path).unwrap();
-    let listener = small_listener();
-    let child = connect_from(
-        listener.local_addr().unwrap(),
-        &[],
-        file.try_clone().unwrap(),
-    );
-    let (mut conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(WAIT)).unwrap();
-    let mut taken = vec![0u8; 8 << 20];
-    conn.read_exact(&mut taken).unwrap();
+    let (child, conn, _) = stalled_upload(file.try_clone().unwrap(), 8 << 20);
     drop(conn);
     let _ = collect(child);
     // Every piece but the last of those 8 MiB was sent, and counted, before the last began.
@@ -647,16 +643,8 @@ fn a_file_that_grows_while_it_is_sent_is_sent_to_its_new_end() {
     let lab = Lab::new();
     let mut data = noise(16 << 20);
     let path = lab.write("growing.bin", &data);
-    let listener = small_listener();
-    let child = connect_from(
-        listener.local_addr().unwrap(),
-        &[],
-        std::fs::File::open(&path).unwrap(),
-    );
-    let (mut conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(WAIT)).unwrap();
-    let mut received = vec![0u8; 1 << 20];
-    conn.read_exact(&mut received).unwrap();
+    let (child, mut conn, mut received) =
+        stalled_upload(std::fs::File::open(&path).unwrap(), 1 << 20);
     // connect now waits on a full socket, well before the file's end.
     let more = vec![b'+'; 1 << 20];
     std::fs::OpenOptions::new()

@@ -506,8 +506,10 @@ fn stdin_s_position_follows_what_was_sent_when_the_server_leaves_early() {
     let _ = collect(child);
     // Every piece but the last of those 8 MiB was sent, and counted, before the last began.
     let position = file.stream_position().unwrap();
+    // Not at the end either: what is in flight (connect's send buffer, a few MiB, and the
+    // small receive buffer) is far less than the other 56 MiB.
     assert!(
-        (4 << 20..=64 << 20).contains(&position),
+        (4 << 20..=40 << 20).contains(&position),
         "stdin's position: {position}"
     );
 }
@@ -600,17 +602,20 @@ fn a_stdin_that_cannot_be_read_ends_the_session_with_its_error() {
     );
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(WAIT)).unwrap();
-    // The server talks too: connect is receiving when stdin fails.
-    conn.write_all(&vec![b'y'; 64 * 1024]).unwrap();
+    // The server talks too, if connect is still there to take it: the reset may then come
+    // back to this write rather than to the read below (a socket tells its error once).
+    let wrote = conn.write_all(&vec![b'y'; 64 * 1024]);
     let (status, _, err) = collect(child);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.starts_with("netlab: read stdin"), "{err}");
     let mut sink = Vec::new();
-    let end = conn.read_to_end(&mut sink);
+    let read = conn.read_to_end(&mut sink);
+    let reset = |err: Option<&std::io::Error>| {
+        err.is_some_and(|err| err.kind() == std::io::ErrorKind::ConnectionReset)
+    };
     assert!(
-        end.as_ref()
-            .is_err_and(|err| err.kind() == std::io::ErrorKind::ConnectionReset),
-        "the server saw {end:?}, not a reset"
+        reset(wrote.as_ref().err()) || reset(read.as_ref().err()),
+        "the server saw no reset: write {wrote:?}, read {read:?}"
     );
 }
 
@@ -641,7 +646,9 @@ fn a_file_on_stdin_goes_to_a_unix_socket_whole() {
 fn a_file_that_grows_while_it_is_sent_is_sent_to_its_new_end() {
     // The size at the start bounds the mapped part; what was added meanwhile is read after it.
     let lab = Lab::new();
-    let mut data = noise(16 << 20);
+    // Far more than can be in flight before connect waits (its send buffer and our small
+    // receive buffer), so the file is added to before connect reaches its first end.
+    let mut data = noise(48 << 20);
     let path = lab.write("growing.bin", &data);
     let (child, mut conn, mut received) =
         stalled_upload(std::fs::File::open(&path).unwrap(), 1 << 20);

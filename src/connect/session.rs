@@ -35,10 +35,18 @@ const STDIN_BUF: usize = 32 * 1024;
 /// The two stream sockets `connect` speaks.
 pub trait Socket: Read + Write + AsFd + Send + Sized + 'static {
     fn try_clone(&self) -> io::Result<Self>;
-    fn shutdown_write(&self) -> io::Result<()>;
-    /// The session failed on this side: no more reading, and the close that follows tells the
-    /// peer so (a reset, for TCP) rather than look like the end of the input.
-    fn abort(&self) -> io::Result<()>;
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown_how(std::net::Shutdown::Write)
+    }
+    /// The session failed on this side: the close that follows tells the peer so (a reset, for
+    /// TCP), rather than look like the end of the input.
+    fn reset_on_close(&self) -> io::Result<()>;
+    /// Stop reading: a read waiting now returns.
+    fn shutdown_read(&self) -> io::Result<()> {
+        self.shutdown_how(std::net::Shutdown::Read)
+    }
+    /// shutdown(2) of the socket this is.
+    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()>;
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
     /// The peer, for messages.
     fn peer(&self) -> String;
@@ -48,12 +56,11 @@ impl Socket for TcpStream {
     fn try_clone(&self) -> io::Result<Self> {
         TcpStream::try_clone(self)
     }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
+    fn reset_on_close(&self) -> io::Result<()> {
+        socket2::SockRef::from(self).set_linger(Some(Duration::ZERO))
     }
-    fn abort(&self) -> io::Result<()> {
-        socket2::SockRef::from(self).set_linger(Some(Duration::ZERO))?;
-        self.shutdown(std::net::Shutdown::Read)
+    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()> {
+        self.shutdown(how)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         TcpStream::set_read_timeout(self, timeout)
@@ -69,11 +76,11 @@ impl Socket for UnixStream {
     fn try_clone(&self) -> io::Result<Self> {
         UnixStream::try_clone(self)
     }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Write)
+    fn reset_on_close(&self) -> io::Result<()> {
+        Ok(())
     }
-    fn abort(&self) -> io::Result<()> {
-        self.shutdown(std::net::Shutdown::Read)
+    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()> {
+        self.shutdown(how)
     }
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
         UnixStream::set_read_timeout(self, timeout)
@@ -149,9 +156,12 @@ pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
                 // Reading stdin failed (the error is on its way): the session is over, so the
                 // receiving side stops too, rather than wait for a server that saw no end of
                 // the input, and the server is not told the input ended well.
+                // In this order: the receiving side may end the process as soon as it sees the
+                // flag, and the reset must be armed by then.
                 if failed {
+                    let _ = stopper.reset_on_close();
                     stdin_failed.store(true, Ordering::SeqCst);
-                    let _ = stopper.abort();
+                    let _ = stopper.shutdown_read();
                 }
             })
             .context("start the sending thread")?;
@@ -427,9 +437,10 @@ impl<S: Socket> FileSender<'_, S> {
                     | Errno::EHOSTUNREACH
                     | Errno::ENETUNREACH),
                 ) => return Ok(Err(err.into())),
-                // Anything else is the file's: one sendfile(2) cannot read (open for writing
-                // only, on a file system without it) or a failing one. The plain copy carries
-                // on from here, and says what is wrong if anything is.
+                // Anything else is the file's: one sendfile(2) cannot read (on a file system
+                // without it, or open for writing only) or a failing one. The plain copy carries
+                // on from here and reports a read error; a descriptor not open for reading reads
+                // as an empty stdin, as Rust's stdin has it.
                 Err(_) => {
                     self.end = self.offset;
                     break;

@@ -374,6 +374,18 @@ fn stalled_upload(stdin: std::fs::File, first: usize) -> (Child, std::net::TcpSt
     (child, conn, received)
 }
 
+/// `netlab connect` with `stdin` as its stdin, to a listener of the test's: what arrived, once
+/// connect has exited 0.
+fn upload(stdin: std::fs::File) -> Vec<u8> {
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&received);
+    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
+    let (status, _, err) = collect(connect_from(addr, &[], stdin));
+    assert!(status.success(), "{status}\n{err}");
+    total.join().unwrap();
+    std::mem::take(&mut *received.lock().unwrap())
+}
+
 /// Start `netlab connect ADDR EXTRA` with `stdin` as its stdin.
 fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: std::fs::File) -> Child {
     Command::new(common::bin())
@@ -397,17 +409,9 @@ fn a_file_on_stdin_is_sent_from_where_stdin_stands() {
     let path = lab.write("upload.bin", &data);
     let mut file = std::fs::File::open(&path).unwrap();
     file.seek(SeekFrom::Start(12345)).unwrap();
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = std::sync::Arc::clone(&received);
-    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
-    let child = connect_from(addr, &[], file.try_clone().unwrap());
-    let (status, _, err) = collect(child);
-    assert!(status.success(), "{status}\n{err}");
-    assert_eq!(total.join().unwrap(), (data.len() - 12345) as u64);
-    assert!(
-        *received.lock().unwrap() == data[12345..],
-        "the bytes differ"
-    );
+    let received = upload(file.try_clone().unwrap());
+    assert_eq!(received.len(), data.len() - 12345);
+    assert!(received == data[12345..], "the bytes differ");
     assert_eq!(file.stream_position().unwrap(), data.len() as u64);
 }
 
@@ -453,14 +457,10 @@ fn a_file_that_says_it_is_empty_is_still_sent() {
     // /proc files give size 0 and have bytes all the same.
     let expected = std::fs::read("/proc/version").unwrap();
     assert!(!expected.is_empty());
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = std::sync::Arc::clone(&received);
-    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
-    let child = connect_from(addr, &[], std::fs::File::open("/proc/version").unwrap());
-    let (status, _, err) = collect(child);
-    assert!(status.success(), "{status}\n{err}");
-    total.join().unwrap();
-    assert_eq!(*received.lock().unwrap(), expected);
+    assert_eq!(
+        upload(std::fs::File::open("/proc/version").unwrap()),
+        expected
+    );
 }
 
 #[test]
@@ -678,14 +678,7 @@ fn a_file_that_cannot_be_mapped_is_still_sent() {
         eprintln!("skipped: {path} cannot be read here");
         return;
     };
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = std::sync::Arc::clone(&received);
-    let (addr, total) = receiver(move |_, bytes| sink.lock().unwrap().extend_from_slice(bytes));
-    let child = connect_from(addr, &[], std::fs::File::open(path).unwrap());
-    let (status, _, err) = collect(child);
-    assert!(status.success(), "{status}\n{err}");
-    total.join().unwrap();
-    assert_eq!(*received.lock().unwrap(), expected);
+    assert_eq!(upload(std::fs::File::open(path).unwrap()), expected);
 }
 
 #[test]

@@ -218,6 +218,13 @@ impl Transport for Nonblocking<'_> {
     }
 }
 
+/// A connection is over: count its bytes and forget it (before its socket closes). What still
+/// waited in its outbox never left, though the access log counted it as queued.
+fn finish(shared: &Shared, id: u64, mut stats: conn::ConnStats, outbox: &Outbox) {
+    stats.bytes_out = stats.bytes_out.saturating_sub(outbox.unsent());
+    shared.finish(id, stats);
+}
+
 impl Client {
     /// Send what waits without blocking; any byte taken counts as progress for the write
     /// timeout, which is for a client that takes nothing.
@@ -493,11 +500,13 @@ impl Loop {
     }
 
     fn close(&mut self, key: usize) {
-        if let Some(mut client) = self.take(key) {
-            // What never left was not sent (the access log said what was queued).
-            let stats = &mut client.session.stats;
-            stats.bytes_out = stats.bytes_out.saturating_sub(client.outbox.unsent());
-            self.shared.finish(client.id, client.session.stats);
+        if let Some(client) = self.take(key) {
+            finish(
+                &self.shared,
+                client.id,
+                client.session.stats,
+                &client.outbox,
+            );
             // The registry forgot the descriptor before it closes here.
             drop(client);
         }
@@ -559,15 +568,13 @@ impl Loop {
                         }
                     }
                 }
-                session.stats.bytes_out = session.stats.bytes_out.saturating_sub(outbox.unsent());
-                shared.finish(id, session.stats);
+                finish(&shared, id, session.stats, &outbox);
                 drop((socket, slot));
             });
         if let Err(err) = spawned {
             crate::warn!("cannot start a thread for a connection: {err}");
-            if let Some((socket, mut session, outbox)) = lock(&parcel).take() {
-                session.stats.bytes_out = session.stats.bytes_out.saturating_sub(outbox.unsent());
-                self.shared.finish(id, session.stats);
+            if let Some((socket, session, outbox)) = lock(&parcel).take() {
+                finish(&self.shared, id, session.stats, &outbox);
                 drop(socket);
             }
         }

@@ -160,7 +160,6 @@ impl Cmd {
         format!("netlab {}", args.join(" "))
     }
 
-    /// Run to completion (killed after the timeout) and capture everything.
     /// Start the command with its output piped and the given stdin (if any) written whole, then
     /// closed, by a thread of its own.
     fn spawn(&mut self) -> (Child, Option<thread::JoinHandle<()>>) {
@@ -182,6 +181,7 @@ impl Cmd {
         (child, stdin_thread)
     }
 
+    /// Run to completion (killed after the timeout) and capture everything.
     pub fn run(mut self) -> Run {
         let description = self.describe();
         let (mut child, stdin_thread) = self.spawn();

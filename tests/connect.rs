@@ -93,15 +93,20 @@ impl Drop for PeerProcess {
     }
 }
 
-/// Start `netlab connect ARGS` with a stdin pipe the test keeps open.
-fn connect_with_open_stdin(args: &[&str]) -> (Child, std::process::ChildStdin) {
-    let mut child = Command::new(common::bin())
+/// Start `netlab ARGS` with `stdin` as its stdin and its output piped (see [`collect`]).
+fn start(args: &[&str], stdin: impl Into<Stdio>) -> Child {
+    Command::new(common::bin())
         .args(args)
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn netlab connect");
+        .expect("spawn netlab")
+}
+
+/// Start `netlab connect ARGS` with a stdin pipe the test keeps open.
+fn connect_with_open_stdin(args: &[&str]) -> (Child, std::process::ChildStdin) {
+    let mut child = start(args, Stdio::piped());
     let stdin = child.stdin.take().unwrap();
     (child, stdin)
 }
@@ -303,13 +308,10 @@ fn a_file_on_stdin_arrives_whole() {
     let server = serve(&lab, &["--discard", "-v"]);
     let data = noise(5 * 1024 * 1024 + 7);
     let path = lab.write("upload.bin", &data);
-    let child = Command::new(common::bin())
-        .args(["connect", &server.addr().to_string()])
-        .stdin(std::fs::File::open(&path).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = start(
+        &["connect", &server.addr().to_string()],
+        std::fs::File::open(&path).unwrap(),
+    );
     let (status, out, err) = collect(child);
     assert!(status.success(), "{status}\n{err}");
     assert_eq!(out, "");
@@ -387,16 +389,13 @@ fn upload(stdin: std::fs::File) -> Vec<u8> {
 }
 
 /// Start `netlab connect ADDR EXTRA` with `stdin` as its stdin.
-fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: std::fs::File) -> Child {
-    Command::new(common::bin())
-        .arg("connect")
-        .args(extra)
-        .arg(addr.to_string())
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+fn connect_from(addr: std::net::SocketAddr, extra: &[&str], stdin: impl Into<Stdio>) -> Child {
+    let addr = addr.to_string();
+    let args: Vec<&str> = std::iter::once("connect")
+        .chain(extra.iter().copied())
+        .chain([addr.as_str()])
+        .collect();
+    start(&args, stdin)
 }
 
 #[test]
@@ -565,13 +564,7 @@ fn a_non_blocking_stdin_is_waited_on() {
     let flags = nix::fcntl::fcntl(read.as_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap();
     let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
     nix::fcntl::fcntl(read.as_fd(), nix::fcntl::FcntlArg::F_SETFL(flags)).unwrap();
-    let child = Command::new(common::bin())
-        .args(["connect", &listener.local_addr().unwrap().to_string()])
-        .stdin(read)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = connect_from(listener.local_addr().unwrap(), &[], read);
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(WAIT)).unwrap();
     write.write_all(b"late\n").unwrap();
@@ -626,13 +619,10 @@ fn a_file_on_stdin_goes_to_a_unix_socket_whole() {
     let server = lab.server(["serve", "--unix", path.to_str().unwrap(), "--discard", "-v"]);
     let data = noise(9 * 1024 * 1024 + 5);
     let file = lab.write("upload.bin", &data);
-    let child = Command::new(common::bin())
-        .args(["connect", "--unix", path.to_str().unwrap()])
-        .stdin(std::fs::File::open(&file).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = start(
+        &["connect", "--unix", path.to_str().unwrap()],
+        std::fs::File::open(&file).unwrap(),
+    );
     let (status, _, err) = collect(child);
     assert!(status.success(), "{status}\n{err}");
     let log = stop(server);

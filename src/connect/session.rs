@@ -195,7 +195,7 @@ fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::R
             socket.write_all(text)
         }
         None => match (dump.is_none() && !options.crlf).then(stdin_kind) {
-            Some(Stdin::File) => send_stdin_file(&mut socket, options, clock)?,
+            Some(Stdin::File(size)) => send_stdin_file(&mut socket, size, options, clock)?,
             Some(Stdin::Pipe) => {
                 widen_stdin_pipe();
                 copy_stdin(&mut socket, options, clock, None)?
@@ -216,16 +216,17 @@ fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::R
 
 /// What stdin is, for choosing how to send it.
 enum Stdin {
-    File,
+    /// A regular file of this size.
+    File(u64),
     Pipe,
     Other,
 }
 
 fn stdin_kind() -> Stdin {
     use nix::libc::{S_IFIFO, S_IFMT, S_IFREG};
-    match nix::sys::stat::fstat(io::stdin().as_fd()).map(|stat| stat.st_mode & S_IFMT) {
-        Ok(S_IFREG) => Stdin::File,
-        Ok(S_IFIFO) => Stdin::Pipe,
+    match nix::sys::stat::fstat(io::stdin().as_fd()) {
+        Ok(stat) if stat.st_mode & S_IFMT == S_IFREG => Stdin::File(stat.st_size.max(0) as u64),
+        Ok(stat) if stat.st_mode & S_IFMT == S_IFIFO => Stdin::Pipe,
         _ => Stdin::Other,
     }
 }
@@ -243,25 +244,23 @@ const MAP_WRITE: usize = 1 << 20;
 /// buffers grow to tens of MiB, and they hide which way is faster unless much of the file goes
 /// into the trial.) sendfile(2) stays for a file that cannot be mapped.
 ///
-/// From stdin's position up to the size the file had at the start; what follows (a file still
+/// From stdin's position up to `size`, the size the file had at the start; what follows (a file still
 /// growing, a /proc file that says 0) is read and written until the end. The outer error is
 /// stdin's, the inner one the socket's.
 fn send_stdin_file<S: Socket>(
     socket: &mut S,
+    size: u64,
     options: &Options,
     clock: &Clock,
 ) -> anyhow::Result<io::Result<()>> {
     use nix::unistd::{Whence, lseek};
     let stdin = io::stdin();
     let start = lseek(stdin.as_fd(), 0, Whence::SeekCur).context("read stdin")?;
-    let size = nix::sys::stat::fstat(stdin.as_fd())
-        .context("read stdin")?
-        .st_size;
     let mut file = FileSender {
         socket,
         clock,
         offset: start.max(0) as u64,
-        end: size.max(0) as u64,
+        end: size,
     };
     crate::debug!(
         "netlab connect: stdin is a file; {} bytes go by send(2) from a mapping of it",

@@ -220,7 +220,7 @@ fn echoes_64_mib_written_and_read_at_once(model: &str) {
     );
     let log = stop(server);
     assert!(
-        log.contains("1 connection, 64.0 MiB in, 64.0 MiB out"),
+        log.contains("1 connection, 64.00 MiB in, 64.00 MiB out"),
         "{log}"
     );
 }
@@ -251,7 +251,7 @@ fn file_goes_to_every_client(model: &str) {
     }
     let log = stop(server);
     assert!(
-        log.contains("3 connections, 0 B in, 878.9 KiB out"),
+        log.contains("3 connections, 0 B in, 878.91 KiB out"),
         "{log}"
     );
 }
@@ -524,7 +524,7 @@ fn udp_echoes_datagrams_of_0_and_65507_bytes(model: &str) {
     }
     let log = stop(server);
     assert!(
-        log.contains("stopped: 4 datagrams, 65.4 KiB in, 65.4 KiB out"),
+        log.contains("stopped: 4 datagrams, 65.44 KiB in, 65.44 KiB out"),
         "{log}"
     );
 }

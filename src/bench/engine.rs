@@ -20,6 +20,8 @@ use anyhow::Context;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::net;
+
 use super::tally::{Failure, Tally};
 
 /// What one exchange on a connection is: the bytes it sends and how its answer ends.
@@ -426,7 +428,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
         if conn.stream.is_none() {
             match self.connect(index) {
                 Ok(stream) => self.conns[index].stream = Some(stream),
-                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+                Err(err) => return self.fail(index, Failure::of(&err), || net::error_text(&err)),
             }
         }
         let conn = &mut self.conns[index];
@@ -495,7 +497,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
                     if exchange.half_close()
                         && let Err(err) = stream.shutdown(Shutdown::Write)
                     {
-                        return self.fail(index, Failure::of(&err), || plain(&err));
+                        return self.fail(index, Failure::of(&err), || net::error_text(&err));
                     }
                     conn.phase = Phase::Receiving;
                     return;
@@ -510,7 +512,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
                     return;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+                Err(err) => return self.fail(index, Failure::of(&err), || net::error_text(&err)),
             }
         }
     }
@@ -561,7 +563,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return self.fail(index, Failure::of(&err), || plain(&err)),
+                Err(err) => return self.fail(index, Failure::of(&err), || net::error_text(&err)),
             }
         }
     }
@@ -634,17 +636,6 @@ impl<E: Exchange> Worker<'_, '_, E> {
                 });
             }
         }
-    }
-}
-
-/// A socket error as the summary says it: `connection reset by peer`, without `(os error 104)`.
-fn plain(err: &io::Error) -> String {
-    let text = err.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text.to_string(),
     }
 }
 

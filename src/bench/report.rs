@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::engine::{Outcome, Snapshot};
 use super::tally::{Failure, Tally};
-use crate::net::Bytes;
+use crate::net::HumanBytes;
 
 /// What was loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +114,8 @@ impl Report {
             "received",
             format!(
                 "{}   {}/s",
-                Bytes(tally.bytes),
-                Bytes(per_second(tally.bytes, self.outcome.elapsed))
+                HumanBytes(tally.bytes),
+                HumanBytes(per_second(tally.bytes, self.outcome.elapsed))
             ),
         );
         if kind == Kind::Http {

@@ -229,7 +229,7 @@ fn connect_unix(path: &std::path::Path) -> anyhow::Result<UnixStream> {
             io::ErrorKind::ConnectionRefused => {
                 "connection refused (a stale socket: is a server listening?)".to_string()
             }
-            _ => os_error_text(&err),
+            _ => net::error_text(&err),
         };
         anyhow::anyhow!("connect {}: {why}", path.display())
     })
@@ -267,21 +267,7 @@ pub fn explain(err: &io::Error, timeout: Duration) -> String {
             "network unreachable (check the address and your routes; no IPv6 here? try -4)".into()
         }
         io::ErrorKind::PermissionDenied => "permission denied (a firewall rule?)".into(),
-        _ => os_error_text(err),
-    }
-}
-
-/// std's text without the `(os error N)` tail, starting in lower case.
-pub fn os_error_text(err: &io::Error) -> String {
-    let text = err.to_string();
-    let text = match text.rfind(" (os error ") {
-        Some(cut) => &text[..cut],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+        _ => net::error_text(err),
     }
 }
 
@@ -301,7 +287,7 @@ mod tests {
     #[test]
     fn os_errors_lose_their_number() {
         let err = io::Error::from_raw_os_error(nix::libc::EADDRNOTAVAIL);
-        assert_eq!(os_error_text(&err), "cannot assign requested address");
+        assert_eq!(net::error_text(&err), "cannot assign requested address");
     }
 
     #[test]

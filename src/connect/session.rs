@@ -22,8 +22,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::net;
+
+use super::Options;
 use super::hexdump::Hexdump;
-use super::{Options, os_error_text};
 
 /// Bytes moved per call from the socket, and per sendfile(2); the size a pipe on stdin is
 /// widened to.
@@ -205,11 +207,11 @@ fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::R
     };
     if let Err(err) = sent {
         // The server closed or reset: the receiving side reports what matters.
-        crate::debug!("netlab connect: send: {}", os_error_text(&err));
+        crate::debug!("netlab connect: send: {}", net::error_text(&err));
         return Ok(());
     }
     if let Err(err) = socket.shutdown_write() {
-        crate::debug!("netlab connect: half-close: {}", os_error_text(&err));
+        crate::debug!("netlab connect: half-close: {}", net::error_text(&err));
     }
     Ok(())
 }
@@ -410,40 +412,32 @@ impl<S: Socket> FileSender<'_, S> {
         let stdin = io::stdin();
         while self.offset < stop {
             let want = (stop - self.offset).min(CHUNK as u64) as usize;
-            let Ok(mut offset) = nix::libc::off64_t::try_from(self.offset) else {
-                self.end = self.offset;
-                break;
-            };
-            match nix::sys::sendfile::sendfile64(
-                self.socket.as_fd(),
-                stdin.as_fd(),
-                Some(&mut offset),
-                want,
-            ) {
+            let mut at = self.offset;
+            match net::io::sendfile_at(self.socket.as_fd(), stdin.as_fd(), &mut at, want) {
                 Ok(0) => break,
                 Ok(n) => self.advance(n as u64),
-                Err(Errno::EINTR) => {}
-                Err(Errno::EIO) => {
-                    return Err(io::Error::from(Errno::EIO)).context("read stdin");
-                }
-                // The socket's own failures.
-                Err(
-                    err @ (Errno::EPIPE
-                    | Errno::ECONNRESET
-                    | Errno::ENOTCONN
-                    | Errno::ETIMEDOUT
-                    | Errno::ECONNABORTED
-                    | Errno::EHOSTUNREACH
-                    | Errno::ENETUNREACH),
-                ) => return Ok(Err(err.into())),
-                // Anything else is the file's: one sendfile(2) cannot read (on a file system
-                // without it, or open for writing only) or a failing one. The plain copy carries
-                // on from here and reports a read error; a descriptor not open for reading reads
-                // as an empty stdin, as Rust's stdin has it.
-                Err(_) => {
-                    self.end = self.offset;
-                    break;
-                }
+                Err(err) => match err.raw_os_error().map(Errno::from_raw) {
+                    Some(Errno::EIO) => return Err(err).context("read stdin"),
+                    // The socket's own failures.
+                    Some(
+                        Errno::EPIPE
+                        | Errno::ECONNRESET
+                        | Errno::ENOTCONN
+                        | Errno::ETIMEDOUT
+                        | Errno::ECONNABORTED
+                        | Errno::EHOSTUNREACH
+                        | Errno::ENETUNREACH,
+                    ) => return Ok(Err(err)),
+                    // Anything else is the file's: one sendfile(2) cannot read (on a file system
+                    // without it, or open for writing only), a failing one, or an offset past
+                    // what sendfile takes. The plain copy carries on from here and reports a
+                    // read error; a descriptor not open for reading reads as an empty stdin, as
+                    // Rust's stdin has it.
+                    _ => {
+                        self.end = self.offset;
+                        break;
+                    }
+                },
             }
         }
         Ok(Ok(()))
@@ -544,11 +538,11 @@ fn receive<S: Socket>(
                 out.write_all(&buf[..n]).context("write to stdout")?;
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) if timed_out(&err) => {
+            Err(err) if net::is_timeout(&err) => {
                 let Some(idle) = options.idle else {
                     return Err(anyhow::anyhow!(
                         "receive from {peer}: {}",
-                        os_error_text(&err)
+                        net::error_text(&err)
                     ));
                 };
                 let quiet = clock.quiet_for();
@@ -561,7 +555,7 @@ fn receive<S: Socket>(
                 }
                 socket.set_read_timeout(Some(idle - quiet))?;
             }
-            Err(err) => anyhow::bail!("receive from {peer}: {}", os_error_text(&err)),
+            Err(err) => anyhow::bail!("receive from {peer}: {}", net::error_text(&err)),
         }
     }
 }
@@ -574,13 +568,6 @@ fn stdout() -> anyhow::Result<File> {
         .try_clone_to_owned()
         .context("standard output")?;
     Ok(File::from(fd))
-}
-
-fn timed_out(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 #[cfg(test)]

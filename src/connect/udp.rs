@@ -16,7 +16,8 @@ use anyhow::Context;
 
 use super::hexdump::Hexdump;
 use super::session::{Clock, Crlf};
-use super::{Options, addresses, os_error_text};
+use super::{Options, addresses};
+use crate::net;
 
 /// The largest datagram over IPv4; longer lines go out in pieces of this size.
 const MAX_DATAGRAM: usize = 65_507;
@@ -61,7 +62,7 @@ pub fn run(host: &str, port: u16, options: &Options) -> anyhow::Result<()> {
             .name("send".into())
             .spawn(move || {
                 if let Err(err) = send(&socket, &options, &progress, &clock) {
-                    *progress.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
+                    *net::lock(&progress.failure) = Some(err);
                 }
                 clock.touch();
                 progress.done.store(true, Ordering::SeqCst);
@@ -144,20 +145,11 @@ fn receive(
                 out.write_all(&buf[..n]).context("write to stdout")?;
                 out.flush().context("write to stdout")?;
             }
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
+            Err(err) if net::is_timeout(&err) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => anyhow::bail!("connect {addr} (udp): {}", explain(&err)),
         }
-        if let Some(err) = progress
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(err) = net::lock(&progress.failure).take() {
             return Err(err.context(format!("connect {addr} (udp)")));
         }
         if progress.done.load(Ordering::SeqCst) {
@@ -182,7 +174,7 @@ fn explain(err: &io::Error) -> String {
         io::ErrorKind::ConnectionRefused => {
             "connection refused (no UDP server on that port?)".to_string()
         }
-        _ => os_error_text(err),
+        _ => net::error_text(err),
     }
 }
 

@@ -3,7 +3,7 @@
 //! decide, so `-v` can show every hop and a loop is caught.
 
 use std::cell::OnceCell;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ureq::Agent;
 use ureq::http;
@@ -152,16 +152,6 @@ pub fn bypasses(list: &str, host: &str) -> bool {
                     && host.ends_with(entry)
                     && host.as_bytes()[host.len() - entry.len() - 1] == b'.')
         })
-}
-
-/// Render a duration the way it was probably typed.
-pub fn human(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::time::UNIX_EPOCH;
 use rustls::CertificateError;
 use url::Url;
 
-use super::client::human;
 use super::request::Plan;
 use crate::exit::Code;
+use crate::net;
 
 /// A failure before the response head arrived (through `proxy`, if one was used).
 pub fn request(
@@ -32,7 +32,8 @@ pub fn request(
             _ => false,
         };
         if let ureq::Error::Io(io) = &err
-            && let Some(why) = plain(io).strip_prefix("failed to lookup address information: ")
+            && let Some(why) =
+                net::error_text(io).strip_prefix("failed to lookup address information: ")
         {
             // Through a proxy only the proxy's own name is looked up here.
             return Code::Resolve.error(format!(
@@ -42,7 +43,7 @@ pub fn request(
         }
         if unreachable {
             let cause = match &err {
-                ureq::Error::Io(io) => plain(io),
+                ureq::Error::Io(io) => net::error_text(io),
                 other => other.to_string(),
             };
             return Code::Connect.error(format!(
@@ -68,7 +69,10 @@ pub fn body(
 
 /// `--timeout` ran out between two hops.
 pub fn total_timeout(plan: &Plan) -> anyhow::Error {
-    let total = plan.total_timeout.map(human).unwrap_or_default();
+    let total = plan
+        .total_timeout
+        .map(net::format_duration)
+        .unwrap_or_default();
     Code::Timeout.error(format!("the transfer took longer than {total} (--timeout)"))
 }
 
@@ -89,15 +93,15 @@ fn classify(
             let what = match which {
                 T::Resolve | T::Connect => format!(
                     "connecting to {authority} took longer than {} (--connect-timeout)",
-                    human(plan.connect_timeout)
+                    net::format_duration(plan.connect_timeout)
                 ),
                 T::PerRead => format!(
                     "no data from {authority} for {} (--idle-timeout)",
-                    human(plan.idle_timeout)
+                    net::format_duration(plan.idle_timeout)
                 ),
                 T::PerWrite => format!(
                     "{authority} took no data for {} (--idle-timeout)",
-                    human(plan.idle_timeout)
+                    net::format_duration(plan.idle_timeout)
                 ),
                 T::Global => {
                     return total_timeout(plan);
@@ -135,7 +139,7 @@ fn io_error(
     in_body: Option<(u64, Option<u64>)>,
 ) -> anyhow::Error {
     use io::ErrorKind as K;
-    let cause = plain(io);
+    let cause = net::error_text(io);
     if let Some(why) = cause.strip_prefix("failed to lookup address information: ") {
         return Code::Resolve.error(format!("could not resolve host {host}: {why}"));
     }
@@ -158,15 +162,6 @@ fn io_error(
             None,
         ) => Code::Connect.error(format!("could not connect to {authority}: {cause}")),
         _ => anyhow::anyhow!("talking to {authority}: {cause}"),
-    }
-}
-
-/// An io::Error's text without the trailing `(os error N)`.
-fn plain(io: &io::Error) -> String {
-    let text = io.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
     }
 }
 
@@ -236,6 +231,6 @@ mod tests {
     #[test]
     fn os_error_suffix_is_dropped() {
         let io = io::Error::from_raw_os_error(111);
-        assert!(!plain(&io).contains("os error"));
+        assert!(!net::error_text(&io).contains("os error"));
     }
 }

@@ -169,7 +169,7 @@ impl Output {
         crate::info!(
             "netlab: {} is complete ({})",
             path.display(),
-            size_text(*size)
+            crate::net::HumanBytes(*size)
         );
         Ok(())
     }
@@ -319,7 +319,11 @@ impl Sink {
             ))
         })?;
         if *announce {
-            crate::info!("netlab: saved {} ({})", path.display(), size_text(size));
+            crate::info!(
+                "netlab: saved {} ({})",
+                path.display(),
+                crate::net::HumanBytes(size)
+            );
         }
         Ok(())
     }
@@ -365,22 +369,6 @@ fn part_path(path: &Path) -> PathBuf {
 
 fn is_device(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file())
-}
-
-/// `1.5 MiB`.
-pub fn size_text(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// `bytes START-END/TOTAL` → `(Some((START, END)), Some(TOTAL))`; `bytes */TOTAL` → `(None, …)`.

@@ -349,7 +349,7 @@ impl Context {
     /// Say how a connection ended badly: idle closes are worth a line, resets only with -v.
     pub fn report(&self, err: &io::Error, peer: &Peer) {
         match err.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => crate::info!(
+            _ if net::is_timeout(err) => crate::info!(
                 "netlab serve: closed {peer}: idle for {}",
                 format_duration(self.idle)
             ),
@@ -367,7 +367,7 @@ impl Context {
     /// [`GRACE`] at most once a signal came.
     pub fn drain(&self) {
         let mut deadline = None;
-        let mut live = self.live.count.lock().unwrap_or_else(|e| e.into_inner());
+        let mut live = net::lock(&self.live.count);
         while *live > 0 {
             if deadline.is_none() && self.signals.requested() {
                 deadline = Some(Instant::now() + GRACE);
@@ -421,12 +421,12 @@ pub(crate) struct Live {
 impl Live {
     /// Count one in; the guard counts it out when dropped.
     pub fn enter(&self) -> LiveGuard<'_> {
-        *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *net::lock(&self.count) += 1;
         LiveGuard(self)
     }
 
     fn wake(&self) {
-        let _guard = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = net::lock(&self.count);
         self.changed.notify_all();
     }
 }
@@ -435,7 +435,7 @@ pub(crate) struct LiveGuard<'a>(&'a Live);
 
 impl Drop for LiveGuard<'_> {
     fn drop(&mut self) {
-        let mut count = self.0.count.lock().unwrap_or_else(|e| e.into_inner());
+        let mut count = net::lock(&self.0.count);
         *count -= 1;
         if *count == 0 {
             self.0.changed.notify_all();

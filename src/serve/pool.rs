@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use super::socket::Listener;
 use super::{Admission, Context, accept_failed};
+use crate::net;
 
 pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyhow::Result<()> {
     ctx.stop
@@ -53,7 +54,7 @@ pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyho
 
 fn work(ctx: &Context, listener: &Listener, turn: &Mutex<()>) -> anyhow::Result<()> {
     while !ctx.stop.requested() {
-        let mut holding = Some(turn.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut holding = Some(net::lock(turn));
         while holding.is_some() && !ctx.stop.requested() {
             let (conn, peer) = match listener.accept() {
                 Ok(accepted) => accepted,

@@ -79,21 +79,6 @@ pub trait Stream: Read + Write {
     }
 }
 
-/// sendfile(2): the kernel moves the file's pages to the socket without a copy through user
-/// space. (`std::io::copy` deliberately does not do this for a file into a socket.)
-fn sendfile_at(
-    socket: std::os::fd::BorrowedFd<'_>,
-    file: &File,
-    offset: &mut u64,
-    max: usize,
-) -> io::Result<usize> {
-    let mut at =
-        i64::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let sent = nix::sys::sendfile::sendfile64(socket, file, Some(&mut at), max)?;
-    *offset += sent as u64;
-    Ok(sent)
-}
-
 /// Read and forget what is waiting on a socket, without blocking (a bounded amount).
 pub(crate) fn drain_socket(fd: std::os::fd::BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
     use nix::sys::socket::{MsgFlags, recv};
@@ -153,7 +138,7 @@ impl Stream for TcpStream {
     }
 
     fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
-        sendfile_at(self.as_fd(), file, offset, max)
+        crate::net::io::sendfile_at(self.as_fd(), file, offset, max)
     }
 }
 

@@ -17,7 +17,7 @@ use polling::{Event, Events, PollMode, Poller};
 use super::socket::Peer;
 use super::{Admission, Context, Service};
 use crate::cli::Model;
-use crate::net::{Bytes, Stats};
+use crate::net::{HumanBytes, Stats};
 
 /// Room for the largest datagram (65507 bytes over IPv4, 65527 over IPv6).
 const DATAGRAM_BUF: usize = 65_536;
@@ -36,8 +36,8 @@ pub fn summary(stats: &Stats) -> String {
     let mut text = format!(
         "{datagrams} datagram{}, {} in, {} out",
         if datagrams == 1 { "" } else { "s" },
-        Bytes(stats.bytes_in.load(Ordering::Relaxed)),
-        Bytes(stats.bytes_out.load(Ordering::Relaxed)),
+        HumanBytes(stats.bytes_in.load(Ordering::Relaxed)),
+        HumanBytes(stats.bytes_out.load(Ordering::Relaxed)),
     );
     let refused = stats.refused.load(Ordering::Relaxed);
     if refused > 0 {

@@ -13,7 +13,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde::Serialize;
 
 use super::files::{Root, mtime};
-use crate::net::Bytes;
+use crate::net::HumanBytes;
 
 /// A listing stops here; a directory this big is not browsed on a page anyway.
 pub const MAX_ENTRIES: usize = 20_000;
@@ -142,7 +142,7 @@ pub fn html(path: &str, entries: &[Entry], left_out: usize, out: &mut Vec<u8>) {
         if entry.is_dir {
             out.push(b'-');
         } else {
-            let _ = write!(out, "{}", Bytes(entry.size));
+            let _ = write!(out, "{}", HumanBytes(entry.size));
         }
         let _ = writeln!(
             out,
@@ -304,7 +304,7 @@ mod tests {
         assert!(page.contains("<a href=\"a%20b%26c.html\">a b&amp;c.html</a>"));
         assert!(page.contains("<a href=\"%E6%95%99%E7%A8%8B/\">教程/</a>"));
         assert!(page.contains("href=\"javascript%3Aalert%281%29%22%27\""));
-        assert!(page.contains("2.0 KiB"));
+        assert!(page.contains("2.00 KiB"));
         assert!(page.contains("href=\"../\""));
         assert!(!page.contains("<img>"));
 

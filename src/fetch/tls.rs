@@ -2,13 +2,17 @@
 //! CA store and the bundled Mozilla roots together, so a machine without `ca-certificates` still
 //! reaches public sites and a company CA installed in the system store is still trusted.
 
+use std::sync::Arc;
+
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
 use super::request::Plan;
 
 /// The TLS settings of every https hop.
 pub fn config(plan: &Plan) -> TlsConfig {
-    let builder = TlsConfig::builder().provider(TlsProvider::Rustls);
+    let builder = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()));
     if plan.insecure {
         return builder.disable_verification(true).build();
     }

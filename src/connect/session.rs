@@ -30,8 +30,8 @@ use super::hexdump::Hexdump;
 /// Bytes moved per call from the socket, and per sendfile(2); the size a pipe on stdin is
 /// widened to.
 const CHUNK: usize = 1 << 20;
-/// Stdin's buffer: small enough to stay in the CPU's cache between the read and the write. 1 GiB
-/// from a 1 MiB pipe on the Xeon VM measured: 32 KiB ran at 1.9 GiB/s, 1 MiB at 1.65–1.95.
+/// Stdin's buffer: small enough to stay in the CPU's cache between the read and the write
+/// (benches/README.md has the measurement).
 const STDIN_BUF: usize = 32 * 1024;
 
 /// The two stream sockets `connect` speaks.
@@ -239,12 +239,10 @@ const MAP_WRITE: usize = 1 << 20;
 
 /// Stdin is a regular file: it goes out by send(2) from a mapping of it, one copy made by the
 /// kernel from the page cache into the socket (a read and a write make two). Not by
-/// sendfile(2), which makes none: on an Intel Xeon VM, sendfile into a loopback socket ran at
-/// 0.65x `nc`'s read/write loop and the mapping at 1.1–1.2x, probably because the receiver
-/// then reads bytes the sender's copy has just brought into the cache instead of page-cache
-/// pages from memory. (Timing both at run time was tried and dropped: on loopback the socket
-/// buffers grow to tens of MiB, and they hide which way is faster unless much of the file goes
-/// into the trial.) sendfile(2) stays for a file that cannot be mapped.
+/// sendfile(2), which makes none but ran slower into a loopback socket, probably because the
+/// receiver then reads page-cache pages from memory rather than bytes the sender's copy has just
+/// brought into the cache (benches/README.md has the figures). sendfile(2) stays for a file
+/// that cannot be mapped.
 ///
 /// From stdin's position up to `size`, the size the file had at the start; what follows (a file still
 /// growing, a /proc file that says 0) is read and written until the end. The outer error is

@@ -3,7 +3,8 @@
 //! bytes, runs one part of netlab on them in memory, and panics when a promise is broken. Written
 //! once here so the fuzzer and `cargo test` check exactly the same things.
 //!
-//! Not part of netlab's interface: hidden from the docs, may change at any time.
+//! Not part of netlab's interface: compiled only with the `fuzzing` feature (which `cargo test`
+//! and `fuzz/` turn on), may change at any time.
 
 use std::fs;
 use std::io::{self, Read};

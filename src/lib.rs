@@ -9,7 +9,7 @@ pub mod log;
 pub mod bench;
 pub mod connect;
 pub mod fetch;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod net;
 pub mod serve;

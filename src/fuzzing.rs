@@ -19,9 +19,9 @@ use crate::web::files::{self, Found, Root};
 use crate::web::range::{Ranged, parse_range};
 use crate::web::{Mode, Page, Site};
 
-/// Bytes of `big.bin` in the fixture: more than [`conn::SMALL_FILE`], so it takes the
+/// Bytes of `big.bin` in the fixture: more than [`files::SMALL_FILE`], so it takes the
 /// `send_file` path rather than the in-memory one.
-pub const BIG: usize = conn::SMALL_FILE as usize + 4096;
+pub const BIG: usize = files::SMALL_FILE + 4096;
 
 /// A served directory with the awkward cases in it, and the sites the web checks run against.
 pub struct Fixture {

@@ -6,8 +6,7 @@
 //! [`Session`] through [`conn::serve_blocking`]. So keep-alive traffic costs no thread switch
 //! per request, and the slow paths keep the blocking code's bounds (write timeout, linger).
 
-use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
+use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
@@ -15,9 +14,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
 
-use super::conn::{self, After, Scratch, Session, Step, Transport};
+use super::conn::{self, After, Scratch, Session, Step};
 use super::server::{STACK_SIZE, Shared};
+use super::transport::{Nonblocking, Outbox};
 use crate::net::ConnSlot;
 
 const WAKER: Token = Token(usize::MAX);
@@ -88,8 +89,8 @@ pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
         shared,
         inbox: Arc::clone(&inbox),
         poll,
-        clients: Vec::new(),
-        free: Vec::new(),
+        clients: Slab::new(),
+        keys: Vec::new(),
         scratch: Scratch::new(),
         ready: Vec::new(),
     };
@@ -97,125 +98,6 @@ pub fn start(shared: Arc<Shared>, n: usize) -> io::Result<Arc<Inbox>> {
         .name(format!("web-loop-{n}"))
         .spawn(move || event_loop.run())?;
     Ok(inbox)
-}
-
-/// Bytes accepted for sending but not yet taken by the socket. (A file never waits here: an
-/// inline answer hands a large file to a thread before it writes anything.)
-#[derive(Debug, Default)]
-struct Outbox {
-    bytes: Vec<u8>,
-    sent: usize,
-}
-
-impl Outbox {
-    fn is_empty(&self) -> bool {
-        self.sent == self.bytes.len()
-    }
-
-    /// Bytes accepted and not yet taken by the socket.
-    fn unsent(&self) -> u64 {
-        (self.bytes.len() - self.sent) as u64
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        if self.is_empty() {
-            self.bytes.clear();
-            self.sent = 0;
-        }
-        self.bytes.extend_from_slice(bytes);
-    }
-
-    /// Send what waits; `Ok(true)` once all of it is out, `Ok(false)` when the socket takes no
-    /// more for now.
-    fn flush(&mut self, mut socket: &TcpStream) -> io::Result<bool> {
-        while self.sent < self.bytes.len() {
-            match socket.write(&self.bytes[self.sent..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
-        }
-        self.bytes.clear();
-        self.sent = 0;
-        Ok(true)
-    }
-
-    /// Send what waits on a blocking socket: a write that times out is an error.
-    fn flush_blocking(&mut self, socket: &TcpStream) -> io::Result<()> {
-        if self.flush(socket)? {
-            Ok(())
-        } else {
-            Err(io::ErrorKind::TimedOut.into())
-        }
-    }
-}
-
-/// A non-blocking socket as a [`Transport`] that never fails a write for want of room: what
-/// the socket does not take at once waits in the outbox.
-struct Nonblocking<'a> {
-    socket: &'a TcpStream,
-    outbox: &'a mut Outbox,
-}
-
-impl Read for Nonblocking<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.socket.read(buf)
-    }
-}
-
-impl Write for Nonblocking<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[IoSlice::new(buf)])
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        let mut written = 0;
-        if self.outbox.is_empty() {
-            loop {
-                match self.socket.write_vectored(bufs) {
-                    Ok(n) => written = n,
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(err) => return Err(err),
-                }
-                break;
-            }
-        }
-        // Keep what the socket did not take.
-        let mut skip = written;
-        for buf in bufs {
-            if skip >= buf.len() {
-                skip -= buf.len();
-                continue;
-            }
-            self.outbox.push(&buf[skip..]);
-            skip = 0;
-        }
-        Ok(total)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Transport for Nonblocking<'_> {
-    fn set_read_timeout(&mut self, _: Option<Duration>) -> io::Result<()> {
-        // The loop keeps the deadlines itself.
-        Ok(())
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.socket.shutdown(std::net::Shutdown::Write)
-    }
-
-    fn send_file(&mut self, _: &[u8], _: &File, _: u64, _: u64) -> io::Result<u64> {
-        // An inline answer hands a file over to a thread before it writes anything.
-        Err(io::Error::other("a file is never sent from the event loop"))
-    }
 }
 
 /// A connection is over: count its bytes and forget it (before its socket closes). What still
@@ -258,9 +140,10 @@ struct Loop {
     shared: Arc<Shared>,
     inbox: Arc<Inbox>,
     poll: Poll,
-    /// Connections by token; `free` lists the empty places.
-    clients: Vec<Option<Client>>,
-    free: Vec<usize>,
+    /// Connections by token.
+    clients: Slab<Client>,
+    /// The keys a sweep visits (kept to reuse its room).
+    keys: Vec<usize>,
     /// Lent to each connection in turn while it answers.
     scratch: Scratch,
     /// Connections that used up their turn with work left: driven again before the next wait
@@ -283,7 +166,7 @@ impl Loop {
         let mut next_sweep = Instant::now() + tick;
         loop {
             let stopping = self.shared.shutdown.requested();
-            if self.free.len() == self.clients.len() && self.inbox.is_done() {
+            if self.clients.is_empty() && self.inbox.is_done() {
                 return;
             }
             let now = Instant::now();
@@ -306,16 +189,20 @@ impl Loop {
                 }
             }
             for key in std::mem::take(&mut self.ready) {
-                if let Some(Some(client)) = self.clients.get_mut(key) {
+                if let Some(client) = self.clients.get_mut(key) {
                     client.queued = false;
                 }
                 self.guarded(key, Self::drive);
             }
             let now = Instant::now();
             if now >= next_sweep {
-                for key in 0..self.clients.len() {
+                let mut keys = std::mem::take(&mut self.keys);
+                keys.extend(self.clients.iter().map(|(key, _)| key));
+                for &key in &keys {
                     self.guarded(key, |this, key| this.sweep(key, now, stopping));
                 }
+                keys.clear();
+                self.keys = keys;
                 next_sweep = now + tick;
             }
         }
@@ -336,10 +223,8 @@ impl Loop {
         let arrivals = std::mem::take(&mut lock(&self.inbox.queue).arrivals);
         for arrival in arrivals {
             let now = Instant::now();
-            let key = self.free.pop().unwrap_or_else(|| {
-                self.clients.push(None);
-                self.clients.len() - 1
-            });
+            let place = self.clients.vacant_entry();
+            let key = place.key();
             let fd = arrival.stream.as_raw_fd();
             let registered = self.poll.registry().register(
                 &mut mio::unix::SourceFd(&fd),
@@ -348,11 +233,10 @@ impl Loop {
             );
             if let Err(err) = registered {
                 crate::warn!("cannot watch {}: {err}", arrival.peer);
-                self.free.push(key);
                 self.shared.finish(arrival.id, Default::default());
                 continue;
             }
-            self.clients[key] = Some(Client {
+            place.insert(Client {
                 socket: arrival.stream,
                 peer: arrival.peer,
                 id: arrival.id,
@@ -377,7 +261,7 @@ impl Loop {
         let shared = Arc::clone(&self.shared);
         let site = &shared.site;
         let stop = || shared.shutdown.requested();
-        let Some(Some(client)) = self.clients.get_mut(key) else {
+        let Some(client) = self.clients.get_mut(key) else {
             return;
         };
         for _ in 0..TURN {
@@ -413,7 +297,7 @@ impl Loop {
                     continue;
                 }
                 Step::Linger => return self.hand_over(key, After::Linger),
-                Step::Blocking => return self.hand_over(key, After::Return),
+                Step::NeedsThread(_) => return self.hand_over(key, After::Return),
                 Step::NeedInput => {}
             }
             match client.session.read_from(&mut &client.socket, site) {
@@ -435,7 +319,7 @@ impl Loop {
     /// stalled write.
     fn sweep(&mut self, key: usize, now: Instant, stopping: bool) {
         let site = Arc::clone(&self.shared.site);
-        let Some(Some(client)) = self.clients.get_mut(key) else {
+        let Some(client) = self.clients.get_mut(key) else {
             return;
         };
         if !client.outbox.is_empty() {
@@ -489,8 +373,7 @@ impl Loop {
     }
 
     fn take(&mut self, key: usize) -> Option<Client> {
-        let client = self.clients.get_mut(key)?.take()?;
-        self.free.push(key);
+        let client = self.clients.try_remove(key)?;
         let fd = client.socket.as_raw_fd();
         let _ = self
             .poll

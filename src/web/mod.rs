@@ -1,22 +1,33 @@
 //! `netlab web`: an HTTP/1.1 server for a directory, one fixed page (`--page`), or a mirror of
 //! the request (`--echo`).
 //!
-//! One room per concern: [`request`] reads and checks a request head, [`response`] writes
-//! heads, [`files`] turns a target into an open file (safely) and holds the validators,
-//! [`range`] parses `Range`, [`listing`] and [`echo`] make their bodies, [`conn`] runs one
-//! connection (generic over `Read + Write`, so tests and fuzzers drive it in memory),
-//! [`events`] runs the event loops that drive connections without a thread each, and
-//! [`server`] accepts, limits and drains.
+//! One room per concern, along the lines of hyper's `proto/h1`: `transport.rs` is the socket
+//! stream (sendfile, cork) behind one trait; `input.rs` the read buffer that hands heads to
+//! [`request`], which checks them; `body.rs` reads or skips bodies (`Content-Length`, chunked);
+//! `handlers/` routes a request and answers it, one file per feature (files, listing, page,
+//! echo), each returning an answer value; `response.rs` builds heads and writes answers;
+//! `access_log.rs` writes the log line; [`conn`] is the per-connection state machine (generic
+//! over the transport, so tests and fuzzers drive it in memory) and alone decides what may run
+//! on an event loop. [`files`] turns a target into an open file (safely), caches small ones and
+//! holds the validators; [`range`] parses `Range`; [`events`] runs the event loops that drive
+//! connections without a thread each; [`server`] accepts, limits and drains.
 
+mod access_log;
+mod body;
 pub mod conn;
-pub mod echo;
 pub mod events;
 pub mod files;
-pub mod listing;
+mod handlers;
+mod input;
 pub mod range;
 pub mod request;
-pub mod response;
+mod response;
 pub mod server;
+#[cfg(test)]
+mod tests;
+mod transport;
+
+pub use handlers::echo;
 
 use std::io::Read;
 use std::path::Path;

@@ -1,10 +1,17 @@
-//! Building a response head into a buffer the connection reuses: status line, the headers every
-//! response carries (Date, Server, Connection), and small helpers for the rest. Nothing here
-//! allocates once the buffer has grown to its working size.
+//! The response side: [`Head`] builds a head into a buffer the connection reuses (status line,
+//! the headers every response carries, small helpers for the rest); an [`Answer`] is what a
+//! handler decided to send (status, where the body comes from, whether the connection ends);
+//! [`send`] writes it, head and body in one `writev` where it can, a large file with sendfile.
+//! Nothing here allocates once the buffers have grown to their working size.
 
 use std::cell::Cell;
+use std::fs::File;
 use std::io::{self, IoSlice, Write};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::files::{Cached, SMALL_FILE};
+use super::transport::{Transport, Wire};
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("netlab/", env!("CARGO_PKG_VERSION"));
@@ -197,6 +204,132 @@ pub fn write_two(w: &mut impl Write, mut a: &[u8], mut b: &[u8]) -> io::Result<(
         }
     }
     w.write_all(b)
+}
+
+/// Buffers a connection uses while it answers. A connection's thread keeps one set; an event loop
+/// lends one set to each connection in turn.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// The response head being built.
+    pub(crate) out: Vec<u8>,
+    /// A response body: a small file, a listing, an error text, an echo.
+    pub(crate) body: Vec<u8>,
+    /// A request body (echo), or a `Location` being built.
+    pub(crate) scratch: Vec<u8>,
+    /// The decoded path of the current request.
+    pub(crate) path: Vec<u8>,
+    pub(crate) etag: Vec<u8>,
+    /// An access-log line.
+    pub(crate) log: Vec<u8>,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            out: Vec::with_capacity(512),
+            path: Vec::with_capacity(128),
+            etag: Vec::with_capacity(64),
+            ..Scratch::default()
+        }
+    }
+}
+
+/// Where the body of an [`Answer`] comes from (its head is in [`Scratch::out`]).
+#[derive(Debug)]
+pub(crate) enum Payload<'s> {
+    /// No body: HEAD, 304, 204, an empty file.
+    Empty,
+    /// `Scratch::body[..n]`: a small file, a listing, an error text, an echo.
+    Buffered(usize),
+    /// Bytes the site holds: the `--page` body.
+    Borrowed(&'s [u8]),
+    /// `len` bytes of a cached file from `start`.
+    Cached {
+        entry: Arc<Cached>,
+        start: usize,
+        len: usize,
+    },
+    /// `len` bytes of an open file from `start`, sent with sendfile: a file over [`SMALL_FILE`].
+    File { file: File, start: u64, len: u64 },
+}
+
+impl Payload<'_> {
+    /// Sending this could wait on the client for long: a file over [`SMALL_FILE`] (sendfile
+    /// on a blocking socket) or an in-memory body as large.
+    pub(crate) fn is_large(&self) -> bool {
+        match self {
+            Payload::File { .. } => true,
+            Payload::Borrowed(bytes) => bytes.len() > SMALL_FILE,
+            Payload::Empty | Payload::Buffered(_) | Payload::Cached { .. } => false,
+        }
+    }
+}
+
+/// What a handler decided to send, its head built and not yet written.
+#[derive(Debug)]
+pub(crate) struct Answer<'s> {
+    pub(crate) status: u16,
+    pub(crate) payload: Payload<'s>,
+    /// The connection closes after this answer.
+    pub(crate) close: bool,
+    /// Bytes the client sent may still be unread: drain before closing.
+    pub(crate) linger: bool,
+}
+
+/// How an answer went out, for the connection and the access log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    /// Body bytes sent.
+    pub(crate) sent: u64,
+    pub(crate) close: bool,
+    pub(crate) linger: bool,
+}
+
+/// Write an answer: the head in `bufs.out`, then its body.
+pub(crate) fn send<S: Transport>(
+    wire: &mut Wire<'_, S>,
+    bufs: &Scratch,
+    answer: Answer<'_>,
+) -> io::Result<Reply> {
+    let head = &bufs.out;
+    let sent = match answer.payload {
+        Payload::Empty => {
+            wire.write_all(head)?;
+            0
+        }
+        Payload::Buffered(n) => write_head_body(wire, head, &bufs.body[..n])?,
+        Payload::Borrowed(bytes) => write_head_body(wire, head, bytes)?,
+        Payload::Cached { entry, start, len } => {
+            write_head_body(wire, head, &entry.body[start..start + len])?
+        }
+        Payload::File { file, start, len } => {
+            let sent = wire.stream.send_file(head, &file, start, len)?;
+            wire.stats.bytes_out += head.len() as u64 + sent;
+            if sent < len {
+                // The file shrank under us: the framing is broken, so the connection ends.
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            len
+        }
+    };
+    Ok(Reply {
+        status: answer.status,
+        sent,
+        close: answer.close,
+        linger: answer.linger,
+    })
+}
+
+/// Write `head` and `body` together; returns the body's length.
+fn write_head_body<S: Transport>(
+    wire: &mut Wire<'_, S>,
+    head: &[u8],
+    body: &[u8],
+) -> io::Result<u64> {
+    write_two(wire.stream, head, body)?;
+    wire.stats.bytes_out += (head.len() + body.len()) as u64;
+    Ok(body.len() as u64)
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::request::{self, header_storage};
+use super::{Ctx, Format};
+use crate::web::request::{self, header_storage};
+use crate::web::response::{Answer, Head};
 
 /// Largest request body `--echo` reads (413 over it).
 pub const MAX_BODY: u64 = 1024 * 1024;
@@ -22,14 +24,38 @@ struct Echo<'a> {
     body_bytes: usize,
 }
 
+impl<'s> Ctx<'_, 's> {
+    /// The answer to an echo request: `head` is its bytes, its body (de-chunked, empty when
+    /// there was none) is in `Scratch::scratch`.
+    pub(crate) fn echo(&mut self, head: &[u8], format: Format) -> Answer<'s> {
+        let bufs = &mut *self.bufs;
+        bufs.body.clear();
+        match format {
+            Format::Json => json(self.peer, head, &bufs.scratch, &mut bufs.body),
+            Format::Text => text(head, &bufs.scratch, &mut bufs.body),
+        }
+        let len = bufs.body.len();
+        let mut head = Head::new(&mut bufs.out, 200, self.site.cors);
+        head.content_type(match format {
+            Format::Json => "application/json",
+            Format::Text => "text/plain",
+        })
+        .number("Content-Length", len as u64)
+        .header("Cache-Control", "no-store")
+        .connection(self.framing.keep, self.framing.minor)
+        .finish();
+        self.answer(200, self.buffered(len))
+    }
+}
+
 /// The text answer: the head as received, then the (de-chunked) body.
-pub fn text(head: &[u8], body: &[u8], out: &mut Vec<u8>) {
+fn text(head: &[u8], body: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(head);
     out.extend_from_slice(body);
 }
 
 /// The JSON answer; `head` must be a complete head (it was parsed once already).
-pub fn json(client: &str, head: &[u8], body: &[u8], out: &mut Vec<u8>) {
+fn json(client: &str, head: &[u8], body: &[u8], out: &mut Vec<u8>) {
     let mut storage = header_storage();
     let Ok(Some(req)) = request::parse(head, &mut storage) else {
         // Unreachable for a head that parsed before; answer with something valid anyway.

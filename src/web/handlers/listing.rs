@@ -12,8 +12,10 @@ use std::os::unix::ffi::OsStrExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde::Serialize;
 
-use super::files::{Root, mtime};
+use super::{Ctx, Format};
 use crate::net::HumanBytes;
+use crate::web::files::{Root, mtime};
+use crate::web::response::{Answer, Head};
 
 /// A listing stops here; a directory this big is not browsed on a page anyway.
 pub const MAX_ENTRIES: usize = 20_000;
@@ -50,6 +52,41 @@ impl Entry {
             href.push('/');
         }
         href
+    }
+}
+
+impl<'s> Ctx<'_, 's> {
+    /// The listing of the directory at `Scratch::path` beneath `root` (403 if it cannot be
+    /// read).
+    pub(crate) fn listing(&mut self, root: &Root, format: Format) -> Answer<'s> {
+        let path = &self.bufs.path;
+        let Ok((entries, left_out)) = read(root, path, self.site.hidden) else {
+            return self.short(403, &[]);
+        };
+        let mut title = String::with_capacity(path.len() + 2);
+        title.push('/');
+        if !path.is_empty() {
+            title.push_str(&String::from_utf8_lossy(path));
+            title.push('/');
+        }
+        let body = &mut self.bufs.body;
+        body.clear();
+        match format {
+            Format::Json => json(&title, &entries, left_out, body),
+            Format::Text => html(&title, &entries, left_out, body),
+        }
+        let len = body.len();
+        let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
+        head.content_type(match format {
+            Format::Json => "application/json",
+            Format::Text => "text/html",
+        })
+        .number("Content-Length", len as u64)
+        .header("Vary", "Accept")
+        .header("Cache-Control", "no-cache")
+        .connection(self.framing.keep, self.framing.minor)
+        .finish();
+        self.answer(200, self.buffered(len))
     }
 }
 

@@ -1,0 +1,27 @@
+//! From a request target to the bytes of a file, safely, one room each: `target.rs` decodes the
+//! path and refuses escapes, `root.rs` opens it beneath the served directory (`openat2`),
+//! `cache.rs` keeps small files in memory, and `conditional.rs` holds the validators (ETag,
+//! Last-Modified) and the conditional-request rules.
+
+mod cache;
+mod conditional;
+mod root;
+mod target;
+
+pub use cache::{Cached, MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};
+pub use conditional::{
+    Condition, Validators, etag, etag_list_matches, http_date, mtime, parse_http_date, unix_secs,
+};
+pub use root::{Found, Root};
+pub use target::{Target, parse_target, parse_target_into};
+
+/// Files up to this size are read whole: sent from memory with their head in one `writev`, and
+/// kept in the cache; bigger ones go out with sendfile from a thread of their own. The two
+/// must agree, or a file could be read whole and never cached (or cached and never read whole).
+/// 32 KiB: for a file this small one `pread` costs less than setting up sendfile (cork, send,
+/// uncork), and it fits in a socket's send buffer, so an event loop can answer with it without
+/// waiting on the client.
+pub const SMALL_FILE: usize = 32 * 1024;
+
+/// [`SMALL_FILE`] under the name SECURITY.md's table gives it (`web.cache_file`).
+pub const MAX_CACHED_FILE: usize = SMALL_FILE;

@@ -1,0 +1,298 @@
+//! A file beneath the root: the target decoded, the cache tried, the file (or a precompressed
+//! sibling, or a directory's index) opened, then validators, conditionals and `Range` decide
+//! the status; a small file is read whole into the body buffer (and cached), a large one is left
+//! open for sendfile. A directory without its slash gets a 301, one without an index a listing.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
+
+use super::{Ctx, Format, Route, format_of};
+use crate::web::files::{self, Cached, Condition, Found, Root, SMALL_FILE, Validators};
+use crate::web::range::{Ranged, parse_range};
+use crate::web::request::{Request, accepts_coding};
+use crate::web::response::{Answer, Head, Payload, push_decimal};
+
+/// Bytes escaped in a `Location` query: controls, spaces, non-ASCII.
+const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
+/// Bytes escaped in a `Location` path segment.
+const SEGMENT: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@');
+
+/// Where a file's bytes come from.
+enum Source {
+    File(File, std::fs::Metadata),
+    Memory(Arc<Cached>),
+}
+
+/// One representation of a file, ready to answer with.
+struct Variant {
+    source: Source,
+    len: u64,
+    /// Unix seconds.
+    modified: u64,
+    mime: &'static str,
+    encoding: Option<&'static str>,
+}
+
+impl<'s> Ctx<'_, 's> {
+    /// The answer for a GET or HEAD in directory mode. Fails only when a small file cannot be
+    /// read after it was opened.
+    pub(super) fn file(&mut self, req: &Request<'_, '_>, root: &'s Root) -> io::Result<Route<'s>> {
+        let target = files::parse_target_into(req.target, self.site.hidden, &mut self.bufs.path);
+        let (slash, query) = match target {
+            Ok(parsed) => parsed,
+            Err(reject) => return Ok(Route::Answer(self.reject(reject))),
+        };
+        // A client that takes gzip or br may get a precompressed sibling: not from the cache.
+        let negotiates = req.accept_encoding.is_some_and(|accepted| {
+            accepts_coding(accepted, b"gzip") || accepts_coding(accepted, b"br")
+        });
+        if !slash
+            && !negotiates
+            && let Some(entry) = root.cached(&self.bufs.path)
+        {
+            return self.send_cached(req, root, entry).map(Route::Answer);
+        }
+        match root.open(&self.bufs.path) {
+            Ok(Found::File(file, meta)) => self.send_file(req, root, file, meta).map(Route::Answer),
+            Ok(Found::Dir(..)) if !slash && !self.bufs.path.is_empty() => {
+                Ok(Route::Answer(self.redirect_to_dir(query)))
+            }
+            Ok(Found::Dir(..)) => {
+                let path = &mut self.bufs.path;
+                let base = path.len();
+                if base > 0 {
+                    path.push(b'/');
+                }
+                path.extend_from_slice(self.site.index.as_bytes());
+                if let Ok(Found::File(file, meta)) = root.open(path) {
+                    return self.send_file(req, root, file, meta).map(Route::Answer);
+                }
+                self.bufs.path.truncate(base);
+                if !self.site.listing {
+                    return Ok(Route::Answer(self.short(403, &[])));
+                }
+                let json = format_of(req) == Format::Json
+                    || query.is_some_and(|q| q.split('&').any(|p| p == "format=json"));
+                let format = if json { Format::Json } else { Format::Text };
+                Ok(Route::Listing { root, format })
+            }
+            Err(reject) => Ok(Route::Answer(self.reject(reject))),
+        }
+    }
+
+    /// `/dir` → 301 `/dir/`: the path rebuilt from its decoded segments (so never `//…`),
+    /// the query kept.
+    fn redirect_to_dir(&mut self, query: Option<&str>) -> Answer<'s> {
+        let location = &mut self.bufs.scratch;
+        location.clear();
+        for segment in self.bufs.path.split(|&b| b == b'/') {
+            location.push(b'/');
+            for piece in percent_encode(segment, SEGMENT) {
+                location.extend_from_slice(piece.as_bytes());
+            }
+        }
+        location.push(b'/');
+        if let Some(query) = query {
+            location.push(b'?');
+            for piece in percent_encode(query.as_bytes(), QUERY) {
+                location.extend_from_slice(piece.as_bytes());
+            }
+        }
+        let location = std::mem::take(&mut self.bufs.scratch);
+        let answer = self.short(
+            301,
+            &[("Location", std::str::from_utf8(&location).unwrap_or("/"))],
+        );
+        self.bufs.scratch = location;
+        answer
+    }
+
+    /// A regular file just opened: pick a precompressed sibling if the client takes one, then
+    /// answer.
+    fn send_file(
+        &mut self,
+        req: &Request<'_, '_>,
+        root: &Root,
+        mut file: File,
+        mut meta: std::fs::Metadata,
+    ) -> io::Result<Answer<'s>> {
+        let path = &mut self.bufs.path;
+        let mime = mime_guess::from_path(std::ffi::OsStr::from_bytes(path))
+            .first_raw()
+            .unwrap_or("application/octet-stream");
+        let mut encoding: Option<&'static str> = None;
+        if let Some(accepted) = req.accept_encoding {
+            let base = path.len();
+            for (coding, ext) in [("br", ".br"), ("gzip", ".gz")] {
+                if !accepts_coding(accepted, coding.as_bytes()) {
+                    continue;
+                }
+                path.extend_from_slice(ext.as_bytes());
+                let sibling = root.open(path);
+                path.truncate(base);
+                if let Ok(Found::File(f, m)) = sibling {
+                    (file, meta, encoding) = (f, m, Some(coding));
+                    break;
+                }
+            }
+        }
+        self.bufs.etag.clear();
+        let suffix = match encoding {
+            Some("br") => "-br",
+            Some(_) => "-gz",
+            None => "",
+        };
+        files::etag(&meta, suffix, &mut self.bufs.etag);
+        let variant = Variant {
+            len: meta.len(),
+            modified: files::mtime(&meta).0,
+            source: Source::File(file, meta),
+            mime,
+            encoding,
+        };
+        self.send_variant(req, root, variant)
+    }
+
+    /// A small file from the cache (checked fresh by the caller).
+    fn send_cached(
+        &mut self,
+        req: &Request<'_, '_>,
+        root: &Root,
+        entry: Arc<Cached>,
+    ) -> io::Result<Answer<'s>> {
+        self.bufs.etag.clear();
+        self.bufs.etag.extend_from_slice(&entry.etag);
+        let variant = Variant {
+            len: entry.body.len() as u64,
+            modified: entry.modified,
+            mime: entry.mime,
+            encoding: None,
+            source: Source::Memory(entry),
+        };
+        self.send_variant(req, root, variant)
+    }
+
+    /// Validators, conditionals, Range, the head, then where the bytes come from (ETag in
+    /// `Scratch::etag`).
+    fn send_variant(
+        &mut self,
+        req: &Request<'_, '_>,
+        root: &Root,
+        v: Variant,
+    ) -> io::Result<Answer<'s>> {
+        let validators = Validators {
+            etag: &self.bufs.etag,
+            modified: v.modified,
+        };
+        let condition = validators.check(
+            req.if_match,
+            req.if_unmodified_since,
+            req.if_none_match,
+            req.if_modified_since,
+        );
+        let len = v.len;
+        let ranged = match (condition, req.range) {
+            (Condition::Proceed, Some(range))
+                if req
+                    .if_range
+                    .is_none_or(|value| validators.if_range_holds(value)) =>
+            {
+                parse_range(range, len)
+            }
+            _ => Ranged::Full,
+        };
+        let (status, start, count) = match (condition, ranged) {
+            (Condition::Failed, _) => return Ok(self.short(412, &[])),
+            (Condition::NotModified, _) => (304, 0, 0),
+            (_, Ranged::Full) => (200, 0, len),
+            (_, Ranged::Partial { start, end }) => (206, start, end - start + 1),
+            (_, Ranged::Unsatisfiable) => {
+                let mut range = b"bytes */".to_vec();
+                push_decimal(&mut range, len);
+                let range = String::from_utf8(range).unwrap_or_default();
+                return Ok(self.short(
+                    416,
+                    &[("Content-Range", &range), ("Accept-Ranges", "bytes")],
+                ));
+            }
+        };
+        let bufs = &mut *self.bufs;
+        let mut head = Head::new(&mut bufs.out, status, self.site.cors);
+        if status != 304 {
+            head.content_type(v.mime).number("Content-Length", count);
+        }
+        match &v.source {
+            Source::Memory(entry) => head.header("Last-Modified", &entry.last_modified),
+            Source::File(..) => head.with("Last-Modified", |out| files::http_date(v.modified, out)),
+        };
+        head.header("ETag", &bufs.etag);
+        if status != 304 {
+            head.header("Accept-Ranges", "bytes");
+        }
+        if status == 206 {
+            head.with("Content-Range", |out| {
+                out.extend_from_slice(b"bytes ");
+                push_decimal(out, start);
+                out.push(b'-');
+                push_decimal(out, start + count - 1);
+                out.push(b'/');
+                push_decimal(out, len);
+            });
+        }
+        if let Some(coding) = v.encoding {
+            head.header("Content-Encoding", coding);
+        }
+        if v.encoding.is_some() {
+            head.header("Vary", "Accept-Encoding");
+        }
+        head.connection(self.framing.keep, req.minor).finish();
+        if status == 304 || self.framing.head_only || count == 0 {
+            return Ok(self.answer(status, Payload::Empty));
+        }
+        let n = count as usize;
+        let payload = match v.source {
+            Source::Memory(entry) => Payload::Cached {
+                entry,
+                start: start as usize,
+                len: n,
+            },
+            Source::File(file, meta) if count <= SMALL_FILE as u64 => {
+                if bufs.body.len() < n {
+                    bufs.body.resize(n, 0);
+                }
+                file.read_exact_at(&mut bufs.body[..n], start)?;
+                if status == 200 && v.encoding.is_none() {
+                    root.remember(&bufs.path, &meta, &bufs.body[..n], &bufs.etag, v.mime);
+                }
+                Payload::Buffered(n)
+            }
+            Source::File(file, _) => Payload::File {
+                file,
+                start,
+                len: count,
+            },
+        };
+        Ok(self.answer(status, payload))
+    }
+}

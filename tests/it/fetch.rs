@@ -1,14 +1,10 @@
-//! `netlab fetch` against local servers only: python3's http.server, `netlab web` when it runs,
+//! `netlab fetch` against local servers only: python3's http.server, `netlab web`,
 //! and servers written here for the odd cases (redirect chains and loops, bodies cut short, a
 //! server that never answers, one that ignores Range, GBK and gzip bodies, HTTPS with a
 //! certificate made by the test, a proxy that records what it relays).
 //!
 //! Every wait is bounded (the harness's `WAIT`), nothing sleeps to let a server start, and only
-//! 127.0.0.1 is used.
-
-// `Server::stop(mut self)` in the harness trips unused_mut (reported; the harness is not ours).
-#[allow(unused_mut)]
-mod common;
+//! the loopback is used: 127.0.0.1, and `localhost` where a test needs a second host name.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
-use common::{Lab, WAIT, bin, peer};
+use crate::harness::{self, Lab, WAIT, bin, peer};
 
 // ---------------------------------------------------------------------------------------------
 // The notes, and ordinary pages
@@ -837,17 +833,15 @@ fn fetch_uses_http_proxy_from_the_environment_unless_no_proxy_says_otherwise() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// netlab web, when it runs
+// netlab web
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn fetch_gets_a_file_from_netlab_web() {
     let lab = Lab::new();
     lab.write("site/notes.txt", "served by netlab web\n");
-    let Some(web) = NetlabWeb::start(&lab.path().join("site")) else {
-        return;
-    };
-    lab.cmd(["fetch", &format!("{}/notes.txt", web.base)])
+    let web = lab.server(["web", "site", "--port", "0"]);
+    lab.cmd(["fetch", &format!("{}/notes.txt", web.base_url())])
         .run()
         .success()
         .stdout_is("served by netlab web\n");
@@ -1025,7 +1019,7 @@ fn finish(mut child: Child) -> (Option<i32>, String) {
         let _ = stderr.read_to_end(&mut bytes);
         bytes
     });
-    let status = common::wait_timeout(&mut child, WAIT);
+    let status = harness::wait_timeout(&mut child, WAIT);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.join().unwrap()),
@@ -1260,64 +1254,6 @@ impl Python {
 }
 
 impl Drop for Python {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `netlab web DIR --port 0`, or None (with a message) while it does not start.
-struct NetlabWeb {
-    child: Child,
-    base: String,
-}
-
-impl NetlabWeb {
-    fn start(dir: &Path) -> Option<NetlabWeb> {
-        let mut child = Command::new(bin())
-            .arg("web")
-            .arg(dir)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netlab web");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stderr).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            for _ in lines {}
-        });
-        let first = rx.recv_timeout(WAIT).unwrap_or_default();
-        let addr = first
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(|loc| {
-                loc.trim_start_matches("http://")
-                    .trim_end_matches('/')
-                    .to_string()
-            });
-        match addr {
-            Some(addr) => Some(NetlabWeb {
-                child,
-                base: format!("http://{addr}"),
-            }),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                eprintln!("skipped: `netlab web` did not start ({first:?})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for NetlabWeb {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

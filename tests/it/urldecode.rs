@@ -1,13 +1,12 @@
 //! `netlab urldecode` and `netlab urlencode` through the binary: the notes' examples, every mode,
 //! charsets, bad input, and streams.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use common::{Lab, WAIT};
 use serde_json::Value;
+
+use crate::harness::{self, Lab, WAIT};
 
 const BAIDU: &str = "https://www.baidu.com/s?wd=python%E6%95%99%E7%A8%8B";
 const NEWS: &str = "http://news.baidu.com/ns?cl=2&rn=20&tn=news&word=%E6%B5%8B%E8%AF%95";
@@ -405,7 +404,7 @@ fn urldecode_broken_pipe_exits_quietly() {
     // `netlab urldecode < big | head -1`: the reader goes away after one line.
     let lab = Lab::new();
     let big = lab.write("big.txt", format!("{BAIDU}\n").repeat(200_000));
-    let mut child = Command::new(common::bin())
+    let mut child = Command::new(harness::bin())
         .arg("urldecode")
         .stdin(std::fs::File::open(&big).unwrap())
         .stdout(Stdio::piped())
@@ -417,7 +416,7 @@ fn urldecode_broken_pipe_exits_quietly() {
     stdout.read_line(&mut first).unwrap();
     assert_eq!(first, "https://www.baidu.com/s?wd=python教程\n");
     drop(stdout);
-    let status = common::wait_timeout(&mut child, WAIT).expect("exits after its reader left");
+    let status = harness::wait_timeout(&mut child, WAIT).expect("exits after its reader left");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "exit {status}, stderr {stderr:?}");
@@ -498,14 +497,14 @@ fn urldecode_reverses_urlencode_through_the_binary() {
 
 #[test]
 fn urldecode_with_no_input_on_a_closed_stdin_prints_nothing() {
-    let mut child = Command::new(common::bin())
+    let mut child = Command::new(harness::bin())
         .arg("urldecode")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(b"").unwrap();
-    let status = common::wait_timeout(&mut child, WAIT).unwrap();
+    let status = harness::wait_timeout(&mut child, WAIT).unwrap();
     assert!(status.success());
 }
 

@@ -2,8 +2,6 @@
 //! checks the fuzz targets run (`netlab::fuzzing`): CI checks every input the fuzzer ever kept,
 //! and every crash it found (saved there too), without nightly.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use netlab::fuzzing;
@@ -41,7 +39,7 @@ fn replay(target: &str, check: impl Fn(&[u8])) {
     }
 }
 
-use common::web_fixture as fixture;
+use crate::harness::web_fixture as fixture;
 
 #[test]
 fn fuzz_corpus_web_conn() {

@@ -5,11 +5,10 @@
 //!
 //! Inputs that cannot be passed as an argument (they hold a NUL byte) go through the library.
 
-mod common;
-
 use clap::Parser;
-use common::Lab;
 use serde_json::Value;
+
+use crate::harness::Lab;
 
 const COMPONENTS: [&str; 10] = [
     "href", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search",
@@ -85,7 +84,7 @@ const KNOWN_DIFFERENCES: &[(&str, Option<&str>, &str)] = &[
 ];
 
 fn load(name: &str) -> Vec<Value> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/it/data/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_str(&text).expect("test data is JSON")
 }

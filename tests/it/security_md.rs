@@ -3,8 +3,6 @@
 //! `cli.rs`, the constants in `src/web/`), so the page cannot drift from the program; and it
 //! drives the connection handler at the size limits, one byte under and one byte over.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -183,7 +181,7 @@ fn security_md_says_servers_bind_loopback_by_default() {
 // The limits at their boundaries, through the connection handler
 // ---------------------------------------------------------------------------------------------
 
-use common::web_fixture as fixture;
+use crate::harness::web_fixture as fixture;
 
 /// The statuses of the responses to `input`, checked for framing.
 fn statuses(site: &web::Site, input: &[u8]) -> Vec<u16> {

@@ -5,11 +5,10 @@
 //!   exit code, stdout and stderr when they fail.
 //! - [`Server`] starts a netlab server (with `--port 0`), reads the address from its first stderr
 //!   line, keeps draining stderr, and kills and reaps the process on drop.
-//! - [`peer`] checks for a peer tool (nc, socat, curl …) and says why a test is skipped without it.
+//! - [`peer`] checks for a peer tool (nc, socat, curl …): without it a test is skipped, and says
+//!   so, except under CI (`CI` set), where it fails.
 //!
 //! Every wait here is bounded; nothing sleeps to let a server start.
-
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -88,13 +87,12 @@ impl Lab {
         Cmd {
             command,
             stdin: None,
-            timeout: WAIT,
         }
     }
 
     /// Run netlab with stdin, stdout and stderr on a terminal (a pty made by util-linux
-    /// `script`); what the terminal showed is the run's stdout. `None` (with a note) when
-    /// `script` is not installed.
+    /// `script`); what the terminal showed is the run's stdout. `None` when `script` is not
+    /// installed and the test is skipped (see [`peer`]).
     pub fn in_terminal(&self, args: &[&str]) -> Option<Run> {
         if !peer("script") {
             return None;
@@ -111,7 +109,6 @@ impl Lab {
         let mut run = Cmd {
             command,
             stdin: None,
-            timeout: WAIT,
         }
         .run();
         run.description = format!("(in a terminal) netlab {}", args.join(" "));
@@ -132,7 +129,6 @@ impl Lab {
 pub struct Cmd {
     pub command: Command,
     stdin: Option<Vec<u8>>,
-    timeout: Duration,
 }
 
 impl Cmd {
@@ -143,11 +139,6 @@ impl Cmd {
 
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Cmd {
         self.command.env(key, value);
-        self
-    }
-
-    pub fn timeout(mut self, timeout: Duration) -> Cmd {
-        self.timeout = timeout;
         self
     }
 
@@ -181,13 +172,13 @@ impl Cmd {
         (child, stdin_thread)
     }
 
-    /// Run to completion (killed after the timeout) and capture everything.
+    /// Run to completion (killed after `WAIT`) and capture everything.
     pub fn run(mut self) -> Run {
         let description = self.describe();
         let (mut child, stdin_thread) = self.spawn();
         let stdout = drain(child.stdout.take().unwrap());
         let stderr = drain(child.stderr.take().unwrap());
-        let status = wait_timeout(&mut child, self.timeout);
+        let status = wait_timeout(&mut child, WAIT);
         if let Some(t) = stdin_thread {
             let _ = t.join();
         }
@@ -198,11 +189,7 @@ impl Cmd {
             stderr: stderr.join().unwrap(),
         };
         if status.is_none() {
-            panic!(
-                "command timed out after {:?}\n{}",
-                self.timeout,
-                run.context()
-            );
+            panic!("command timed out after {WAIT:?}\n{}", run.context());
         }
         run
     }
@@ -537,15 +524,39 @@ pub fn web_fixture() -> (tempfile::TempDir, netlab::fuzzing::Fixture) {
     (dir, fixture)
 }
 
-/// Whether a peer tool is installed; prints why the test is skipped when it is not.
+/// Whether a peer tool is installed, for a test to return early without it: outside CI the test
+/// then passes and says it was skipped. When `CI` is set (non-empty) a missing peer fails the
+/// test instead, naming the tool: `.ci/run` installs every peer, so a skip there would be a test
+/// that silently never ran.
+#[track_caller]
 pub fn peer(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
-        .unwrap_or(false);
-    if !found {
-        eprintln!("skipped: `{tool}` is not installed (.ci/run installs it)");
+    peer_any(&[tool]).is_some()
+}
+
+/// The first of these names found on `PATH`, for one tool known by several (Chromium's
+/// `chromium`, `chromium-browser`, `google-chrome`); none is missing as in [`peer`].
+#[track_caller]
+pub fn peer_any<'a>(names: &[&'a str]) -> Option<&'a str> {
+    if let Some(found) = names.iter().copied().find(|name| on_path(name)) {
+        return Some(found);
     }
-    found
+    let tool = names.join("`, `");
+    if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
+        panic!("`{tool}` is not installed, and CI is set: .ci/run must install it");
+    }
+    eprintln!("skipped: `{tool}` is not installed (.ci/run installs it)");
+    None
+}
+
+/// Whether an executable file of this name is in a directory of `PATH`.
+fn on_path(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 /// Read everything from a pipe on a thread.

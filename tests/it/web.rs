@@ -1,13 +1,11 @@
 //! `netlab web` against raw sockets: every behaviour of issue 4 and every bad input, each a
-//! named test. Real clients (curl, wget, python3, Chromium) are in `tests/web_peers.rs`.
-
-mod common;
+//! named test. Real clients (curl, wget, python3, Chromium) are in the `web_peers` module.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Lab, Server, WAIT};
+use crate::harness::{Lab, Server, WAIT};
 
 /// One response as read off the wire.
 #[derive(Debug)]

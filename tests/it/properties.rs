@@ -8,8 +8,6 @@
 //! - every response parses back with httparse and its Content-Length equals the bytes sent —
 //!   in memory, and from the real binary over TCP.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 
@@ -17,7 +15,7 @@ use proptest::prelude::*;
 
 use netlab::fuzzing::{self, Fixture, Trickle, check_responses, serve_bytes, without_dates};
 
-use common::web_fixture as fixture;
+use crate::harness::{self, web_fixture as fixture};
 
 /// Path segments that matter: names in the fixture (symlinks out, a loop, a FIFO, a dotfile),
 /// dot segments raw and encoded, encoded separators, NUL, and plain noise.
@@ -222,8 +220,8 @@ proptest! {
 
     #[test]
     fn the_binary_over_tcp_answers_with_parseable_responses(input in pipeline()) {
-        thread_local!(static SERVER: (common::Lab, common::Server) = {
-            let lab = common::Lab::new();
+        thread_local!(static SERVER: (harness::Lab, harness::Server) = {
+            let lab = harness::Lab::new();
             let fixture = Fixture::create(lab.path()).unwrap();
             let root = fixture.root.as_os_str();
             let server = lab.server([OsStr::new("web"), root, "--port".as_ref(), "0".as_ref(), "-q".as_ref()]);

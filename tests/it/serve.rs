@@ -1,8 +1,6 @@
 //! `netlab serve`: one behaviour suite run against every concurrency model (the `suite!` macro
-//! makes `serial::greets_each_client`, `std::thread::greets_each_client`, …), then what is specific:
-//! the notes verbatim, UDP, Unix sockets, limits, and real peers (nc, Python).
-
-mod common;
+//! makes `serve::serial::greets_each_client`, `serve::thread::greets_each_client`, …), then what
+//! is specific: the notes verbatim, UDP, Unix sockets, limits, and real peers (nc, Python).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream, UdpSocket};
@@ -10,8 +8,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{Lab, Server, WAIT, peer, stop};
 use sha2::{Digest, Sha256};
+
+use crate::harness::{self, Lab, Server, WAIT, peer, stop};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -56,7 +55,7 @@ fn reset(stream: TcpStream) {
 /// 64 MiB of reproducible noise, made once per test binary.
 fn noise() -> &'static [u8] {
     static NOISE: OnceLock<Vec<u8>> = OnceLock::new();
-    NOISE.get_or_init(|| common::noise(64 << 20))
+    NOISE.get_or_init(|| harness::noise(64 << 20))
 }
 
 fn noise_digest() -> &'static [u8] {
@@ -118,14 +117,14 @@ fn exact_bytes(log: &str) -> (u64, u64) {
 }
 
 /// Run each behaviour test against each model: `suite!([serial, thread] [test_a, test_b])`
-/// makes `serial::test_a`, `std::thread::test_a`, … calling `test_a("serial")` and so on.
+/// makes `serial::test_a`, `thread::test_a`, … calling `test_a("serial")` and so on.
 macro_rules! suite {
     ([$($model:ident),*] $tests:tt) => {
         $( suite!(@model $model $tests); )*
     };
     (@model $model:ident [$($test:ident),* $(,)?]) => {
         mod $model {
-            $( #[test] fn $test() { crate::$test(stringify!($model)) } )*
+            $( #[test] fn $test() { crate::serve::$test(stringify!($model)) } )*
         }
     };
 }
@@ -444,7 +443,7 @@ fn run_peer(mut command: std::process::Command, stdin: &[u8]) -> Vec<u8> {
     });
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || read_to_end(&mut stdout));
-    let status = common::wait_timeout(&mut child, WAIT).expect("peer timed out");
+    let status = harness::wait_timeout(&mut child, WAIT).expect("peer timed out");
     let _ = writer.join();
     let mut stderr = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);

@@ -1,14 +1,12 @@
 //! `netlab connect` and `netlab resolve`: target forms, the two-way copy and its ends, --send,
 //! --crlf, --hexdump, -z, UDP, Unix sockets, errors, and real peers (Python, socat, nc).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
-use common::{Lab, Server, WAIT, closed_port, noise, peer, stop};
+use crate::harness::{self, Lab, Server, WAIT, closed_port, noise, peer, stop};
 
 fn serve(lab: &Lab, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--port", "0"];
@@ -77,7 +75,7 @@ impl PeerProcess {
     /// Wait (bounded) for the peer to exit; return what it printed on stdout.
     fn finish(mut self) -> Vec<u8> {
         drop(self.child.stdin.take());
-        let status = common::wait_timeout(&mut self.child, WAIT).expect("peer did not exit");
+        let status = harness::wait_timeout(&mut self.child, WAIT).expect("peer did not exit");
         assert!(status.success(), "peer failed: {status}");
         self.stdout
             .take()
@@ -95,7 +93,7 @@ impl Drop for PeerProcess {
 
 /// Start `netlab ARGS` with `stdin` as its stdin and its output piped (see [`collect`]).
 fn start(args: &[&str], stdin: impl Into<Stdio>) -> Child {
-    Command::new(common::bin())
+    Command::new(harness::bin())
         .args(args)
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -125,7 +123,7 @@ fn collect(mut child: Child) -> (std::process::ExitStatus, String, String) {
         let _ = err.read_to_string(&mut s);
         s
     });
-    let status = common::wait_timeout(&mut child, WAIT).expect("netlab connect did not exit");
+    let status = harness::wait_timeout(&mut child, WAIT).expect("netlab connect did not exit");
     (status, out.join().unwrap(), err.join().unwrap())
 }
 
@@ -715,7 +713,7 @@ fn a_closed_stdout_pipe_is_not_an_error() {
     let server = serve(&lab, &["--file", big.to_str().unwrap()]);
     let script = format!(
         "set -o pipefail; '{}' connect {} | head -c 10 > /dev/null",
-        common::bin().display(),
+        harness::bin().display(),
         server.addr()
     );
     let status = Command::new("bash")

@@ -1,13 +1,12 @@
 //! `netlab web` with real clients: curl (resume, compressed, the notes' page), wget (resume),
 //! python3's http.client (keep-alive), and headless Chromium on a listing of hostile names.
-//! Each test says "skipped" and passes when its peer is not installed (`.ci/run` installs them).
-
-mod common;
+//! Each test says "skipped" and passes when its peer is not installed, except under CI (`CI`
+//! set), where a missing peer fails it: `.ci/run` installs them all.
 
 use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 
-use common::{Lab, Server, WAIT, peer};
+use crate::harness::{self, Lab, Server, WAIT, peer, peer_any};
 
 /// Run a peer tool to completion, killed after the standard wait.
 #[track_caller]
@@ -31,7 +30,7 @@ fn run(mut command: Command) -> Output {
         let _ = stderr.read_to_end(&mut bytes);
         bytes
     });
-    let status = common::wait_timeout(&mut child, WAIT)
+    let status = harness::wait_timeout(&mut child, WAIT)
         .unwrap_or_else(|| panic!("{description} did not finish within {WAIT:?}"));
     Output {
         status,
@@ -202,11 +201,7 @@ print("ok", c.sock.getsockname()[1])
 
 #[test]
 fn web_chromium_renders_a_listing_of_hostile_names() {
-    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| peer_quiet(b))
-    else {
-        peer("chromium");
+    let Some(browser) = peer_any(&["chromium", "chromium-browser", "google-chrome"]) else {
         return;
     };
     let lab = Lab::new();
@@ -264,12 +259,6 @@ fn web_chromium_renders_a_listing_of_hostile_names() {
         let status = status_of(&server, &format!("/{href}"));
         assert_eq!(status, 200, "{href}");
     }
-}
-
-fn peer_quiet(tool: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
-        .unwrap_or(false)
 }
 
 fn status_of(server: &Server, target: &str) -> u16 {

@@ -2,16 +2,15 @@
 //! servers written here that misbehave on purpose (close early, answer half, never answer).
 //! Each test checks a count the server saw or an error the bench had to report.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use common::{Lab, Run};
 use serde_json::Value;
+
+use crate::harness::{self, Lab, Run};
 
 /// A server on 127.0.0.1:0 written for one test: a thread accepts for ever and hands each
 /// connection, with its number, to `handle`. It counts the connections it accepted.
@@ -30,7 +29,7 @@ impl TinyServer {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let index = count.fetch_add(1, Ordering::SeqCst);
-                stream.set_read_timeout(Some(common::WAIT)).unwrap();
+                stream.set_read_timeout(Some(harness::WAIT)).unwrap();
                 handle(index, stream);
             }
         });
@@ -164,7 +163,7 @@ fn warmup_is_extra_load_not_counted() {
 
 #[test]
 fn server_down_is_exit_1_with_one_clear_line() {
-    let addr = format!("127.0.0.1:{}", common::closed_port());
+    let addr = format!("127.0.0.1:{}", harness::closed_port());
     let lab = Lab::new();
     let run = lab.cmd(["bench", "tcp", &addr, "-d", "5s"]).run();
     run.fails_with(1, "no connection succeeded");

@@ -7,8 +7,6 @@
 //! The servers here are written for the test, on 127.0.0.1:0; each one's loops are bounded in
 //! time, and every wait in the test is bounded.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::ExitStatusExt;
@@ -17,7 +15,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Lab, WAIT, bin};
+use crate::harness::{self, Lab, WAIT, bin};
 
 /// How long any endless server keeps sending before it gives up by itself.
 const ENDLESS: Duration = Duration::from_secs(20);
@@ -127,7 +125,7 @@ fn fetch_interrupted_by_ctrl_c_keeps_the_part_and_the_file_and_resumes_with_c() 
     }
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let status = common::wait_timeout(&mut child, WAIT).expect("fetch exits after Ctrl-C");
+    let status = harness::wait_timeout(&mut child, WAIT).expect("fetch exits after Ctrl-C");
     let _ = release_tx.send(());
     assert!(
         status.signal() == Some(2) || status.code() == Some(130),

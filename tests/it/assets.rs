@@ -1,7 +1,7 @@
 //! The committed completions and man pages are generated from `cli::command()`; this test
 //! fails when they are stale.
 //!
-//! Regenerate them with: `NETLAB_UPDATE_ASSETS=1 cargo test --test assets`
+//! Regenerate them with: `NETLAB_UPDATE_ASSETS=1 cargo test --test it assets::`
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,9 @@
 //! Regression tests for what fuzzing and the property tests found, each named after what broke.
 //! They drive the connection handler in memory (`netlab::fuzzing`), the way the fuzzer did.
 
-mod common;
-
 use netlab::fuzzing::{Trickle, check_responses, serve_bytes, without_dates};
 
-use common::web_fixture as fixture;
+use crate::harness::{self, web_fixture as fixture};
 
 /// Found by `a_request_split_anywhere_gets_the_same_response`: `GET / HTTP/2.0` in one piece got
 /// 505, but arriving a byte at a time it got 400 — httparse rejects `HTTP/2` before the version
@@ -86,7 +84,7 @@ fn web_accepts_header_fields_of_exactly_the_limit() {
 /// escapes and text).
 #[test]
 fn urldecode_decodes_a_url_that_does_not_parse_as_text_and_goes_on() {
-    let lab = common::Lab::new();
+    let lab = harness::Lab::new();
     let run = lab
         .cmd([
             "urldecode",
@@ -121,7 +119,7 @@ fn urldecode_decodes_a_url_that_does_not_parse_as_text_and_goes_on() {
 /// mode now always prints the whole input decoded, `?` included.
 #[test]
 fn urldecode_keeps_the_question_mark_of_a_query_however_it_arrives() {
-    let lab = common::Lab::new();
+    let lab = harness::Lab::new();
     lab.cmd(["urldecode", "?a=%41"])
         .run()
         .success()
@@ -148,7 +146,7 @@ fn urldecode_keeps_the_question_mark_of_a_query_however_it_arrives() {
 /// (accept failed instead of a 503). `serve` raised its limit already; `web` now does the same.
 #[test]
 fn web_raises_its_descriptor_limit_to_the_hard_limit() {
-    let lab = common::Lab::new();
+    let lab = harness::Lab::new();
     let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .unwrap()
         .1;

@@ -1,0 +1,22 @@
+//! netlab's integration tests, as one test binary (`cargo test --test it`): each module is what
+//! used to be a binary of its own, and every module drives the real `netlab` binary (or the
+//! library's `netlab::fuzzing`) through the shared [`harness`].
+//!
+//! Run one module with `cargo test --test it web_peers::`, one test with its full name.
+
+mod harness;
+
+mod assets;
+mod bench;
+mod connect;
+mod fetch;
+mod fetch_faults;
+mod fuzz_corpus;
+mod properties;
+mod regressions;
+mod security_md;
+mod serve;
+mod urldecode;
+mod urldecode_whatwg;
+mod web;
+mod web_peers;

@@ -3,7 +3,7 @@
 //! Conventions for flags: the doc comment of a flag is its `--help` text, written for the person
 //! reading `--help`; durations accept `10`, `1.5`, `500ms`, `2m`; servers bind 127.0.0.1 unless
 //! `--host` says otherwise; every `--help` ends with examples. `command()` feeds the generated
-//! completions and man pages (see `tests/assets.rs`).
+//! completions and man pages (see `tests/it/assets.rs`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;

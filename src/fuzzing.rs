@@ -1,5 +1,5 @@
 //! The checks behind netlab's fuzz targets (`fuzz/`), their corpus replay on stable
-//! (`tests/fuzz_corpus.rs`) and the property tests (`tests/properties.rs`): each takes arbitrary
+//! (`tests/it/fuzz_corpus.rs`) and the property tests (`tests/it/properties.rs`): each takes arbitrary
 //! bytes, runs one part of netlab on them in memory, and panics when a promise is broken. Written
 //! once here so the fuzzer and `cargo test` check exactly the same things.
 //!

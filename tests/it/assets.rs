@@ -105,7 +105,7 @@ fn completions_and_man_pages_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale generated files: {stale:?}\nregenerate with: NETLAB_UPDATE_ASSETS=1 cargo test --test assets"
+        "stale generated files: {stale:?}\nregenerate with: NETLAB_UPDATE_ASSETS=1 cargo test --test it assets::"
     );
 }
 

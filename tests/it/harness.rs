@@ -153,15 +153,16 @@ impl Cmd {
 
     /// Start the command with its output piped and the given stdin (if any) written whole, then
     /// closed, by a thread of its own.
-    fn spawn(&mut self) -> (Child, Option<thread::JoinHandle<()>>) {
-        self.command
-            .stdin(if self.stdin.is_some() {
+    /// With `live`, stdin is left as the caller set it (a pipe the caller holds).
+    fn spawn(&mut self, live: bool) -> (Child, Option<thread::JoinHandle<()>>) {
+        if !live {
+            self.command.stdin(if self.stdin.is_some() {
                 Stdio::piped()
             } else {
                 Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            });
+        }
+        self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("spawn netlab");
         let stdin_thread = self.stdin.take().map(|bytes| {
             let mut pipe = child.stdin.take().unwrap();
@@ -175,7 +176,7 @@ impl Cmd {
     /// Run to completion (killed after `WAIT`) and capture everything.
     pub fn run(mut self) -> Run {
         let description = self.describe();
-        let (mut child, stdin_thread) = self.spawn();
+        let (mut child, stdin_thread) = self.spawn(false);
         let stdout = drain(child.stdout.take().unwrap());
         let stderr = drain(child.stderr.take().unwrap());
         let status = wait_timeout(&mut child, WAIT);
@@ -195,10 +196,25 @@ impl Cmd {
     }
 
     /// Start a long-running server; see [`Server`].
-    pub fn spawn_server(mut self) -> Server {
-        let description = self.describe();
+    pub fn spawn_server(self) -> Server {
         // A server that reads its stdin sees the end once the bytes are written.
-        let (mut child, _stdin_thread) = self.spawn();
+        self.start(false).listening()
+    }
+
+    /// Start a server whose stdin is a pipe the test holds ([`Starting::stdin`]) and writes
+    /// into while the server runs; [`Starting::listening`] then waits for its first line.
+    pub fn spawn_live(self) -> Starting {
+        self.start(true)
+    }
+
+    fn start(mut self, live: bool) -> Starting {
+        let description = self.describe();
+        if live {
+            self.command.stdin(Stdio::piped());
+            self.stdin = None;
+        }
+        let (mut child, _stdin_thread) = self.spawn(live);
+        let stdin = if live { child.stdin.take() } else { None };
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         let (first_tx, first_rx) = mpsc::channel();
@@ -225,14 +241,53 @@ impl Cmd {
             });
         }
         let stdout = drain(child.stdout.take().unwrap());
-        let first = match first_rx.recv_timeout(WAIT) {
+        Starting {
+            description,
+            child,
+            stdin,
+            first: first_rx,
+            log,
+            lines: line_rx,
+            stdout,
+        }
+    }
+}
+
+/// A server started but not yet known to listen: its stdin is the test's to write into.
+pub struct Starting {
+    description: String,
+    child: Child,
+    /// The server's stdin, open until dropped (or taken) — with [`Cmd::spawn_live`].
+    pub stdin: Option<std::process::ChildStdin>,
+    first: mpsc::Receiver<String>,
+    log: Arc<Mutex<String>>,
+    lines: mpsc::Receiver<String>,
+    stdout: thread::JoinHandle<Vec<u8>>,
+}
+
+impl Starting {
+    /// The first stderr line, if the server prints one within `wait` (`None`: not yet).
+    pub fn first_line_within(&mut self, wait: Duration) -> Option<String> {
+        let line = self.first.recv_timeout(wait).ok()?;
+        // Keep it for listening(), which reads it again.
+        let (tx, rx) = mpsc::channel();
+        let _ = tx.send(line.clone());
+        self.first = rx;
+        Some(line)
+    }
+
+    /// Wait (bounded) for the "listening on" line, and hand back the running server. Its stdin,
+    /// if still held here, stays open for the server's life.
+    pub fn listening(mut self) -> Server {
+        let description = self.description;
+        let first = match self.first.recv_timeout(WAIT) {
             Ok(line) => line,
             Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
+                let _ = self.child.kill();
+                let _ = self.child.wait();
                 panic!(
                     "server printed no first line within {WAIT:?}\ncommand: {description}\nstderr:\n{}",
-                    log.lock().unwrap()
+                    self.log.lock().unwrap()
                 );
             }
         };
@@ -241,17 +296,20 @@ impl Cmd {
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
         else {
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = self.child.kill();
+            let _ = self.child.wait();
             panic!("server did not start\ncommand: {description}\nstderr:\n{first}");
         };
+        if let Some(stdin) = self.stdin.take() {
+            self.child.stdin = Some(stdin);
+        }
         Server {
             description,
-            child: Some(child),
+            child: Some(self.child),
             location: location.to_string(),
-            log,
-            lines: line_rx,
-            stdout: Some(stdout),
+            log: self.log,
+            lines: self.lines,
+            stdout: Some(self.stdout),
         }
     }
 }
@@ -596,4 +654,55 @@ fn shell_quote(arg: &str) -> String {
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
     }
+}
+
+/// Not a test of its own: what [`peer_rule_fails_in_ci_and_skips_outside`] runs in a child
+/// copy of this binary, under each value of `CI`.
+#[test]
+#[ignore = "run by peer_rule_fails_in_ci_and_skips_outside"]
+fn probe_a_missing_peer() {
+    if !peer("netlab-no-such-peer") {
+        return;
+    }
+    panic!("a tool that does not exist was found on PATH");
+}
+
+/// The rule `.ci/run` depends on: under CI a missing peer fails the test by the tool's name;
+/// outside CI the test passes and says it was skipped.
+#[test]
+fn peer_rule_fails_in_ci_and_skips_outside() {
+    let probe = |ci: &str| {
+        let out = Command::new(std::env::current_exe().expect("this test binary"))
+            .args([
+                "harness::probe_a_missing_peer",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("CI", ci)
+            .output()
+            .expect("run the probe");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (passed, output) = probe("true");
+    assert!(!passed, "CI set, and a missing peer passed:\n{output}");
+    assert!(
+        output.contains("`netlab-no-such-peer` is not installed, and CI is set"),
+        "{output}"
+    );
+    let (passed, output) = probe("");
+    assert!(passed, "outside CI a missing peer must skip:\n{output}");
+    assert!(
+        output.contains("skipped: `netlab-no-such-peer` is not installed"),
+        "{output}"
+    );
+    assert!(
+        output.contains("1 passed"),
+        "the probe did not run:\n{output}"
+    );
 }

@@ -1093,6 +1093,32 @@ fn web_page_from_stdin() {
     assert_is_notes_page(&get(&server, "/whatever"));
 }
 
+/// `--page -` from a pipe that a writer keeps open: the page is everything up to the end of
+/// input, so the server does not listen while the writer is still writing, and serves both
+/// halves once it is done.
+#[test]
+fn web_page_from_a_live_stdin_waits_for_its_end() {
+    let lab = Lab::new();
+    let mut starting = lab.cmd(["web", "--page", "-", "--port", "0"]).spawn_live();
+    let (head, tail) = NOTES_PAGE.split_at(NOTES_PAGE.len() / 2);
+    let mut stdin = starting.stdin.take().expect("a live stdin");
+    stdin
+        .write_all(head.as_bytes())
+        .expect("write the first half");
+    stdin.flush().unwrap();
+    let early = starting.first_line_within(Duration::from_millis(300));
+    assert!(
+        early.is_none(),
+        "listened before its page was read: {early:?}"
+    );
+    stdin
+        .write_all(tail.as_bytes())
+        .expect("write the second half");
+    drop(stdin);
+    let server = starting.listening();
+    assert_is_notes_page(&get(&server, "/"));
+}
+
 /// A page larger than the event loop answers inline goes out from a thread, whole, and the
 /// connection keeps going.
 #[test]

@@ -4,8 +4,8 @@
 //!
 //! [`handle`] is generic over [`Transport`]: a `TcpStream` in the server, a [`Duplex`] of bytes
 //! in tests and fuzzers. The same state machine runs on an event loop ([`step_inline`]) and on
-//! a connection's own thread ([`serve_blocking`]); where it runs is a [`Place`], and
-//! [`Conn::step`] is the one place that looks at it: work that could wait on the client or the
+//! a connection's own thread ([`serve_blocking`]); where it runs is a `Place`, and
+//! `Conn::step` is the one place that looks at it: work that could wait on the client or the
 //! disk ([`Heavy`]) is not done on an event loop but handed back as [`Step::NeedsThread`].
 
 use std::io;

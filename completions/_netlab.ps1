@@ -106,7 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one')
             [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Answer every request with this page (`-` reads it from stdin)')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'File served for a directory when present')
-            [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most connections at once; one over the limit gets 503 and is closed')
+            [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most connections at once. At the limit, a newcomer takes the place of the connection that has waited longest for a request head (so slow clients cannot hold every slot); only when every connection has a request in hand does it get 503 and is closed')
             [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'The whole request head must arrive within this time (else 408)')
             [CompletionResult]::new('--keepalive-timeout', '--keepalive-timeout', [CompletionResultType]::ParameterName, 'Close a keep-alive connection idle for this long')
             [CompletionResult]::new('--write-timeout', '--write-timeout', [CompletionResultType]::ParameterName, 'Close a connection whose client has not taken any byte for this long')

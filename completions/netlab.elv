@@ -99,7 +99,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --port 'Port to bind; 0 picks a free one'
             cand --page 'Answer every request with this page (`-` reads it from stdin)'
             cand --index 'File served for a directory when present'
-            cand --max-conns 'Most connections at once; one over the limit gets 503 and is closed'
+            cand --max-conns 'Most connections at once. At the limit, a newcomer takes the place of the connection that has waited longest for a request head (so slow clients cannot hold every slot); only when every connection has a request in hand does it get 503 and is closed'
             cand --header-timeout 'The whole request head must arrive within this time (else 408)'
             cand --keepalive-timeout 'Close a keep-alive connection idle for this long'
             cand --write-timeout 'Close a connection whose client has not taken any byte for this long'

@@ -80,7 +80,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address t
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port to bind; 0 picks a free one' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l page -d 'Answer every request with this page (`-` reads it from stdin)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l index -d 'File served for a directory when present' -r
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most connections at once; one over the limit gets 503 and is closed' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most connections at once. At the limit, a newcomer takes the place of the connection that has waited longest for a request head (so slow clients cannot hold every slot); only when every connection has a request in hand does it get 503 and is closed' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long' -r

@@ -291,7 +291,9 @@ pub struct WebArgs {
     #[arg(long)]
     pub hidden: bool,
 
-    /// Most connections at once; one over the limit gets 503 and is closed.
+    /// Most connections at once. At the limit, a newcomer takes the place of the connection
+    /// that has waited longest for a request head (so slow clients cannot hold every slot);
+    /// only when every connection has a request in hand does it get 503 and is closed.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conns: u32,
 

@@ -25,6 +25,8 @@ pub struct Stats {
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
     pub refused: AtomicU64,
+    /// Connections closed to make room for new ones (web's answer to slowloris).
+    pub evicted: AtomicU64,
 }
 
 impl Stats {
@@ -49,6 +51,12 @@ impl Stats {
         );
         if refused > 0 {
             text.push_str(&format!(", {refused} refused over the limit"));
+        }
+        let evicted = self.evicted.load(Ordering::Relaxed);
+        if evicted > 0 {
+            text.push_str(&format!(
+                ", {evicted} closed while waiting for a request head to let new ones in"
+            ));
         }
         text
     }
@@ -86,6 +94,13 @@ impl ConnLimit {
                 Err(actual) => current = actual,
             }
         }
+    }
+
+    /// Take a slot over the limit: for a newcomer admitted in place of a connection that is
+    /// being closed for it, whose slot comes back shortly.
+    pub fn acquire_anyway(self: &Arc<Self>) -> ConnSlot {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        ConnSlot(Arc::clone(self))
     }
 
     /// Connections in flight now.

@@ -17,6 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use super::conn::{self, After, Scratch, Session, Step};
+use super::registry::Watch;
 use super::server::{STACK_SIZE, Shared};
 use super::transport::{Nonblocking, Outbox};
 use crate::net::ConnSlot;
@@ -30,6 +31,7 @@ pub struct Arrival {
     pub slot: ConnSlot,
     /// Its entry in the server's registry.
     pub id: u64,
+    pub watch: Arc<Watch>,
     /// A connection coming back from a thread of its own brings its session along.
     pub session: Option<Session>,
 }
@@ -124,6 +126,8 @@ struct Client {
     socket: TcpStream,
     peer: String,
     id: u64,
+    /// Tells the acceptor whether it waits for a head (and may be evicted at the limit).
+    watch: Arc<Watch>,
     slot: ConnSlot,
     session: Session,
     outbox: Outbox,
@@ -240,6 +244,7 @@ impl Loop {
                 socket: arrival.stream,
                 peer: arrival.peer,
                 id: arrival.id,
+                watch: arrival.watch,
                 slot: arrival.slot,
                 session: arrival
                     .session
@@ -289,6 +294,7 @@ impl Loop {
             );
             match step {
                 Step::Answered => {
+                    client.watch.busy();
                     client.last_write = Instant::now();
                     continue;
                 }
@@ -298,6 +304,7 @@ impl Loop {
                 }
                 Step::Linger => return self.hand_over(key, After::Linger),
                 Step::NeedsThread(_) => return self.hand_over(key, After::Return),
+                Step::NeedInput if client.outbox.is_empty() => shared.waiting(&client.watch),
                 Step::NeedInput => {}
             }
             match client.session.read_from(&mut &client.socket, site) {
@@ -400,10 +407,12 @@ impl Loop {
         let Some(client) = self.take(key) else {
             return;
         };
+        client.watch.busy();
         let Client {
             socket,
             peer,
             id,
+            watch,
             slot,
             session,
             outbox,
@@ -441,6 +450,7 @@ impl Loop {
                         peer,
                         slot,
                         id,
+                        watch,
                         session: Some(session),
                     };
                     match inbox.deliver(back) {

@@ -20,6 +20,7 @@ pub mod files;
 mod handlers;
 mod input;
 pub mod range;
+mod registry;
 pub mod request;
 mod response;
 pub mod server;

@@ -1,15 +1,15 @@
 //! The accept loop: each connection goes to one of the event loops (one per core, see
 //! [`events`]), which hand it a thread of its own (small stacks: the handler
 //! keeps its buffers on the heap) only when it needs a blocking socket; `--max-conns` enforced
-//! with a 503; and a graceful stop — stop accepting, wake idle keep-alive connections, let
+//! by evicting the connection that has waited longest for a request head, or with a 503 when
+//! every connection has a request in hand; and a graceful stop — stop accepting, wake idle keep-alive connections, let
 //! requests in flight finish (bounded), print the summary.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use super::Site;
 use super::conn::ConnStats;
 use super::events;
+use super::registry::{Evicted, Registry, Watch};
 use super::response::Head;
 use crate::net::{ConnLimit, Shutdown, Stats};
 
@@ -30,43 +31,11 @@ pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// closed without a word (a flood must not turn into threads).
 pub const MAX_REFUSING: usize = 64;
 
-/// Open connections, so a stop can wake the idle ones (a read blocked in a keep-alive wait).
-#[derive(Default)]
-struct Registry {
-    next: AtomicU64,
-    open: Mutex<HashMap<u64, RawFd>>,
-}
-
-impl Registry {
-    fn add(&self, fd: RawFd) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, fd);
-        id
-    }
-
-    /// Must happen before the socket closes: a stop never touches a reused descriptor.
-    fn remove(&self, id: u64) {
-        self.lock().remove(&id);
-    }
-
-    /// `shutdown(SHUT_RD)` every open connection: a blocked read returns end-of-file, while
-    /// a response being written still goes out.
-    fn stop_reading(&self) {
-        for &fd in self.lock().values() {
-            let _ = nix::sys::socket::shutdown(fd, nix::sys::socket::Shutdown::Read);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, RawFd>> {
-        self.open.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// What the acceptor, the event loops and the connection threads share.
 pub struct Shared {
     pub site: Arc<Site>,
     pub stats: Stats,
-    registry: Registry,
+    pub registry: Registry,
     pub shutdown: Arc<Shutdown>,
     refusing: AtomicUsize,
 }
@@ -78,6 +47,11 @@ impl Shared {
         self.registry.remove(id);
         self.stats.add_in(stats.bytes_in as usize);
         self.stats.add_out(stats.bytes_out as usize);
+    }
+
+    /// The connection has no request in hand and waits for a head.
+    pub fn waiting(&self, watch: &Watch) {
+        watch.waiting(&self.registry);
     }
 }
 
@@ -103,6 +77,7 @@ pub fn serve(
         loops.push(events::start(Arc::clone(&shared), n).context("start an event loop")?);
     }
     let mut next = 0;
+    let mut evictions = EvictionLog::default();
     let mut backoff = Duration::from_millis(5);
     while !shutdown.requested() {
         let (stream, peer) = match listener.accept() {
@@ -134,7 +109,15 @@ pub fn serve(
                 next = (next + 1) % loops.len();
                 dispatch(&shared, &loops[next], stream, peer, slot);
             }
-            None => refuse(&shared, stream, peer, max_conns),
+            None => match shared.registry.evict_longest_waiting(max_conns) {
+                Some(evicted) => {
+                    shared.stats.evicted.fetch_add(1, Ordering::Relaxed);
+                    evictions.note(evicted, max_conns);
+                    next = (next + 1) % loops.len();
+                    dispatch(&shared, &loops[next], stream, peer, limit.acquire_anyway());
+                }
+                None => refuse(&shared, stream, peer, max_conns),
+            },
         }
     }
     drop(listener);
@@ -168,12 +151,13 @@ fn dispatch(
         return;
     }
     let _ = stream.set_nodelay(true);
-    let id = shared.registry.add(stream.as_raw_fd());
+    let (id, watch) = shared.registry.add(stream.as_raw_fd());
     let arrival = events::Arrival {
         stream,
         peer: peer.to_string(),
         slot,
         id,
+        watch,
         session: None,
     };
     if let Err(arrival) = inbox.deliver(arrival) {
@@ -182,7 +166,40 @@ fn dispatch(
     }
 }
 
-/// Over `--max-conns`: answer 503 and close, on a short-lived thread (bounded in number).
+/// Evictions are logged at most once a second, so a flood of them cannot flood the log.
+#[derive(Default)]
+struct EvictionLog {
+    last: Option<Instant>,
+    /// Since the last line: how many, and the longest any of them had waited.
+    count: u64,
+    longest: Duration,
+}
+
+impl EvictionLog {
+    fn note(&mut self, evicted: Evicted, max: usize) {
+        self.count += 1;
+        self.longest = self.longest.max(evicted.waited);
+        if self
+            .last
+            .is_some_and(|last| last.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        crate::info!(
+            "at --max-conns {max}: closed {} connection{} still waiting for a request head \
+             (longest wait {}) to let new ones in",
+            self.count,
+            if self.count == 1 { "" } else { "s" },
+            crate::net::format_duration(self.longest),
+        );
+        *self = EvictionLog {
+            last: Some(Instant::now()),
+            ..EvictionLog::default()
+        };
+    }
+}
+
+/// Over `--max-conns` with every connection mid-request: answer 503 and close, on a short-lived thread (bounded in number).
 fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: usize) {
     shared.stats.refused.fetch_add(1, Ordering::Relaxed);
     crate::info!("{peer} refused: over --max-conns {max}");

@@ -916,25 +916,88 @@ fn web_closes_idle_keep_alive_connections() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// A connection with a request in hand: a body announced and not all sent, so a thread waits
+/// on it (not a connection waiting for a head, which could be evicted).
+fn mid_request(server: &Server) -> Conn {
+    let mut conn = open(server);
+    send(
+        &mut conn,
+        "POST /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\npart of it",
+    );
+    conn
+}
+
 #[test]
-fn web_503_over_max_conns() {
+fn web_503_over_max_conns_when_every_slot_is_mid_request() {
     let lab = site();
     let server = serve(&lab, &["--max-conns", "1"]);
-    let mut first = open(&server);
-    send(&mut first, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(read_response(&mut first, false).status, 200);
+    let mut first = mid_request(&server);
+    // The 405 comes at once; the server then reads the rest of the body to keep the connection.
+    assert_eq!(read_response(&mut first, false).status, 405);
     let mut second = open(&server);
     send(&mut second, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     let resp = read_response(&mut second, false);
     assert_eq!(resp.status, 503);
     assert_eq!(resp.header("Connection"), Some("close"));
+    assert_eq!(resp.header("Retry-After"), Some("1"));
     assert_closed(&mut second);
     server.wait_for_line("refused: over --max-conns 1");
-    // The first client is still served.
+    // The first client is still served once its body is in.
+    send(&mut first, "x".repeat(1000 - "part of it".len()));
     send(&mut first, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(read_response(&mut first, false).text(), "0123456789");
     let (_, log) = server.stop();
     assert!(log.contains("1 refused over the limit"), "{log}");
+}
+
+#[test]
+fn web_at_max_conns_evicts_the_longest_waiting_for_a_head() {
+    let lab = site();
+    let server = serve(&lab, &["--max-conns", "3"]);
+    // Two slowloris clients, a head begun and never finished, and one mid-request.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut conn = open(&server);
+        send(
+            &mut conn,
+            "GET /hello.txt HTTP/1.1\r\nHost: t\r\nX-a: b\r\n",
+        );
+        slow.push(conn);
+    }
+    let mut busy = mid_request(&server);
+    assert_eq!(read_response(&mut busy, false).status, 405);
+    // At the limit, a newcomer is served: the oldest slowloris client made room.
+    let mut newcomer = open(&server);
+    send(&mut newcomer, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let resp = read_response(&mut newcomer, false);
+    assert_eq!(resp.status, 200, "a newcomer at the limit is served");
+    assert_closed(&mut slow[0]);
+    server.wait_for_line("at --max-conns 3: closed 1 connection still waiting for a request head");
+    // The next newcomer: the second slowloris client has waited longer than the first
+    // newcomer, idle since its answer; the one mid-request is never evicted.
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    assert_closed(&mut slow[1]);
+    send(&mut busy, "x".repeat(1000 - "part of it".len()));
+    send(&mut busy, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut busy, false).text(), "0123456789");
+    let (_, log) = server.stop();
+    assert!(
+        log.contains("2 closed while waiting for a request head to let new ones in"),
+        "{log}"
+    );
+    assert!(!log.contains("refused"), "{log}");
+}
+
+#[test]
+fn web_at_max_conns_an_idle_keep_alive_connection_makes_room() {
+    let lab = site();
+    let server = serve(&lab, &["--max-conns", "1"]);
+    let mut idle = open(&server);
+    send(&mut idle, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(&mut idle, false).status, 200);
+    // Between requests it waits for a head like any other: the newcomer goes first.
+    assert_eq!(get(&server, "/digits.txt").text(), "0123456789");
+    assert_closed(&mut idle);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,10 @@
 #   1-4. slowhttptest against `netlab web`: slowloris (slow headers), slow body (R-U-Dead-Yet),
 #        slow read, range attack ("Apache killer"); 500 attacking connections each, which is
 #        under the default --max-conns 1024 (over it, the limit answers: see 5).
+#   1b.  slowloris over the limit, three runs of `slowhttptest -H -c 5000 -r 1000 -i 5` (30 s
+#        each, whatever SECONDS says) against the default --max-conns 1024, a normal curl -m 3
+#        once a second: at the limit, web evicts the connection that has waited longest for a
+#        request head, so every normal request should be answered.
 #   5.   a flood of connections beyond --max-conns on `web` (and `serve`, once it exists):
 #        the ones over the limit are refused at once, the server stays up and recovers.
 #   6.   descriptors run out (`ulimit -n 64`): a clear log line, no crash, service resumes when
@@ -97,17 +101,18 @@ settle() {
     done
 }
 
-# probe URL SECONDS OUT: a normal client, one request every 0.2 s, in the background.
+# probe URL SECONDS OUT [EVERY [LIMIT]]: a normal client in the background, one request every
+# EVERY seconds (default 0.2), each given LIMIT seconds (default 5).
 probe() {
-    local url=$1 secs=$2 out=$3
+    local url=$1 secs=$2 out=$3 every=${4:-0.2} limit=${5:-5}
     : >"$out"
     (
         end=$((SECONDS + secs))
         while [ "$SECONDS" -lt "$end" ]; do
             # curl prints the status (000: no answer) and time even when it fails.
-            line=$(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}' "$url" || true)
-            echo "${line:-000 5}" >>"$out"
-            sleep 0.2
+            line=$(curl -s -o /dev/null --max-time "$limit" -w '%{http_code} %{time_total}' "$url" || true)
+            echo "${line:-000 $limit}" >>"$out"
+            sleep "$every"
         done
     ) &
     probe_pid=$!
@@ -233,6 +238,27 @@ slow "3. slow read, 500 connections" /big.bin -X -c 500 -r 250 -w 512 -y 1024 -n
 slow "4. range attack (Apache killer), 500 connections" /big.bin -R -c 500 -r 250 -a 10 -b 3000
 
 # ---------------------------------------------------------------------------------------------
+# 1b: slowloris over --max-conns
+# ---------------------------------------------------------------------------------------------
+
+for run in 1 2 3; do
+    section "1b. slowloris over --max-conns: 5,000 connections against 1,024, 30 s, run $run of 3"
+    start web web "$tmp/site" --quiet
+    before=$(threads_of "$pid")
+    echo "before: $(resources "$pid")"
+    probe "http://$addr/index.html" 30 "$tmp/probe" 1 3
+    slowhttptest -H -c 5000 -r 1000 -i 5 -l 30 -u "http://$addr/index.html" -p 3 \
+        >"$tmp/slow.out" 2>&1 || true
+    wait "$probe_pid" || true
+    echo "during: $(sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' "$tmp/slow.out" | grep -E 'closed:|pending:|connected:|error:|service available:' | tail -5 | tr -s ' \t\n' ' ')"
+    echo "at the end of the attack: $(resources "$pid")"
+    seen "$tmp/probe" "normal client (curl -m 3, once a second)"
+    settle "$pid" "$before"
+    echo "after: $(resources "$pid")"
+    stop "$pid"
+done
+
+# ---------------------------------------------------------------------------------------------
 # 5: beyond --max-conns
 # ---------------------------------------------------------------------------------------------
 
@@ -246,7 +272,7 @@ sleep 0.5
 probe "http://$addr/index.html" 2 "$tmp/probe"
 wait "$probe_pid" || true
 echo "during: $(resources "$pid")"
-seen "$tmp/probe" "normal client during the flood (over the limit like the rest)"
+seen "$tmp/probe" "normal client during the flood (the held connections sent no head: evicted)"
 wait "$flood" || true
 settle "$pid" "$before"
 echo "after: $(resources "$pid")"

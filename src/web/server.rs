@@ -103,7 +103,7 @@ pub fn serve(
         if shutdown.requested() {
             break;
         }
-        let peer = canonical(peer);
+        let peer = crate::net::canonical(peer);
         match limit.try_acquire() {
             Some(slot) => {
                 next = (next + 1) % loops.len();
@@ -131,11 +131,6 @@ pub fn serve(
     }
     crate::info!("netlab web: stopped: {}", shared.stats.summary());
     Ok(())
-}
-
-/// `::ffff:1.2.3.4` (a v4 client on a dual-stack socket) reads as `1.2.3.4`.
-fn canonical(peer: SocketAddr) -> SocketAddr {
-    SocketAddr::new(peer.ip().to_canonical(), peer.port())
 }
 
 fn dispatch(

@@ -32,6 +32,11 @@ impl Watch {
     /// request counts, so the wait is measured from its start (the accept, or the end of the
     /// last response), not from the last byte of a head sent slowly.
     pub fn waiting(&self, registry: &Registry) {
+        // Called on every read that finds no complete head: look before locking the line
+        // and reading the clock.
+        if self.waiting.load(Ordering::Acquire) != BUSY {
+            return;
+        }
         let _ = self.waiting.compare_exchange(
             BUSY,
             registry.ticks(),

@@ -927,6 +927,14 @@ fn mid_request(server: &Server) -> Conn {
     conn
 }
 
+/// The rest of a [`mid_request`] body, then a request on the same connection: it was kept.
+#[track_caller]
+fn still_served(conn: &mut Conn) {
+    send(conn, "x".repeat(1000 - "part of it".len()));
+    send(conn, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(read_response(conn, false).text(), "0123456789");
+}
+
 #[test]
 fn web_503_over_max_conns_when_every_slot_is_mid_request() {
     let lab = site();
@@ -943,9 +951,7 @@ fn web_503_over_max_conns_when_every_slot_is_mid_request() {
     assert_closed(&mut second);
     server.wait_for_line("refused: over --max-conns 1");
     // The first client is still served once its body is in.
-    send(&mut first, "x".repeat(1000 - "part of it".len()));
-    send(&mut first, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(read_response(&mut first, false).text(), "0123456789");
+    still_served(&mut first);
     let (_, log) = server.stop();
     assert!(log.contains("1 refused over the limit"), "{log}");
 }
@@ -977,9 +983,7 @@ fn web_at_max_conns_evicts_the_longest_waiting_for_a_head() {
     // newcomer, idle since its answer; the one mid-request is never evicted.
     assert_eq!(get(&server, "/hello.txt").status, 200);
     assert_closed(&mut slow[1]);
-    send(&mut busy, "x".repeat(1000 - "part of it".len()));
-    send(&mut busy, "GET /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(read_response(&mut busy, false).text(), "0123456789");
+    still_served(&mut busy);
     let (_, log) = server.stop();
     assert!(
         log.contains("2 closed while waiting for a request head to let new ones in"),

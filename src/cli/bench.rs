@@ -1,0 +1,172 @@
+//! `netlab bench`'s flags: the three targets and the load options they share.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use super::{Model, parse_duration};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every run is bounded: -d DURATION or -n COUNT (10 s when neither is \
+    given). Only the address named is loaded. Ctrl-C stops a run early and still prints its \
+    summary.\n\n\
+    Examples:\n  \
+    netlab bench tcp 127.0.0.1:8881 -c 16 -d 10s      # connections per second\n  \
+    netlab bench http http://127.0.0.1:8000/ -c 32 -n 100000\n  \
+    netlab bench compare --svg models.svg             # every serve --model under the same load"
+)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: BenchTarget,
+}
+
+/// What to load.
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// Connect, (send,) read to EOF, close — connections per second.
+    Tcp(BenchTcpArgs),
+    /// HTTP requests per second, keep-alive by default.
+    Http(BenchHttpArgs),
+    /// Run several servers one after another under the same load and compare them.
+    Compare(BenchCompareArgs),
+}
+
+/// How much load, for how long, and how to report it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Load")]
+pub struct LoadArgs {
+    /// Concurrent connections.
+    #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub connections: u32,
+
+    /// Run for this long [default, with no -n: 10s; compare: 3s per server].
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "count")]
+    pub duration: Option<Duration>,
+
+    /// Make exactly N attempts (requests, or connections for tcp) in all; failed ones count.
+    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+
+    /// Load for this long first, neither measured nor counted in -n.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warmup: Option<Duration>,
+
+    /// Count a connection attempt or a response as failed (timeout) after this long.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Threads generating the load [default: connections or CPU cores, the fewer].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+
+    /// Print the summary as one JSON object on stdout (no progress display).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Each connection connects, sends --send TEXT if given (then half-closes), \
+    reads until the server closes, and closes; the rate is connections per second. Latency runs \
+    from connect to the server's close.\n\n\
+    Examples:\n  \
+    netlab bench tcp 127.0.0.1:8881                   # 8 connections at a time for 10 s\n  \
+    netlab bench tcp 127.0.0.1:8881 -n 1000 --expect 'Thank you for connecting'\n  \
+    netlab bench tcp [::1]:7 --send ping --expect ping -c 64 -d 30s   # an echo server\n  \
+    netlab bench tcp 127.0.0.1:8881 --json | jq .rate\n\n\
+    Exit status: 0 when the run completed (failed connections are counted in the summary, by \
+    kind); 1 when not a single one succeeded (nothing listening …), with a one-line reason; 2 \
+    for bad usage."
+)]
+pub struct BenchTcpArgs {
+    /// Server address, HOST:PORT (`[::1]:PORT` for IPv6); only its first address is loaded.
+    #[arg(value_name = "ADDR")]
+    pub addr: String,
+
+    /// Send TEXT after connecting, then half-close (`\n`, `\r`, `\t` are understood).
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+
+    /// Count a connection as failed (expect mismatch) unless it receives exactly TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub expect: Option<String>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Requests go out one at a time on each connection, kept alive between \
+    requests (--no-keepalive: a new connection each); bodies are read by Content-Length or \
+    chunked. Every status is counted; only a failed exchange (refused, reset, timeout, closed \
+    early, bad response) is an error. Latency runs from sending a request (from connecting, for \
+    a new connection) to its last byte.\n\n\
+    Examples:\n  \
+    netlab bench http http://127.0.0.1:8000/          # 8 keep-alive connections for 10 s\n  \
+    netlab bench http http://127.0.0.1:8000/1k.bin -c 64 -d 30s --warmup 2s\n  \
+    netlab bench http http://127.0.0.1:8000/ -n 1000 --no-keepalive\n  \
+    netlab bench http http://127.0.0.1:8000/api -X POST -H 'Content-Length: 0'\n  \
+    netlab bench http http://127.0.0.1:8000/ --json | jq '.latency_us.p99'\n\n\
+    Exit status: 0 when the run completed (failed requests are counted in the summary, by \
+    kind); 1 when not a single request succeeded, with a one-line reason; 2 for bad usage."
+)]
+pub struct BenchHttpArgs {
+    /// The URL to request (http:// only; the scheme may be left out).
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Request method.
+    #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
+    pub method: String,
+
+    /// Extra request header 'Name: value' (repeatable; replaces Host or User-Agent).
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// A new connection for every request (sends `Connection: close`).
+    #[arg(long)]
+    pub no_keepalive: bool,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "By default compare starts `netlab serve --model M --port 0` for each \
+    model in turn (the greeting service), runs the same `bench tcp` load against it, and stops \
+    it. With --target it loads servers you already run instead: HOST:PORT is measured as `bench \
+    tcp`, an http:// URL as `bench http`. One table and a bar chart follow; --svg FILE writes the \
+    chart as a picture. Each server gets 3 s unless -d or -n says otherwise.\n\n\
+    Examples:\n  \
+    netlab bench compare                              # serial, thread, pool, fork, poll\n  \
+    netlab bench compare --models thread,poll -c 64 -d 10s --svg models.svg\n  \
+    netlab bench compare --target http://127.0.0.1:8000/ --target http://127.0.0.1:8080/\n\n\
+    Exit status: 0 when every server was measured; 1 when a server could not be started or not \
+    a single connection to one succeeded (the table is printed first); 2 for bad usage."
+)]
+pub struct BenchCompareArgs {
+    /// Models of `netlab serve` to start and compare, one after another.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "serial,thread,pool,fork,poll",
+        conflicts_with = "targets"
+    )]
+    pub models: Vec<Model>,
+
+    /// Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http.
+    #[arg(long = "target", value_name = "ADDR|URL")]
+    pub targets: Vec<String>,
+
+    /// Write the bar chart to FILE as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
+}

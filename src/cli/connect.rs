@@ -1,0 +1,77 @@
+//! `netlab connect`'s and `netlab resolve`'s flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::parse_duration;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    netlab connect 127.0.0.1:8881                     # the notes' client.py\n  \
+    netlab connect example.org 80 --crlf              # type an HTTP request by hand\n  \
+    printf 'hello' | netlab connect '[::1]:7'\n  \
+    netlab connect --send 'ping' --udp 127.0.0.1:9999\n  \
+    netlab connect --unix /tmp/lab.sock\n  \
+    netlab connect -z 127.0.0.1:8000-8010             # which ports accept a connection?\n  \
+    netlab connect --hexdump 127.0.0.1:8881")]
+pub struct ConnectArgs {
+    /// Where to connect: HOST:PORT, `[IPv6]:PORT`, or HOST with PORT as the next argument
+    /// (with -z, PORT may be a range like 8000-8010).
+    #[arg(value_name = "HOST[:PORT]", required_unless_present = "unix")]
+    pub target: Option<String>,
+
+    /// The port, when TARGET is a bare host.
+    #[arg(value_name = "PORT")]
+    pub port: Option<String>,
+
+    /// Connect to the Unix stream socket at PATH.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["target", "udp", "probe"])]
+    pub unix: Option<PathBuf>,
+
+    /// Use UDP: each line of stdin (or --send) goes out as one datagram.
+    #[arg(short, long)]
+    pub udp: bool,
+
+    /// Send TEXT instead of reading stdin, then half-close.
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+
+    /// Send line ends as CRLF (for talking to HTTP or SMTP servers by hand).
+    #[arg(short = 'C', long)]
+    pub crlf: bool,
+
+    /// Give up connecting after this long.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Close after this long with no byte in either direction.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// Only report which ports accept a connection; exit 0 if any did.
+    #[arg(short = 'z', long, conflicts_with_all = ["send", "hexdump", "udp"])]
+    pub probe: bool,
+
+    /// Hex dump of both directions on stderr (`>` sent, `<` received).
+    #[arg(long)]
+    pub hexdump: bool,
+
+    /// Use IPv4 addresses only.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 addresses only.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    netlab resolve localhost\n  \
+    netlab resolve example.org")]
+pub struct ResolveArgs {
+    /// The host name (or address) to resolve.
+    pub name: String,
+}

@@ -1,0 +1,106 @@
+//! Every command-line definition of netlab, and nothing else.
+//!
+//! Conventions for flags: the doc comment of a flag is its `--help` text, written for the person
+//! reading `--help`; durations accept `10`, `1.5`, `500ms`, `2m`; servers bind 127.0.0.1 unless
+//! `--host` says otherwise; every `--help` ends with examples. `command()` feeds the generated
+//! completions and man pages (see `tests/it/assets.rs`).
+//!
+//! One file per verb's flags (`serve.rs`, `web.rs`, `bench.rs` …) and one for the value parser
+//! they share (`duration.rs`); every type is re-exported here, so the verbs say `cli::WebArgs`.
+
+mod bench;
+mod connect;
+mod duration;
+mod fetch;
+mod serve;
+mod url;
+mod web;
+
+pub use bench::{BenchArgs, BenchCompareArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
+pub use connect::{ConnectArgs, ResolveArgs};
+pub use duration::{MAX_DURATION, parse_duration};
+pub use fetch::FetchArgs;
+pub use serve::{Model, ServeArgs};
+pub use url::{InputKind, UrldecodeArgs, UrlencodeArgs};
+pub use web::WebArgs;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+const EXAMPLES: &str = "Examples:
+  netlab serve --port 8881              # the notes' server.py
+  netlab connect 127.0.0.1:8881         # the notes' client.py
+  netlab web ./site --port 0            # serve a directory over HTTP
+  netlab fetch http://127.0.0.1:8000/   # print a page
+  netlab urldecode -p 'https://www.baidu.com/s?wd=python%E6%95%99%E7%A8%8B'
+  netlab bench tcp 127.0.0.1:8881 -c 8 -d 5s";
+
+/// The whole command line: global flags and one verb.
+#[derive(Debug, Parser)]
+#[command(
+    name = "netlab",
+    version,
+    about = "A network-programming lab in one binary",
+    long_about = "A network-programming lab in one binary: a socket server with every classic \
+                  concurrency model, a netcat-like client, an HTTP/1.1 server and client, URL \
+                  inspection, and a load generator to compare them.",
+    propagate_version = true,
+    disable_help_subcommand = true,
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    /// Silence logs (connection lines, access log, warnings, progress).
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub quiet: bool,
+
+    /// Say more: resolved addresses, request and response heads.
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The verbs, one module each.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a TCP, UDP or Unix socket server (greeting, echo, discard, file) under a concurrency model.
+    Serve(ServeArgs),
+    /// Connect to a socket server and copy stdin/stdout both ways (a better netcat).
+    Connect(ConnectArgs),
+    /// Show every address a host name resolves to.
+    Resolve(ResolveArgs),
+    /// Run an HTTP/1.1 server: a directory, one fixed page, or a mirror of the request.
+    Web(WebArgs),
+    /// Fetch a URL over HTTP(S) and write the body to stdout or a file.
+    Fetch(FetchArgs),
+    /// Percent-decode URLs and query strings, or break them into their parts.
+    Urldecode(UrldecodeArgs),
+    /// Percent-encode text for a URL component, form or path.
+    Urlencode(UrlencodeArgs),
+    /// Measure a TCP or HTTP server: connections or requests per second, latency percentiles.
+    Bench(BenchArgs),
+}
+
+/// The clap command, for parsing, completions and man pages: the derive plus what cannot be a
+/// literal (the exit-status table, kept once in [`crate::exit::Code`]).
+pub fn command() -> clap::Command {
+    let long = format!("{EXAMPLES}\n\nExit status:\n{}", crate::exit::Code::table());
+    Cli::command().after_long_help(long)
+}
+
+/// Parse the process's arguments (exits 2 with clap's message on bad usage).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        command().debug_assert();
+    }
+}

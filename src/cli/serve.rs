@@ -1,0 +1,109 @@
+//! `netlab serve`'s flags, and the concurrency models `bench compare` also names.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::parse_duration;
+
+/// How `serve` handles many clients at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Model {
+    /// One connection at a time, in the accept loop (the notes' server.py).
+    Serial,
+    /// A new thread per connection (SocketServer's ThreadingMixIn).
+    Thread,
+    /// A fixed set of worker threads taking turns to accept on the listener (see --workers).
+    Pool,
+    /// A child process per connection, reaped as it exits (ForkingMixIn).
+    Fork,
+    /// One thread, non-blocking sockets on epoll (how nginx does it).
+    Poll,
+}
+
+impl Model {
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Serial => "serial",
+            Model::Thread => "thread",
+            Model::Pool => "pool",
+            Model::Fork => "fork",
+            Model::Poll => "poll",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    netlab serve --port 8881                          # greets each client: Thank you for connecting\n  \
+    netlab serve --port 10002 --message 'Hi, Everyone'\n  \
+    netlab serve --port 0 --echo --model poll         # echo server on a free port, epoll loop\n  \
+    netlab serve --udp --port 9999 --echo             # UDP echo\n  \
+    netlab serve --unix /tmp/lab.sock --file notes.txt\n  \
+    netlab serve --discard --model pool --workers 4   # a sink for throughput tests")]
+pub struct ServeArgs {
+    /// Address to bind; `::` listens on IPv6 and IPv4 (dual-stack).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub host: IpAddr,
+
+    /// Port to bind; 0 picks a free one (the first stderr line says which).
+    #[arg(short, long, default_value_t = 8881)]
+    pub port: u16,
+
+    /// Serve UDP datagrams instead of TCP connections.
+    #[arg(long, conflicts_with = "unix")]
+    pub udp: bool,
+
+    /// Listen on a Unix stream socket at PATH instead of TCP.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port"])]
+    pub unix: Option<PathBuf>,
+
+    /// Greet each client with TEXT and close (the default service).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "Thank you for connecting",
+        group = "service"
+    )]
+    pub message: String,
+
+    /// Send back everything the client sends.
+    #[arg(long, group = "service")]
+    pub echo: bool,
+
+    /// Read and throw away everything the client sends (a sink).
+    #[arg(long, group = "service")]
+    pub discard: bool,
+
+    /// Send the bytes of FILE to each client and close.
+    #[arg(long, value_name = "FILE", group = "service")]
+    pub file: Option<PathBuf>,
+
+    /// Concurrency model.
+    #[arg(long, value_enum, default_value_t = Model::Thread)]
+    pub model: Model,
+
+    /// Worker threads for `--model pool` (more than the cores, so one blocked in a system
+    /// call does not leave a core idle).
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub workers: u32,
+
+    /// Length of the kernel's queue of connections not yet accepted.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub backlog: u32,
+
+    /// Most connections served at once; one over the limit is closed at once and logged.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns: u32,
+
+    /// Close a connection after this long with no progress: no byte from the client (echo,
+    /// discard), or none taken by it (echo, file).
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Exit after serving N connections (or N datagrams with --udp).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+}

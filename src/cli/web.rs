@@ -1,0 +1,72 @@
+//! `netlab web`'s flags.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::parse_duration;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    netlab web                                        # this directory on http://127.0.0.1:8000/\n  \
+    netlab web ./site --port 0                        # a free port; the first stderr line says which\n  \
+    netlab web --page page.html --port 10001          # the notes' simple_webserver.py, done right\n  \
+    netlab web --echo                                 # see what your browser sends\n  \
+    netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4")]
+pub struct WebArgs {
+    /// Directory to serve.
+    #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
+    pub dir: PathBuf,
+
+    /// Address to bind; `::` listens on IPv6 and IPv4.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub host: IpAddr,
+
+    /// Port to bind; 0 picks a free one.
+    #[arg(short, long, default_value_t = 8000)]
+    pub port: u16,
+
+    /// Answer every request with this page (`-` reads it from stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "echo")]
+    pub page: Option<PathBuf>,
+
+    /// Answer every request with the request itself (JSON when the client accepts it).
+    #[arg(long)]
+    pub echo: bool,
+
+    /// Never list a directory; a directory without an index gets 403.
+    #[arg(long)]
+    pub no_listing: bool,
+
+    /// File served for a directory when present.
+    #[arg(long, value_name = "NAME", default_value = "index.html")]
+    pub index: String,
+
+    /// Add `Access-Control-Allow-Origin: *` to every response.
+    #[arg(long)]
+    pub cors: bool,
+
+    /// Serve and list dotfiles (hidden and refused by default).
+    #[arg(long)]
+    pub hidden: bool,
+
+    /// Most connections at once. At the limit, a newcomer takes the place of the connection
+    /// that has waited longest for a request head (so slow clients cannot hold every slot);
+    /// only when every connection has a request in hand does it get 503 and is closed.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_conns: u32,
+
+    /// The whole request head must arrive within this time (else 408).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Close a keep-alive connection idle for this long.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub keepalive_timeout: Duration,
+
+    /// Close a connection whose client has not taken any byte for this long.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
+}

@@ -11,8 +11,8 @@ use super::io::lock;
 ///
 /// Blocking accept loops cannot see a flag while they sleep in `accept()`, so whoever owns a
 /// listener registers a waker (for example `shutdown(fd, SHUT_RD)`, which makes a blocked
-/// `accept()` return on Linux, or `Poller::notify`). The signal is handled on a thread of its
-/// own, so no code runs in a signal handler.
+/// `accept()` return on Linux, or an event loop's `mio::Waker`). The signal is handled on a
+/// thread of its own, so no code runs in a signal handler.
 pub struct Shutdown {
     requested: AtomicBool,
     wakers: Mutex<Vec<Box<dyn Fn() + Send>>>,

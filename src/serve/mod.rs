@@ -466,13 +466,21 @@ pub(crate) fn accept_failed(err: io::Error, stop: &Shutdown) -> anyhow::Result<(
             | nix::libc::ETIMEDOUT,
         ) => Ok(()),
         // Out of descriptors or memory: say so, let in-flight connections close some, go on.
-        Some(nix::libc::EMFILE | nix::libc::ENFILE | nix::libc::ENOBUFS | nix::libc::ENOMEM) => {
+        _ if starved(&err) => {
             crate::warn!("accept: {err} (waiting for connections to close)");
             std::thread::sleep(Duration::from_millis(50));
             Ok(())
         }
         _ => Err(anyhow::Error::new(err).context("accept")),
     }
+}
+
+/// Out of descriptors or memory: accepting again at once fails again.
+pub(crate) fn starved(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(nix::libc::EMFILE | nix::libc::ENFILE | nix::libc::ENOBUFS | nix::libc::ENOMEM)
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {

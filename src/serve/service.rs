@@ -1,7 +1,7 @@
 //! The services: greeting (the notes' `c.send('Thank you for connecting')`), echo, discard and
 //! file. The handlers here run on blocking sockets (serial, thread, pool, fork) and are generic
 //! over [`Stream`], so a test can drive them with bytes in memory. The poll model runs the same
-//! services as a state machine of its own (`poll.rs`).
+//! services as a state machine of its own (`poll/job.rs`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};

@@ -3,7 +3,7 @@
 //!
 //! The models keep their meaning: `serial` answers in the receive loop, `thread` starts a thread
 //! per datagram (SocketServer's ThreadingUDPServer), `pool` has N threads receiving on the same
-//! socket, `poll` waits in epoll. `fork` is refused at start-up (see `Config`).
+//! socket, `poll` waits in epoll (mio). `fork` is refused at start-up (see `Config`).
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use anyhow::Context as _;
-use polling::{Event, Events, PollMode, Poller};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::socket::Peer;
 use super::{Admission, Context, Service};
@@ -21,7 +22,8 @@ use crate::net::{HumanBytes, Stats};
 
 /// Room for the largest datagram (65507 bytes over IPv4, 65527 over IPv6).
 const DATAGRAM_BUF: usize = 65_536;
-const SOCKET: usize = 0;
+const SOCKET: Token = Token(0);
+const WAKER: Token = Token(1);
 
 /// What a datagram gets back.
 enum Reply {
@@ -143,49 +145,46 @@ fn receive_loop(
 }
 
 fn serve_poll(ctx: &'static Context, reply: &Reply, socket: &UdpSocket) -> anyhow::Result<()> {
-    let poller = Arc::new(Poller::new().context("create epoll instance")?);
+    let mut poll = Poll::new().context("create epoll instance")?;
+    let waker = Waker::new(poll.registry(), WAKER).context("create epoll waker")?;
     socket.set_nonblocking(true)?;
-    // SAFETY: deleted from the poller below, before the socket is dropped.
-    unsafe { poller.add_with_mode(socket, Event::readable(SOCKET), PollMode::Level)? };
-    {
-        let poller = Arc::clone(&poller);
-        ctx.stop.on_trigger(move || {
-            let _ = poller.notify();
-        });
-    }
+    let fd = socket.as_raw_fd();
+    poll.registry()
+        .register(&mut SourceFd(&fd), SOCKET, Interest::READABLE)?;
+    ctx.stop.on_trigger(move || {
+        let _ = waker.wake();
+    });
     let mut buf = vec![0u8; DATAGRAM_BUF];
-    let mut events = Events::new();
+    let mut events = Events::with_capacity(16);
+    // Edge-triggered: a wake-up says datagrams arrived, so receive until the socket is empty
+    // (or the server stops), then wait for the next one.
+    let mut readable = false;
     ctx.ready();
-    let result = 'serving: loop {
+    let result = loop {
         if ctx.stop.requested() {
             break Ok(());
         }
-        events.clear();
-        match poller.wait(&mut events, None) {
-            Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => break Err(anyhow::Error::new(err).context("epoll wait")),
-        }
-        if events.is_empty() {
+        if !readable {
+            match poll.poll(&mut events, None) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => break Err(anyhow::Error::new(err).context("epoll wait")),
+            }
+            readable = events.iter().any(|event| event.token() == SOCKET);
             continue;
         }
-        for _ in 0..64 {
-            match socket.recv_from(&mut buf) {
-                Ok((n, from)) => {
-                    if ctx.admit(true, &Peer::Tcp(from)) == Admission::Serve {
-                        answer(ctx, reply, socket, &buf[..n], from);
-                    }
-                    if ctx.stop.requested() {
-                        break;
-                    }
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                if ctx.admit(true, &Peer::Tcp(from)) == Admission::Serve {
+                    answer(ctx, reply, socket, &buf[..n], from);
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                Err(err) if transient(&err) => {}
-                Err(err) => break 'serving Err(anyhow::Error::new(err).context("receive")),
             }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => readable = false,
+            Err(err) if transient(&err) => {}
+            Err(err) => break Err(anyhow::Error::new(err).context("receive")),
         }
     };
-    poller.delete(socket)?;
+    poll.registry().deregister(&mut SourceFd(&fd))?;
     result
 }
 

@@ -1,50 +1,59 @@
-//! `--model poll`: one thread, every socket non-blocking and watched by epoll (through the
-//! `polling` crate, level-triggered), each client a small state machine — how nginx serves many
-//! clients with few threads.
+//! `--model poll`: one thread, every socket non-blocking and watched by epoll (through mio,
+//! edge-triggered), each client a small state machine — how nginx serves many clients with few
+//! threads. Edge-triggered means epoll reports a socket when it *becomes* ready, not while it
+//! stays ready: so every wake-up reads, accepts or writes until the call would block, and a
+//! connection that stops short of that (its batch used up) is queued to be run again.
 //!
 //! A greeting is tried at once on the fresh socket (`send` with `MSG_DONTWAIT`), so the common
 //! case costs accept, send, close and never touches epoll. A connection that cannot finish at
-//! once is registered and advanced a bounded batch of reads and writes per wake-up, so one fast
+//! once is registered and advanced a bounded batch of reads and writes per turn, so one fast
 //! client cannot starve the others. Idle connections are swept out on a timer.
 
+mod job;
+
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use polling::{Event, Events, PollMode, Poller};
+use mio::unix::SourceFd;
+use mio::{Events, Poll, Token, Waker};
+use slab::Slab;
 
-use super::service::{ECHO_BUF, FILE_CHUNK, LINGER, Service, Stream};
+use self::job::{Interest, Job, Pending, Step};
+use super::service::{ECHO_BUF, LINGER, Service};
 use super::socket::{Conn, Listener, Peer};
-use super::{Admission, Context, GRACE, accept_failed};
-use crate::net::Stats;
+use super::{Admission, Context, GRACE, accept_failed, starved};
 
-/// `usize::MAX` is the poller's own notification key.
-const LISTENER: usize = usize::MAX - 1;
-/// Reads or writes per connection per wake-up.
-const BATCH: usize = 16;
-/// Connections accepted per wake-up before the others get a turn.
+const WAKER: Token = Token(usize::MAX);
+const LISTENER: Token = Token(usize::MAX - 1);
+/// Connections accepted per turn before the others get theirs.
 const ACCEPT_BATCH: usize = 128;
 const SCRATCH: usize = 256 * 1024;
 
 pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
-    let poller = Arc::new(Poller::new().context("create epoll instance")?);
+    let poll = Poll::new().context("create epoll instance")?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).context("create epoll waker")?);
     listener.set_nonblocking(true)?;
-    // SAFETY: the listener is deleted from the poller before it is dropped (see `Loop::run`).
-    unsafe { poller.add_with_mode(&listener, Event::readable(LISTENER), PollMode::Level)? };
+    poll.registry().register(
+        &mut SourceFd(&listener.as_raw_fd()),
+        LISTENER,
+        mio::Interest::READABLE,
+    )?;
     for shutdown in [&ctx.stop, &ctx.signals] {
-        let poller = Arc::clone(&poller);
+        let waker = Arc::clone(&waker);
         shutdown.on_trigger(move || {
-            let _ = poller.notify();
+            let _ = waker.wake();
         });
     }
     let mut event_loop = Loop {
         ctx,
-        poller,
-        clients: Vec::new(),
-        free: Vec::new(),
-        active: 0,
+        poll,
+        clients: Slab::new(),
+        ready: Vec::new(),
+        keys: Vec::new(),
         scratch: vec![0u8; SCRATCH].into_boxed_slice(),
     };
     ctx.ready();
@@ -53,61 +62,27 @@ pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
     result
 }
 
-/// What a connection waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Interest {
-    read: bool,
-    write: bool,
-}
-
-/// Where one client's service stands.
-#[derive(Debug)]
-enum Job {
-    /// Bytes of the greeting sent so far.
-    Greeting(usize),
-    /// Bytes received and not yet sent back.
-    Echo(Pending),
-    Discard,
-    /// The file, and how much of it the client has taken (sent with sendfile(2) from there).
-    File(File, u64),
-    /// The reply is complete and FIN sent, but the client had sent data: read and forget until
-    /// it closes (or [`LINGER`] passes), so that closing does not reset the connection.
-    Linger,
-}
-
-/// A fixed buffer of bytes in flight: `buf[start..end]` is still to be written.
-#[derive(Debug)]
-struct Pending {
-    buf: Box<[u8]>,
-    start: usize,
-    end: usize,
-    /// The client has half-closed: send what is left, then close.
-    eof: bool,
-}
-
-/// What a step left the connection waiting for.
-#[derive(Debug, PartialEq, Eq)]
-enum Step {
-    Wait(Interest),
-    Done,
-}
-
 struct Client {
     conn: Conn,
     peer: Peer,
     job: Job,
     interest: Interest,
+    /// In the `ready` list already.
+    queued: bool,
     /// When a byte last moved; the sweep closes clients idle longer than `--idle-timeout`.
     last: Instant,
 }
 
 struct Loop {
     ctx: &'static Context,
-    poller: Arc<Poller>,
-    /// Registered clients, indexed by their poller key; `free` lists the empty places.
-    clients: Vec<Option<Client>>,
-    free: Vec<usize>,
-    active: usize,
+    poll: Poll,
+    /// Registered clients, keyed by their token.
+    clients: Slab<Client>,
+    /// Clients that used up their batch with work left: run again before the next wait, which
+    /// would not report them.
+    ready: Vec<usize>,
+    /// The keys a sweep visits (kept to reuse its room).
+    keys: Vec<usize>,
     /// Shared by every connection: discard needs no buffer of its own.
     scratch: Box<[u8]>,
 }
@@ -117,35 +92,38 @@ impl Loop {
         let mut listener = Some(listener);
         let result = self.serve(&mut listener);
         if let Some(listener) = &listener {
-            let _ = self.poller.delete(listener);
+            let _ = self.forget(listener);
         }
         result
     }
 
     fn serve(&mut self, listener: &mut Option<Listener>) -> anyhow::Result<()> {
         let ctx = self.ctx;
-        let mut events = Events::new();
+        let mut events = Events::with_capacity(1024);
         let mut deadline = None;
+        // Connections may still wait in the backlog: an accept batch ended before one blocked.
+        let mut backlog = false;
         let sweep_every = (ctx.idle / 8).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut next_sweep = Instant::now() + sweep_every;
         loop {
             let now = Instant::now();
             if ctx.stop.requested() {
                 if let Some(listener) = listener.take() {
-                    self.poller.delete(&listener)?;
+                    self.forget(&listener)?;
+                    backlog = false;
                 }
-                if self.active == 0 {
+                if self.clients.is_empty() {
                     return Ok(());
                 }
                 if ctx.signals.requested() {
                     if deadline.is_none() {
-                        ctx.stopping(self.active);
+                        ctx.stopping(self.clients.len());
                     }
                     let deadline = *deadline.get_or_insert(now + GRACE);
                     if now >= deadline {
                         crate::warn!(
                             "{} connection(s) still busy after {}; closing",
-                            self.active,
+                            self.clients.len(),
                             crate::net::format_duration(GRACE)
                         );
                         return Ok(());
@@ -157,48 +135,68 @@ impl Loop {
                 next_sweep = now + sweep_every;
             }
             let mut wake = None;
-            if self.active > 0 {
+            if !self.clients.is_empty() {
                 wake = Some(next_sweep);
             }
             if let Some(deadline) = deadline {
                 wake = Some(wake.map_or(deadline, |w: Instant| w.min(deadline)));
             }
-            events.clear();
-            let timeout = wake.map(|w| w.saturating_duration_since(now));
-            match self.poller.wait(&mut events, timeout) {
-                Ok(_) => {}
+            let timeout = if backlog || !self.ready.is_empty() {
+                Some(Duration::ZERO)
+            } else {
+                wake.map(|w| w.saturating_duration_since(now))
+            };
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(anyhow::Error::new(err).context("epoll wait")),
             }
             for event in events.iter() {
-                if event.key == LISTENER {
-                    if let Some(listener) = listener.as_ref() {
-                        self.accept_ready(listener)?;
-                    }
-                } else {
-                    self.advance(event.key);
+                match event.token() {
+                    // Only wakes the loop: the stop flags are read at the top.
+                    WAKER => {}
+                    LISTENER => backlog = true,
+                    Token(key) => self.advance(key),
                 }
+            }
+            for key in std::mem::take(&mut self.ready) {
+                if let Some(client) = self.clients.get_mut(key) {
+                    client.queued = false;
+                }
+                self.advance(key);
+            }
+            if backlog && let Some(listener) = listener.as_ref() {
+                backlog = self.accept_ready(listener)?;
             }
         }
     }
 
-    fn accept_ready(&mut self, listener: &Listener) -> anyhow::Result<()> {
+    /// Accept a batch; whether the backlog may still hold connections (no accept blocked).
+    fn accept_ready(&mut self, listener: &Listener) -> anyhow::Result<bool> {
         for _ in 0..ACCEPT_BATCH {
             match listener.accept() {
                 Ok((conn, peer)) => self.admit(conn, peer),
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(err) => accept_failed(err, &self.ctx.stop)?,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(err) => {
+                    // accept_failed has waited a moment; serve the clients we hold before
+                    // trying again, so one event-loop turn never stalls longer than that.
+                    let starved = starved(&err);
+                    accept_failed(err, &self.ctx.stop)?;
+                    if starved {
+                        return Ok(true);
+                    }
+                }
             }
             if self.ctx.stop.requested() {
-                return Ok(());
+                return Ok(false);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn admit(&mut self, conn: Conn, peer: Peer) {
         let ctx = self.ctx;
-        if ctx.admit(self.active < ctx.max_conns, &peer) != Admission::Serve {
+        if ctx.admit(self.clients.len() < ctx.max_conns, &peer) != Admission::Serve {
             return;
         }
         let job = match &ctx.service {
@@ -221,12 +219,7 @@ impl Loop {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => Job::Greeting(0),
                 Err(err) => return ctx.report(&err, &peer),
             },
-            Service::Echo => Job::Echo(Pending {
-                buf: vec![0u8; ECHO_BUF].into_boxed_slice(),
-                start: 0,
-                end: 0,
-                eof: false,
-            }),
+            Service::Echo => Job::Echo(Pending::new(ECHO_BUF)),
             Service::Discard => Job::Discard,
             Service::File(path) => match File::open(path) {
                 Ok(file) => Job::File(file, 0),
@@ -237,37 +230,32 @@ impl Loop {
             return ctx.report(&err, &peer);
         }
         let interest = job.first_interest();
-        let key = match self.free.pop() {
-            Some(key) => key,
-            None => {
-                self.clients.push(None);
-                self.clients.len() - 1
-            }
-        };
-        // SAFETY: every registered connection is deleted from the poller in `close` before it
-        // is dropped.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(&conn, interest.event(key), PollMode::Level)
-        };
+        let place = self.clients.vacant_entry();
+        let key = place.key();
+        // Registering reports what is ready already (bytes that came with the connection, room
+        // to write), so the first edge is not missed.
+        let added = self.poll.registry().register(
+            &mut SourceFd(&conn.as_raw_fd()),
+            Token(key),
+            interest.mio(),
+        );
         if let Err(err) = added {
-            self.free.push(key);
             return crate::warn!("{peer}: epoll: {err}");
         }
-        self.clients[key] = Some(Client {
+        place.insert(Client {
             conn,
             peer,
             job,
             interest,
+            queued: false,
             last: Instant::now(),
         });
-        self.active += 1;
     }
 
-    /// Move one client's bytes as far as they go without blocking.
+    /// Move one client's bytes as far as they go without blocking, or for one batch.
     fn advance(&mut self, key: usize) {
         let ctx = self.ctx;
-        let Some(Some(client)) = self.clients.get_mut(key) else {
+        let Some(client) = self.clients.get_mut(key) else {
             return; // closed earlier in this batch of events
         };
         let mut moved = false;
@@ -296,6 +284,8 @@ impl Loop {
                 if unread(&client.conn, &mut self.scratch) {
                     client.job = Job::Linger;
                     client.last = Instant::now();
+                    // The interest changes from writing to reading, and changing it reports
+                    // what is ready now: bytes the drain left behind are not missed.
                     shutdown_write(&client.conn).map(|()| Step::Wait(Interest::READ))
                 } else {
                     Ok(Step::Done)
@@ -303,23 +293,29 @@ impl Loop {
             }
             step => step,
         };
-        match step {
-            Ok(Step::Wait(interest)) => {
-                if interest != client.interest {
-                    client.interest = interest;
-                    let changed = self.poller.modify_with_mode(
-                        &client.conn,
-                        interest.event(key),
-                        PollMode::Level,
-                    );
-                    if let Err(err) = changed {
-                        ctx.report(&err, &client.peer);
-                        self.close(key);
-                    }
+        let interest = match step {
+            Ok(Step::Wait(interest)) => interest,
+            Ok(Step::Again(interest)) => {
+                if !client.queued {
+                    client.queued = true;
+                    self.ready.push(key);
                 }
+                interest
             }
-            Ok(Step::Done) => self.close(key),
+            Ok(Step::Done) => return self.close(key),
             Err(err) => {
+                ctx.report(&err, &client.peer);
+                return self.close(key);
+            }
+        };
+        if interest != client.interest {
+            client.interest = interest;
+            let changed = self.poll.registry().reregister(
+                &mut SourceFd(&client.conn.as_raw_fd()),
+                Token(key),
+                interest.mio(),
+            );
+            if let Err(err) = changed {
                 ctx.report(&err, &client.peer);
                 self.close(key);
             }
@@ -329,33 +325,44 @@ impl Loop {
     /// Close every client that moved no byte for `--idle-timeout`.
     fn sweep(&mut self, now: Instant) {
         let idle = self.ctx.idle;
-        for key in 0..self.clients.len() {
-            if let Some(client) = &self.clients[key] {
-                if matches!(client.job, Job::Linger) {
-                    if now.duration_since(client.last) >= LINGER {
-                        self.close(key);
-                    }
-                } else if now.duration_since(client.last) >= idle {
-                    let timeout = io::Error::from(io::ErrorKind::TimedOut);
-                    self.ctx.report(&timeout, &client.peer);
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.extend(self.clients.iter().map(|(key, _)| key));
+        for &key in &keys {
+            let client = &self.clients[key];
+            if matches!(client.job, Job::Linger) {
+                if now.duration_since(client.last) >= LINGER {
                     self.close(key);
                 }
+            } else if now.duration_since(client.last) >= idle {
+                let timeout = io::Error::from(io::ErrorKind::TimedOut);
+                self.ctx.report(&timeout, &client.peer);
+                self.close(key);
             }
         }
+        keys.clear();
+        self.keys = keys;
     }
 
     fn close(&mut self, key: usize) {
-        if let Some(client) = self.clients.get_mut(key).and_then(Option::take) {
-            let _ = self.poller.delete(&client.conn);
-            self.free.push(key);
-            self.active -= 1;
+        if let Some(client) = self.clients.try_remove(key) {
+            // The registry forgets the descriptor before it closes.
+            let _ = self.forget(&client.conn);
         }
     }
 
     fn close_all(&mut self) {
-        for key in 0..self.clients.len() {
-            self.close(key);
+        for client in self.clients.drain() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&client.conn.as_raw_fd()));
         }
+    }
+
+    fn forget(&self, socket: &impl AsRawFd) -> io::Result<()> {
+        self.poll
+            .registry()
+            .deregister(&mut SourceFd(&socket.as_raw_fd()))
     }
 }
 
@@ -380,167 +387,3 @@ fn send_last(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
     use nix::libc::{MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL};
     socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
 }
-
-impl Interest {
-    const READ: Interest = Interest {
-        read: true,
-        write: false,
-    };
-    const WRITE: Interest = Interest {
-        read: false,
-        write: true,
-    };
-
-    fn event(self, key: usize) -> Event {
-        Event::new(key, self.read, self.write)
-    }
-}
-
-impl Job {
-    fn first_interest(&self) -> Interest {
-        match self {
-            Job::Greeting(_) | Job::File(..) => Interest::WRITE,
-            Job::Echo(_) | Job::Discard | Job::Linger => Interest::READ,
-        }
-    }
-
-    /// Advance the service on a non-blocking stream until it would block, is done, or has had
-    /// its batch. `moved` is set when any byte moved.
-    fn step<S: Stream>(
-        &mut self,
-        service: &Service,
-        stream: &mut S,
-        scratch: &mut [u8],
-        stats: &Stats,
-        moved: &mut bool,
-    ) -> io::Result<Step> {
-        match (self, service) {
-            (Job::Greeting(sent), Service::Greeting(message)) => {
-                while *sent < message.len() {
-                    match stream.write(&message[*sent..]) {
-                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                        Ok(n) => {
-                            *sent += n;
-                            *moved = true;
-                            stats.add_out(n);
-                        }
-                        Err(err) if blocked(&err) => return Ok(Step::Wait(Interest::WRITE)),
-                        Err(err) if interrupted(&err) => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(Step::Done)
-            }
-            (Job::Echo(pending), _) => pending.echo(stream, stats, moved),
-            (Job::Discard, _) => {
-                for _ in 0..BATCH {
-                    match stream.discard(scratch) {
-                        Ok(0) => return Ok(Step::Done),
-                        Ok(n) => {
-                            *moved = true;
-                            stats.add_in(n);
-                        }
-                        Err(err) if blocked(&err) => break,
-                        Err(err) if interrupted(&err) => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(Step::Wait(Interest::READ))
-            }
-            (Job::File(file, offset), _) => {
-                for _ in 0..BATCH {
-                    match stream.send_file_at(file, offset, FILE_CHUNK) {
-                        Ok(0) => return Ok(Step::Done),
-                        Ok(sent) => {
-                            *moved = true;
-                            stats.add_out(sent);
-                        }
-                        Err(err) if blocked(&err) => break,
-                        Err(err) if interrupted(&err) => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(Step::Wait(Interest::WRITE))
-            }
-            (Job::Linger, _) => {
-                for _ in 0..BATCH {
-                    match stream.discard(scratch) {
-                        Ok(0) => return Ok(Step::Done),
-                        Ok(_) => {}
-                        Err(err) if blocked(&err) => break,
-                        Err(err) if interrupted(&err) => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Ok(Step::Wait(Interest::READ))
-            }
-            (Job::Greeting(_), _) => Err(io::Error::other("greeting job for another service")),
-        }
-    }
-}
-
-impl Pending {
-    fn echo<S: Read + Write>(
-        &mut self,
-        stream: &mut S,
-        stats: &Stats,
-        moved: &mut bool,
-    ) -> io::Result<Step> {
-        for _ in 0..BATCH {
-            let mut progress = false;
-            if self.start < self.end {
-                match stream.write(&self.buf[self.start..self.end]) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => {
-                        self.start += n;
-                        progress = true;
-                        stats.add_out(n);
-                        if self.start == self.end {
-                            self.start = 0;
-                            self.end = 0;
-                        }
-                    }
-                    Err(err) if blocked(&err) || interrupted(&err) => {}
-                    Err(err) => return Err(err),
-                }
-            }
-            if !self.eof && self.end < self.buf.len() {
-                match stream.read(&mut self.buf[self.end..]) {
-                    Ok(0) => {
-                        self.eof = true;
-                        progress = true;
-                    }
-                    Ok(n) => {
-                        self.end += n;
-                        progress = true;
-                        stats.add_in(n);
-                    }
-                    Err(err) if blocked(&err) || interrupted(&err) => {}
-                    Err(err) => return Err(err),
-                }
-            }
-            if self.eof && self.start == self.end {
-                return Ok(Step::Done);
-            }
-            *moved |= progress;
-            if !progress {
-                break;
-            }
-        }
-        Ok(Step::Wait(Interest {
-            read: !self.eof && self.end < self.buf.len(),
-            write: self.start < self.end,
-        }))
-    }
-}
-
-fn blocked(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::WouldBlock
-}
-
-fn interrupted(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::Interrupted
-}
-
-#[cfg(test)]
-mod tests;

@@ -1,10 +1,10 @@
-//! `netlab web`'s flags.
+//! `netlab web`'s flags, and what they are when none is given (`web::Site::new` uses them).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, FromArgMatches};
 
 use super::parse_duration;
 
@@ -69,4 +69,17 @@ pub struct WebArgs {
     /// Close a connection whose client has not taken any byte for this long.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub write_timeout: Duration,
+}
+
+/// What `netlab web` means without flags. Read from the definition above, so code that needs
+/// the defaults without a command line (`web::Site::new`, for tests and fuzzers) has no copy of
+/// them that could drift.
+impl Default for WebArgs {
+    fn default() -> WebArgs {
+        let command = WebArgs::augment_args(clap::Command::new("web"));
+        let matches = command
+            .try_get_matches_from(["web"])
+            .expect("every flag of `netlab web` is optional");
+        WebArgs::from_arg_matches(&matches).expect("`netlab web` without flags parses")
+    }
 }

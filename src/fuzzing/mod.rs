@@ -7,12 +7,14 @@
 //! and `fuzz/` turn on), may change at any time.
 //!
 //! One file per fuzz target, named as in `fuzz/fuzz_targets/`; the fixture the web targets
-//! share is here.
+//! share is here, and `web` names the server's limits for the tests, so the modules of
+//! `src/web/` need not be public.
 
 mod connect;
 mod path_resolution;
 mod range;
 mod urldecode;
+pub mod web;
 mod web_conn;
 
 pub use connect::connect;

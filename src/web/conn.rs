@@ -13,13 +13,17 @@ use std::time::{Duration, Instant};
 
 use super::access_log::{self, request_line};
 use super::body::BodyReader;
+// Named here for SECURITY.md's test (through `crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
 pub use super::body::DISCARD_LIMIT;
 use super::handlers::{Ctx, Format, Framing, Route, echo, format_of};
 use super::input::Input;
 use super::request::{self, Body, Reject, Request};
 pub use super::response::Scratch;
 use super::response::{self, Answer, Reply};
-pub use super::transport::{Duplex, Transport};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use super::transport::Duplex;
+pub use super::transport::Transport;
 use super::transport::{Wire, is_timeout};
 use super::{Mode, Site};
 
@@ -39,6 +43,10 @@ pub struct ConnStats {
 
 /// Serve one connection until it closes, times out, errs, or `stop()` turns true (the request
 /// in progress is answered first, with `Connection: close`). `peer` is only for the log.
+///
+/// Tests and fuzzers only: the server hands connections between event loops and threads
+/// ([`serve_blocking`] with `After::Return`) instead.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn handle<S: Transport>(
     stream: &mut S,
     peer: &str,
@@ -116,7 +124,8 @@ pub enum Step {
 /// What [`serve_blocking`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum After {
-    /// Serve until the connection ends.
+    /// Serve until the connection ends (only [`handle`] does).
+    #[cfg(any(test, feature = "fuzzing"))]
     Continue,
     /// Serve until every request that came is answered, then give the connection back.
     Return,

@@ -3,32 +3,37 @@
 //!
 //! One room per concern, along the lines of hyper's `proto/h1`: `transport.rs` is the socket
 //! stream (sendfile, cork) behind one trait; `input.rs` the read buffer that hands heads to
-//! [`request`], which checks them; `body.rs` reads or skips bodies (`Content-Length`, chunked);
+//! `request.rs`, which checks them; `body.rs` reads or skips bodies (`Content-Length`, chunked);
 //! `handlers/` routes a request and answers it, one file per feature (files, listing, page,
 //! echo), each returning an answer value; `response.rs` builds heads and writes answers;
-//! `access_log.rs` writes the log line; [`conn`] is the per-connection state machine (generic
+//! `access_log.rs` writes the log line; `conn.rs` is the per-connection state machine (generic
 //! over the transport, so tests and fuzzers drive it in memory) and alone decides what may run
-//! on an event loop. [`files`] turns a target into an open file (safely), caches small ones and
-//! holds the validators; [`range`] parses `Range`; [`events`] runs the event loops that drive
-//! connections without a thread each; [`server`] accepts, limits and drains.
+//! on an event loop. `files/` turns a target into an open file (safely), caches small ones and
+//! holds the validators; `range.rs` parses `Range`; `events.rs` runs the event loops that drive
+//! connections without a thread each; `server.rs` accepts, limits and drains.
+//!
+//! Only [`run`] and the validated [`Site`] are netlab's interface; the rooms are the crate's
+//! own (the fuzz targets and tests reach them through the `fuzzing` feature).
 
 mod access_log;
 mod body;
-pub mod conn;
-pub mod events;
-pub mod files;
+pub(crate) mod conn;
+pub(crate) mod events;
+pub(crate) mod files;
 mod handlers;
 mod input;
-pub mod range;
+pub(crate) mod range;
 mod registry;
-pub mod request;
+pub(crate) mod request;
 mod response;
-pub mod server;
+pub(crate) mod server;
 #[cfg(test)]
 mod tests;
 mod transport;
 
-pub use handlers::echo;
+// For SECURITY.md's test (through `crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) use handlers::echo;
 
 use std::io::Read;
 use std::path::Path;
@@ -107,18 +112,11 @@ pub struct Site {
 }
 
 impl Site {
-    /// A site with the default settings and this mode (for tests and fuzzers).
+    /// A site serving `mode` with every other setting as `netlab web` has it without flags (for
+    /// tests and fuzzers). The defaults are the CLI definition's own, through the same mapping
+    /// as [`Site::from_args`], so the two cannot differ.
     pub fn new(mode: Mode) -> Site {
-        Site {
-            mode,
-            cors: false,
-            hidden: false,
-            listing: true,
-            index: "index.html".into(),
-            header_timeout: Duration::from_secs(10),
-            keepalive_timeout: Duration::from_secs(15),
-            write_timeout: Duration::from_secs(30),
-        }
+        Site::with_mode(mode, &WebArgs::default())
     }
 
     /// Validate the flags (bad ones are usage errors, exit 2) and load the page if any.
@@ -140,7 +138,12 @@ impl Site {
         } else {
             Mode::Dir(files::Root::new(&args.dir)?)
         };
-        Ok(Site {
+        Ok(Site::with_mode(mode, args))
+    }
+
+    /// Everything but the mode, from the flags (already checked).
+    fn with_mode(mode: Mode, args: &WebArgs) -> Site {
+        Site {
             mode,
             cors: args.cors,
             hidden: args.hidden,
@@ -149,7 +152,7 @@ impl Site {
             header_timeout: clamp_timeout(args.header_timeout),
             keepalive_timeout: clamp_timeout(args.keepalive_timeout),
             write_timeout: clamp_timeout(args.write_timeout),
-        })
+        }
     }
 
     /// What the first log line says is served: `serving ./site`, `page page.html`, `echo`.

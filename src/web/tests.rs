@@ -4,6 +4,7 @@
 use super::conn::{self, ConnStats, Duplex};
 use super::files::Root;
 use super::{Mode, Page, Site};
+use crate::cli::{Cli, Command};
 
 fn site_dir() -> (tempfile::TempDir, Site) {
     let dir = tempfile::tempdir().unwrap();
@@ -12,6 +13,24 @@ fn site_dir() -> (tempfile::TempDir, Site) {
     std::fs::create_dir(dir.path().join("d")).unwrap();
     let site = Site::new(Mode::Dir(Root::new(dir.path()).unwrap()));
     (dir, site)
+}
+
+/// `Site::new` is what `netlab web` makes of its flags' defaults: parsed by the whole command
+/// line (not just `WebArgs`, as `Site::new` does), through `Site::from_args`.
+#[test]
+fn site_new_is_netlab_web_without_flags() {
+    use clap::Parser;
+    let Command::Web(args) = Cli::try_parse_from(["netlab", "web", "--echo"])
+        .unwrap()
+        .command
+    else {
+        unreachable!("`netlab web` parses as the web verb")
+    };
+    let from_cli = Site::from_args(&args).unwrap();
+    assert_eq!(
+        format!("{:?}", Site::new(Mode::Echo)),
+        format!("{from_cli:?}")
+    );
 }
 
 fn drive(site: &Site, input: &[u8]) -> (String, ConnStats) {

@@ -88,24 +88,28 @@ fn sendfile_all(socket: &mut TcpStream, file: &File, offset: u64, len: u64) -> i
 
 /// Input and output in memory: for tests and fuzzers. Reads come from `input` (its end is the
 /// client closing), writes go to `output`; timeouts do nothing.
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug)]
 pub struct Duplex<R, W> {
     pub input: R,
     pub output: W,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 impl<R: Read, W: Write> Duplex<R, W> {
     pub fn new(input: R, output: W) -> Self {
         Duplex { input, output }
     }
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 impl<R: Read, W: Write> Read for Duplex<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.input.read(buf)
     }
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 impl<R: Read, W: Write> Write for Duplex<R, W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.output.write(buf)
@@ -116,6 +120,7 @@ impl<R: Read, W: Write> Write for Duplex<R, W> {
     }
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 impl<R: Read, W: Write> Transport for Duplex<R, W> {
     fn set_read_timeout(&mut self, _: Option<Duration>) -> io::Result<()> {
         Ok(())

@@ -50,7 +50,7 @@ fn web_rejects_http2_with_505_however_the_request_line_arrives() {
 #[test]
 fn web_accepts_header_fields_of_exactly_the_limit() {
     let (_dir, fx) = fixture();
-    let limit = netlab::web::request::MAX_HEADER_BYTES;
+    let limit = netlab::fuzzing::web::request::MAX_HEADER_BYTES;
     for (line_end, blank) in [("\r\n", "\r\n"), ("\n", "\n")] {
         let head = |fields: usize| {
             // `Host: x` plus one filler field, their line ends included: `fields` bytes.

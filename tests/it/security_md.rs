@@ -1,6 +1,6 @@
 //! SECURITY.md tells users every default address, limit and timeout. This test reads each table
 //! row's key and value out of it and compares the value with the code (the CLI defaults from
-//! `cli.rs`, the constants in `src/web/`), so the page cannot drift from the program; and it
+//! `src/cli/`, the constants in `src/web/`), so the page cannot drift from the program; and it
 //! drives the connection handler at the size limits, one byte under and one byte over.
 
 use std::collections::BTreeMap;
@@ -10,8 +10,9 @@ use std::time::Duration;
 use clap::Parser;
 
 use netlab::cli::{Cli, Command};
+use netlab::fuzzing::web::{conn, echo, events, files, range, request, server};
 use netlab::fuzzing::{check_responses, serve_bytes};
-use netlab::web::{self, conn, echo, events, files, range, request, server};
+use netlab::web;
 
 /// A value as SECURITY.md writes it.
 #[derive(Debug, Clone, PartialEq)]

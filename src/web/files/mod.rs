@@ -8,12 +8,15 @@ mod conditional;
 mod root;
 mod target;
 
-pub use cache::{Cached, MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};
-pub use conditional::{
-    Condition, Validators, etag, etag_list_matches, http_date, mtime, parse_http_date, unix_secs,
-};
+pub use cache::Cached;
+pub use conditional::{Condition, Validators, etag, http_date, mtime, unix_secs};
 pub use root::{Found, Root};
-pub use target::{Target, parse_target, parse_target_into};
+pub use target::parse_target_into;
+// For the fuzz targets and SECURITY.md's test (through `crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub use cache::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};
+#[cfg(feature = "fuzzing")]
+pub use target::parse_target;
 
 /// Files up to this size are read whole: sent from memory with their head in one `writev`, and
 /// kept in the cache; bigger ones go out with sendfile from a thread of their own. The two
@@ -23,5 +26,6 @@ pub use target::{Target, parse_target, parse_target_into};
 /// waiting on the client.
 pub const SMALL_FILE: usize = 32 * 1024;
 
-/// [`SMALL_FILE`] under the name SECURITY.md's table gives it (`web.cache_file`).
+/// `SMALL_FILE` under the name SECURITY.md's table gives it (`web.cache_file`).
+#[cfg(feature = "fuzzing")]
 pub const MAX_CACHED_FILE: usize = SMALL_FILE;

@@ -4,7 +4,9 @@
 
 use crate::web::request::Reject;
 
-/// A request target, decoded and checked.
+/// A request target, decoded and checked (for tests and fuzzers; the server decodes into a
+/// buffer it reuses, with [`parse_target_into`]).
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// The path relative to the root: decoded segments joined by `/`, empty for the root.
@@ -16,6 +18,7 @@ pub struct Target {
 }
 
 /// Decode and check a request target (see [`parse_target_into`]).
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn parse_target(target: &str, hidden: bool) -> Result<Target, Reject> {
     let mut rel = Vec::new();
     let (slash, query) = parse_target_into(target, hidden, &mut rel)?;

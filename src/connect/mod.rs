@@ -148,11 +148,11 @@ pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
     match target {
         Target::Tcp { host, port } => {
             let stream = connect_tcp(&host, port, &options)?;
-            session::run(stream, &options)
+            session::run(net::Stream::Tcp(stream), &options)
         }
         Target::Unix(path) => {
             let stream = connect_unix(&path)?;
-            session::run(stream, &options)
+            session::run(net::Stream::Unix(stream), &options)
         }
         Target::Udp { host, port } => udp::run(&host, port, &options),
         Target::Probe { host, ports } => probe::run(&host, ports, &options),

@@ -12,17 +12,15 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::net;
+use crate::net::{self, Stream};
 
 use super::Options;
 use super::hexdump::Hexdump;
@@ -33,67 +31,6 @@ const CHUNK: usize = 1 << 20;
 /// Stdin's buffer: small enough to stay in the CPU's cache between the read and the write
 /// (benches/README.md has the measurement).
 const STDIN_BUF: usize = 32 * 1024;
-
-/// The two stream sockets `connect` speaks.
-pub trait Socket: Read + Write + AsFd + Send + Sized + 'static {
-    fn try_clone(&self) -> io::Result<Self>;
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown_how(std::net::Shutdown::Write)
-    }
-    /// The session failed on this side: the close that follows tells the peer so (a reset, for
-    /// TCP), rather than look like the end of the input.
-    fn reset_on_close(&self) -> io::Result<()>;
-    /// Stop reading: a read waiting now returns.
-    fn shutdown_read(&self) -> io::Result<()> {
-        self.shutdown_how(std::net::Shutdown::Read)
-    }
-    /// shutdown(2) of the socket this is.
-    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()>;
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-    /// The peer, for messages.
-    fn peer(&self) -> String;
-}
-
-impl Socket for TcpStream {
-    fn try_clone(&self) -> io::Result<Self> {
-        TcpStream::try_clone(self)
-    }
-    fn reset_on_close(&self) -> io::Result<()> {
-        socket2::SockRef::from(self).set_linger(Some(Duration::ZERO))
-    }
-    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
-    fn peer(&self) -> String {
-        self.peer_addr()
-            .map(|addr| addr.to_string())
-            .unwrap_or_else(|_| "the server".into())
-    }
-}
-
-impl Socket for UnixStream {
-    fn try_clone(&self) -> io::Result<Self> {
-        UnixStream::try_clone(self)
-    }
-    fn reset_on_close(&self) -> io::Result<()> {
-        Ok(())
-    }
-    fn shutdown_how(&self, how: std::net::Shutdown) -> io::Result<()> {
-        self.shutdown(how)
-    }
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        UnixStream::set_read_timeout(self, timeout)
-    }
-    fn peer(&self) -> String {
-        self.peer_addr()
-            .ok()
-            .and_then(|addr| addr.as_pathname().map(|p| p.display().to_string()))
-            .unwrap_or_else(|| "the server".into())
-    }
-}
 
 /// When a byte last moved, in either direction (for `--idle-timeout`).
 pub struct Clock {
@@ -139,8 +76,8 @@ impl Crlf {
 }
 
 /// Copy both ways until the server closes (or `--idle-timeout`).
-pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
-    let peer = stream.peer();
+pub fn run(stream: Stream, options: &Options) -> anyhow::Result<()> {
+    let peer = stream.peer_name();
     let clock = Arc::new(Clock::new());
     let stdin_failed = Arc::new(AtomicBool::new(false));
     let sender = stream.try_clone().context("clone the socket")?;
@@ -163,7 +100,7 @@ pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
                 if failed {
                     let _ = stopper.reset_on_close();
                     stdin_failed.store(true, Ordering::SeqCst);
-                    let _ = stopper.shutdown_read();
+                    let _ = stopper.shutdown(std::net::Shutdown::Read);
                 }
             })
             .context("start the sending thread")?;
@@ -186,7 +123,7 @@ pub fn run<S: Socket>(stream: S, options: &Options) -> anyhow::Result<()> {
 }
 
 /// Stdin (or `--send`) to the socket, then half-close.
-fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::Result<()> {
+fn send(mut socket: Stream, options: &Options, clock: &Clock) -> anyhow::Result<()> {
     let mut dump = options.hexdump.then(|| Hexdump::new('>'));
     let sent = match &options.send {
         Some(text) => {
@@ -210,7 +147,7 @@ fn send<S: Socket>(mut socket: S, options: &Options, clock: &Clock) -> anyhow::R
         crate::debug!("netlab connect: send: {}", net::error_text(&err));
         return Ok(());
     }
-    if let Err(err) = socket.shutdown_write() {
+    if let Err(err) = socket.shutdown(std::net::Shutdown::Write) {
         crate::debug!("netlab connect: half-close: {}", net::error_text(&err));
     }
     Ok(())
@@ -247,8 +184,8 @@ const MAP_WRITE: usize = 1 << 20;
 /// From stdin's position up to `size`, the size the file had at the start; what follows (a file still
 /// growing, a /proc file that says 0) is read and written until the end. The outer error is
 /// stdin's, the inner one the socket's.
-fn send_stdin_file<S: Socket>(
-    socket: &mut S,
+fn send_stdin_file(
+    socket: &mut Stream,
     size: u64,
     options: &Options,
     clock: &Clock,
@@ -273,8 +210,8 @@ fn send_stdin_file<S: Socket>(
 }
 
 /// A file on stdin on its way to the socket, at explicit offsets.
-struct FileSender<'a, S> {
-    socket: &'a mut S,
+struct FileSender<'a> {
+    socket: &'a mut Stream,
     clock: &'a Clock,
     /// The next byte to send.
     offset: u64,
@@ -282,7 +219,7 @@ struct FileSender<'a, S> {
     end: u64,
 }
 
-impl<S: Socket> FileSender<'_, S> {
+impl FileSender<'_> {
     /// Up to `end`. The outer error is stdin's, the inner one the socket's.
     fn send_all(&mut self) -> anyhow::Result<io::Result<()>> {
         while self.offset < self.end {
@@ -466,8 +403,8 @@ fn widen_stdin_pipe() {
 
 /// Stdin through a buffer: a pipe or terminal, or whenever `--crlf` or `--hexdump` need to see
 /// the bytes. The outer error is stdin's, the inner one the socket's.
-fn copy_stdin<S: Socket>(
-    socket: &mut S,
+fn copy_stdin(
+    socket: &mut Stream,
     options: &Options,
     clock: &Clock,
     mut dump: Option<&mut Hexdump>,
@@ -508,8 +445,8 @@ fn copy_stdin<S: Socket>(
 }
 
 /// The socket to stdout until the server closes.
-fn receive<S: Socket>(
-    mut socket: S,
+fn receive(
+    mut socket: Stream,
     peer: &str,
     options: &Options,
     clock: &Clock,

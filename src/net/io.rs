@@ -96,7 +96,12 @@ pub fn sendfile_all(
 }
 
 /// `len` bytes of `file` from `offset` through a buffer (no sendfile).
-pub fn copy_at(file: &File, offset: u64, len: u64, out: &mut impl io::Write) -> io::Result<u64> {
+pub fn copy_at(
+    file: &File,
+    offset: u64,
+    len: u64,
+    out: &mut (impl io::Write + ?Sized),
+) -> io::Result<u64> {
     use std::io::{Read, Seek, SeekFrom};
     let mut reader = file;
     reader.seek(SeekFrom::Start(offset))?;

@@ -3,7 +3,8 @@
 //!
 //! [`listen`] binds, [`addr`] splits and resolves addresses, [`shutdown`] carries Ctrl-C to
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
-//! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people.
+//! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, and [`stream`] is the one
+//! connected-stream type (TCP or Unix, later TLS) and the trait handlers are written against.
 
 pub mod addr;
 pub mod fmt;
@@ -11,6 +12,7 @@ pub mod io;
 pub mod limit;
 pub mod listen;
 pub mod shutdown;
+pub mod stream;
 
 pub use addr::{
     HostPort, canonical, parse_port, parse_port_range, resolve, split_host_port, url_authority,
@@ -20,3 +22,4 @@ pub use io::{error_text, is_timeout, lock};
 pub use limit::{ConnLimit, ConnSlot, Stats, raise_fd_limit};
 pub use listen::{bind_udp, listen_tcp};
 pub use shutdown::{Shutdown, wake_acceptor};
+pub use stream::{Listener, Peer, Stream, Transport};

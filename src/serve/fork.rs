@@ -24,9 +24,9 @@ use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
-use super::socket::{Conn, Listener, Peer};
 use super::{Admission, Context, GRACE, accept_failed};
 use crate::net::Stats;
+use crate::net::{Listener, Peer, Stream};
 
 /// How often exited children are looked for while some are running and no client arrives.
 const REAP_EVERY: Duration = Duration::from_millis(20);
@@ -214,7 +214,7 @@ fn accept_ready(
 }
 
 /// The child: serve one client and exit, never returning into the parent's loop.
-fn in_child(ctx: &Context, conn: Conn, peer: &Peer, listener: std::os::fd::RawFd) -> ! {
+fn in_child(ctx: &Context, conn: Stream, peer: &Peer, listener: std::os::fd::RawFd) -> ! {
     // SAFETY: the child owns its copy of the listening descriptor and never uses it: closing it
     // lets the port go once the parent closes its own. Ctrl-C in a terminal reaches the whole
     // process group: the parent decides how long children may finish, so they ignore SIGINT;

@@ -12,7 +12,6 @@ mod poll;
 mod pool;
 mod serial;
 mod service;
-mod socket;
 mod thread;
 mod udp;
 mod unix;
@@ -30,8 +29,8 @@ use crate::cli::{Model, ServeArgs};
 use crate::exit::Code;
 use crate::net::{self, ConnLimit, Shutdown, Stats, format_duration};
 
-pub use service::{Service, Stream};
-use socket::{Conn, Listener, Peer};
+use crate::net::{Listener, Peer, Stream};
+pub use service::Service;
 
 /// How long in-flight connections may run on after Ctrl-C or SIGTERM before the server exits.
 pub(crate) const GRACE: Duration = Duration::from_secs(5);
@@ -298,24 +297,23 @@ impl Context {
     }
 
     /// Serve one connection on a blocking socket, to the end.
-    pub fn serve(&self, conn: Conn, peer: &Peer) {
-        match conn {
-            Conn::Tcp(stream) => self.serve_stream(stream, peer),
-            Conn::Unix(stream) => self.serve_stream(stream, peer),
-        }
+    pub fn serve(&self, stream: Stream, peer: &Peer) {
+        self.serve_stream(stream, peer);
     }
 
     /// Serve one connection while holding the pool's turn to accept: a short greeting goes out
     /// at once, since it cannot wait on the client; `release` gives the turn up before
     /// anything that can (a lingering close, every other service).
-    pub fn serve_holding(&self, conn: Conn, peer: &Peer, release: impl FnOnce()) {
-        match conn {
-            Conn::Tcp(stream) => self.serve_stream_holding(stream, peer, release),
-            Conn::Unix(stream) => self.serve_stream_holding(stream, peer, release),
-        }
+    pub fn serve_holding(&self, stream: Stream, peer: &Peer, release: impl FnOnce()) {
+        self.serve_stream_holding(stream, peer, release);
     }
 
-    fn serve_stream_holding<S: Stream>(&self, mut stream: S, peer: &Peer, release: impl FnOnce()) {
+    fn serve_stream_holding<S: crate::net::Transport>(
+        &self,
+        mut stream: S,
+        peer: &Peer,
+        release: impl FnOnce(),
+    ) {
         let message = match &self.service {
             Service::Greeting(message) if message.len() <= service::INLINE_GREETING => message,
             _ => {
@@ -335,7 +333,7 @@ impl Context {
         }
     }
 
-    fn serve_stream<S: Stream>(&self, mut stream: S, peer: &Peer) {
+    fn serve_stream<S: crate::net::Transport>(&self, mut stream: S, peer: &Peer) {
         if self.service.may_stall()
             && let Err(err) = stream.set_timeouts(self.idle)
         {

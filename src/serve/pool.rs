@@ -12,9 +12,9 @@
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
-use super::socket::Listener;
 use super::{Admission, Context, accept_failed};
 use crate::net;
+use crate::net::Listener;
 
 pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyhow::Result<()> {
     ctx.stop

@@ -6,8 +6,8 @@
 
 use std::os::fd::AsRawFd;
 
-use super::socket::Listener;
 use super::{Admission, Context, accept_failed};
+use crate::net::Listener;
 
 pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
     ctx.stop

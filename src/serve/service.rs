@@ -1,17 +1,14 @@
 //! The services: greeting (the notes' `c.send('Thank you for connecting')`), echo, discard and
 //! file. The handlers here run on blocking sockets (serial, thread, pool, fork) and are generic
-//! over [`Stream`], so a test can drive them with bytes in memory. The poll model runs the same
+//! over [`Transport`], so a test can drive them with bytes in memory. The poll model runs the same
 //! services as a state machine of its own (`poll/job.rs`).
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
+use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::net::Stats;
+use crate::net::{Stats, Transport};
 
 /// Bytes read (or thrown away) at a time by echo and discard.
 pub const ECHO_BUF: usize = 64 * 1024;
@@ -36,116 +33,6 @@ pub enum Service {
     File(PathBuf),
 }
 
-/// A connected byte stream the services can serve: TCP, a Unix socket, or bytes in memory.
-pub trait Stream: Read + Write {
-    /// Read and throw away what has arrived (blocking like `read`); `Ok(0)` at end of stream.
-    fn discard(&mut self, scratch: &mut [u8]) -> io::Result<usize> {
-        self.read(scratch)
-    }
-
-    /// Fail a read or write that makes no progress for this long.
-    fn set_timeouts(&mut self, _idle: Duration) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// Read and forget whatever has already arrived, without waiting; whether there was any.
-    fn drain_unread(&mut self, _scratch: &mut [u8]) -> bool {
-        false
-    }
-
-    /// Send FIN: the client sees the end of the stream.
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// Write all of `bytes`, the last thing sent before the close.
-    fn write_last(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.write_all(bytes)
-    }
-
-    /// Send up to `max` bytes of `file` from `offset` (advanced by what was sent); `Ok(0)` at
-    /// the end of the file. Without a socket underneath: read and write through a buffer.
-    fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        let mut buf = [0u8; 8192];
-        let len = max.min(buf.len());
-        let n = file.read_at(&mut buf[..len], *offset)?;
-        if n == 0 {
-            return Ok(0);
-        }
-        let sent = self.write(&buf[..n])?;
-        *offset += sent as u64;
-        Ok(sent)
-    }
-}
-
-/// Read and forget what is waiting on a socket, without blocking (a bounded amount).
-pub(crate) fn drain_socket(fd: std::os::fd::BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
-    use nix::sys::socket::{MsgFlags, recv};
-    use std::os::fd::AsRawFd;
-    let mut any = false;
-    for _ in 0..16 {
-        match recv(fd.as_raw_fd(), scratch, MsgFlags::MSG_DONTWAIT) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => any = true,
-        }
-    }
-    any
-}
-
-/// What TCP and Unix stream sockets do alike: their std types have the same inherent methods.
-macro_rules! socket_stream {
-    () => {
-        fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
-            self.set_read_timeout(Some(idle))?;
-            self.set_write_timeout(Some(idle))
-        }
-
-        fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
-            drain_socket(self.as_fd(), scratch)
-        }
-
-        fn shutdown_write(&mut self) -> io::Result<()> {
-            self.shutdown(std::net::Shutdown::Write)
-        }
-    };
-}
-
-impl Stream for TcpStream {
-    /// TCP can drop received bytes in the kernel without copying them out (`MSG_TRUNC`, see
-    /// tcp(7)), which makes `--discard` a sink as fast as loopback allows.
-    fn discard(&mut self, scratch: &mut [u8]) -> io::Result<usize> {
-        use nix::sys::socket::{MsgFlags, recv};
-        use std::os::fd::AsRawFd;
-        recv(self.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(io::Error::from)
-    }
-
-    socket_stream!();
-
-    /// MSG_MORE holds the last segment back until the close, so the data and the FIN leave in
-    /// one packet: a packet and an ACK less per connection.
-    fn write_last(&mut self, mut bytes: &[u8]) -> io::Result<()> {
-        let socket = socket2::SockRef::from(&*self);
-        while !bytes.is_empty() {
-            match socket.send_with_flags(bytes, nix::libc::MSG_MORE | nix::libc::MSG_NOSIGNAL) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => bytes = &bytes[n..],
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
-    }
-
-    fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
-        crate::net::io::sendfile_at(self.as_fd(), file, offset, max)
-    }
-}
-
-impl Stream for UnixStream {
-    socket_stream!();
-}
-
 impl Service {
     /// Whether a client can hold the connection open (and so it needs `--idle-timeout`).
     pub fn may_stall(&self) -> bool {
@@ -156,7 +43,7 @@ impl Service {
     }
 
     /// Serve one client on a blocking stream until the service is done or the client leaves.
-    pub fn handle<S: Stream>(&self, stream: &mut S, stats: &Stats) -> io::Result<()> {
+    pub fn handle<S: Transport>(&self, stream: &mut S, stats: &Stats) -> io::Result<()> {
         match self {
             Service::Greeting(message) => {
                 if greet(stream, message, stats)? {
@@ -188,7 +75,7 @@ impl Service {
 /// read yet (`printf hi | nc host port` then prints nothing). So a client that sent data gets a
 /// graceful end — FIN, then we wait (bounded) for its own close. A client that sent nothing
 /// costs one non-blocking `recv`.
-pub fn close_gently<S: Stream>(stream: &mut S) -> io::Result<()> {
+pub fn close_gently<S: Transport>(stream: &mut S) -> io::Result<()> {
     if sent_us_data(stream) {
         linger(stream)?;
     }
@@ -198,7 +85,7 @@ pub fn close_gently<S: Stream>(stream: &mut S) -> io::Result<()> {
 /// Send a greeting and say whether the client sent data the close must wait for ([`linger`]).
 /// Neither step waits on the client when the greeting fits in an empty socket buffer (see
 /// [`INLINE_GREETING`]).
-pub fn greet<S: Stream>(stream: &mut S, message: &[u8], stats: &Stats) -> io::Result<bool> {
+pub fn greet<S: Transport>(stream: &mut S, message: &[u8], stats: &Stats) -> io::Result<bool> {
     stream.write_last(message)?;
     stats.add_out(message.len());
     Ok(sent_us_data(stream))
@@ -209,7 +96,7 @@ pub fn greet<S: Stream>(stream: &mut S, message: &[u8], stats: &Stats) -> io::Re
 pub const INLINE_GREETING: usize = 4096;
 
 /// Read and forget what the client sent, without waiting; whether there was any.
-fn sent_us_data<S: Stream>(stream: &mut S) -> bool {
+fn sent_us_data<S: Transport>(stream: &mut S) -> bool {
     // Small: this runs for every greeting, and in a forked child each stack page touched is a
     // page fault.
     let mut scratch = [0u8; 512];
@@ -217,7 +104,7 @@ fn sent_us_data<S: Stream>(stream: &mut S) -> bool {
 }
 
 /// The client sent data: FIN, then wait (bounded by [`LINGER`]) for its own close.
-pub fn linger<S: Stream>(stream: &mut S) -> io::Result<()> {
+pub fn linger<S: Transport>(stream: &mut S) -> io::Result<()> {
     stream.shutdown_write()?;
     stream.set_timeouts(LINGER)?;
     let deadline = Instant::now() + LINGER;
@@ -237,7 +124,7 @@ pub fn linger<S: Stream>(stream: &mut S) -> io::Result<()> {
 /// How long a client that sent us data has to close after our reply is complete.
 pub const LINGER: Duration = Duration::from_secs(2);
 
-fn echo<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
+fn echo<S: Transport>(stream: &mut S, stats: &Stats) -> io::Result<()> {
     let mut buf = vec![0u8; ECHO_BUF];
     loop {
         let n = match stream.read(&mut buf) {
@@ -252,7 +139,7 @@ fn echo<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
     }
 }
 
-fn discard<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
+fn discard<S: Transport>(stream: &mut S, stats: &Stats) -> io::Result<()> {
     // Zeroed memory from the allocator is untouched until written: with MSG_TRUNC it never is.
     let mut scratch = vec![0u8; DISCARD_BUF];
     loop {
@@ -268,6 +155,7 @@ fn discard<S: Stream>(stream: &mut S, stats: &Stats) -> io::Result<()> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::sync::atomic::Ordering;
 
     /// A client in memory: what it sends, and what it received.
@@ -305,7 +193,7 @@ pub(crate) mod tests {
         }
     }
 
-    impl Stream for Memory {}
+    impl Transport for Memory {}
 
     #[test]
     fn greeting_sends_the_text_and_ignores_input() {

@@ -4,8 +4,8 @@
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
-use super::socket::Listener;
 use super::{Admission, Context, accept_failed};
+use crate::net::Listener;
 
 /// The services keep their buffers on the heap, so a small stack is plenty (and cheap to map).
 const STACK: usize = 256 * 1024;

@@ -15,9 +15,9 @@ use anyhow::Context as _;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::socket::Peer;
 use super::{Admission, Context, Service};
 use crate::cli::Model;
+use crate::net::Peer;
 use crate::net::{HumanBytes, Stats};
 
 /// Room for the largest datagram (65507 bytes over IPv4, 65527 over IPv6).

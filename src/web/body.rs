@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::input::Input;
 use super::request::{self, Body, Reject};
-use super::transport::{Transport, Wire, is_timeout};
+use super::transport::Wire;
+use crate::net::{Transport, is_timeout};
 
 /// A request body up to this size is read and thrown away to keep the connection; a bigger one
 /// (or a chunked one) is answered and the connection closed.

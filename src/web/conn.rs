@@ -2,7 +2,7 @@
 //! timeout), answer them in order (pipelining falls out of the input buffer), read, skip or
 //! drain bodies, write one access-log line per request, and close cleanly (the lingering close).
 //!
-//! [`handle`] is generic over [`Transport`]: a `TcpStream` in the server, a [`Duplex`] of bytes
+//! [`handle`] is generic over [`Transport`]: a [`crate::net::Stream`] in the server, a [`Duplex`] of bytes
 //! in tests and fuzzers. The same state machine runs on an event loop ([`step_inline`]) and on
 //! a connection's own thread ([`serve_blocking`]); where it runs is a `Place`, and
 //! `Conn::step` is the one place that looks at it: work that could wait on the client or the
@@ -23,9 +23,10 @@ pub use super::response::Scratch;
 use super::response::{self, Answer, Reply};
 #[cfg(any(test, feature = "fuzzing"))]
 pub use super::transport::Duplex;
-pub use super::transport::Transport;
-use super::transport::{Wire, is_timeout};
+use super::transport::Wire;
 use super::{Mode, Site};
+pub use crate::net::Transport;
+use crate::net::is_timeout;
 
 /// After answering a request whose rest was not read, keep reading (and discarding) this long
 /// at most before closing, so the client sees the answer rather than a reset.

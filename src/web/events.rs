@@ -7,7 +7,6 @@
 //! per request, and the slow paths keep the blocking code's bounds (write timeout, linger).
 
 use std::io;
-use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -20,13 +19,13 @@ use super::conn::{self, After, Scratch, Session, Step};
 use super::registry::Watch;
 use super::server::{STACK_SIZE, Shared};
 use super::transport::{Nonblocking, Outbox};
-use crate::net::ConnSlot;
+use crate::net::{ConnSlot, Stream};
 
 const WAKER: Token = Token(usize::MAX);
 
 /// A connection just accepted, on its way to a loop.
 pub struct Arrival {
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub peer: String,
     pub slot: ConnSlot,
     /// Its entry in the server's registry.
@@ -123,7 +122,7 @@ impl Client {
 }
 
 struct Client {
-    socket: TcpStream,
+    socket: Stream,
     peer: String,
     id: u64,
     /// Tells the acceptor whether it waits for a head (and may be evicted at the limit).

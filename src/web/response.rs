@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::files::{Cached, SMALL_FILE};
-use super::transport::{Transport, Wire};
+use super::transport::Wire;
+use crate::net::Transport;
 
 /// The `Server` header value.
 pub const SERVER: &str = concat!("netlab/", env!("CARGO_PKG_VERSION"));

@@ -148,7 +148,7 @@ fn dispatch(
     let _ = stream.set_nodelay(true);
     let (id, watch) = shared.registry.add(stream.as_raw_fd());
     let arrival = events::Arrival {
-        stream,
+        stream: crate::net::Stream::Tcp(stream),
         peer: peer.to_string(),
         slot,
         id,

@@ -1,90 +1,25 @@
-//! The socket stream a connection is served over, behind one trait: [`Transport`] is `Read +
-//! Write` plus what a socket adds (read timeouts, FIN, sending a file). The state machine and
-//! every handler are generic over it and never see the concrete socket: a `TcpStream` on a
-//! connection's own thread (sendfile, cork), [`Nonblocking`] on an event loop (what the socket
-//! cannot take at once waits in an [`Outbox`]), a [`Duplex`] of bytes in tests and fuzzers. A TLS
-//! session would be one more implementation (its `send_file` a [`copy_at`] through the
-//! encrypting writer); no handler would change. TCP_NODELAY is set as a connection is accepted
-//! (`server.rs`); the cork below is what keeps a file's head and first bytes in one segment.
+//! A connection's side of its stream. Handlers are written against [`Transport`]
+//! (`crate::net`), one trait for every server verb: a [`Stream`] (TCP or Unix, sendfile and
+//! the cork) on a connection's own thread, [`Nonblocking`] on an event loop (what the socket
+//! cannot take at once waits in an [`Outbox`]), a [`Duplex`] of bytes in tests and fuzzers. A
+//! TLS session will be one more kind of [`Stream`]; no handler changes. TCP_NODELAY is set as a
+//! connection is accepted (`server.rs`).
 //!
 //! [`Wire`] is a connection's side of its transport: the stream, the bytes counted through it,
 //! and the read timeout last set on it.
 
 use std::fs::File;
-use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
 use std::time::Duration;
+
+use crate::net::{Stream, Transport};
 
 use super::conn::ConnStats;
 use super::input::Input;
 
 /// A read timeout may overshoot a deadline by this much rather than be reset for every read.
 const SLACK: Duration = Duration::from_millis(50);
-
-/// A byte stream the handler can drive: `Read + Write` plus what a socket adds.
-pub trait Transport: Read + Write {
-    /// Bound the next reads (`None`: block).
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
-    /// Send FIN: the response is complete.
-    fn shutdown_write(&mut self) -> io::Result<()>;
-    /// Write `head`, then `len` bytes of `file` from `offset`; returns how many bytes of the
-    /// file went out (fewer when the file shrank meanwhile).
-    fn send_file(&mut self, head: &[u8], file: &File, offset: u64, len: u64) -> io::Result<u64>;
-}
-
-impl Transport for TcpStream {
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-
-    /// sendfile(2): the bytes go from the page cache to the socket without a copy through
-    /// user space. (`std::io::copy` does not do this for File → TcpStream on current Rust: it
-    /// falls back to an 8 KiB read/write loop.) The write timeout applies as to `write`.
-    ///
-    /// The socket is corked meanwhile (nginx's `tcp_nopush`): the head leaves with the first
-    /// bytes of the file and only full segments follow, where TCP_NODELAY would push each
-    /// piece as it comes (about a quarter slower on loopback here).
-    fn send_file(&mut self, head: &[u8], file: &File, offset: u64, len: u64) -> io::Result<u64> {
-        use nix::sys::socket::{setsockopt, sockopt::TcpCork};
-        let corked = setsockopt(&*self, TcpCork, &true).is_ok();
-        let sent = self
-            .write_all(head)
-            .and_then(|()| sendfile_all(self, file, offset, len));
-        if corked {
-            // Uncorking sends what is left at once.
-            let _ = setsockopt(&*self, TcpCork, &false);
-        }
-        sent
-    }
-}
-
-/// sendfile(2) until `len` bytes of `file` from `offset` are out or the file ends.
-fn sendfile_all(socket: &mut TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-    use nix::errno::Errno;
-    let Ok(mut off) = i64::try_from(offset) else {
-        return Err(io::ErrorKind::InvalidInput.into());
-    };
-    let mut sent = 0u64;
-    while sent < len {
-        // Linux sends at most 0x7ffff000 bytes a call.
-        let chunk = (len - sent).min(0x7fff_f000) as usize;
-        match nix::sys::sendfile::sendfile(&*socket, file, Some(&mut off), chunk) {
-            Ok(0) => break,
-            Ok(n) => sent += n as u64,
-            Err(Errno::EINTR) => {}
-            // A file system without sendfile support: copy by hand.
-            Err(Errno::EINVAL | Errno::ENOSYS) if sent == 0 => {
-                return copy_at(file, offset, len, socket);
-            }
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-    Ok(sent)
-}
 
 /// Input and output in memory: for tests and fuzzers. Reads come from `input` (its end is the
 /// client closing), writes go to `output`; timeouts do nothing.
@@ -120,28 +55,9 @@ impl<R: Read, W: Write> Write for Duplex<R, W> {
     }
 }
 
+/// Bytes in memory: no timeouts, no FIN, files copied through a buffer (the defaults).
 #[cfg(any(test, feature = "fuzzing"))]
-impl<R: Read, W: Write> Transport for Duplex<R, W> {
-    fn set_read_timeout(&mut self, _: Option<Duration>) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn send_file(&mut self, head: &[u8], file: &File, offset: u64, len: u64) -> io::Result<u64> {
-        self.output.write_all(head)?;
-        copy_at(file, offset, len, &mut self.output)
-    }
-}
-
-/// `len` bytes of `file` from `offset` through a buffer (no sendfile).
-fn copy_at(file: &File, offset: u64, len: u64, out: &mut impl Write) -> io::Result<u64> {
-    let mut reader = file;
-    reader.seek(SeekFrom::Start(offset))?;
-    io::copy(&mut Read::take(reader, len), out)
-}
+impl<R: Read, W: Write> Transport for Duplex<R, W> {}
 
 /// Bytes accepted for sending but not yet taken by the socket. (A file never waits here: an
 /// inline answer hands a large file to a thread before it writes anything.)
@@ -171,7 +87,7 @@ impl Outbox {
 
     /// Send what waits; `Ok(true)` once all of it is out, `Ok(false)` when the socket takes no
     /// more for now.
-    pub(crate) fn flush(&mut self, mut socket: &TcpStream) -> io::Result<bool> {
+    pub(crate) fn flush(&mut self, mut socket: &Stream) -> io::Result<bool> {
         while self.sent < self.bytes.len() {
             match socket.write(&self.bytes[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -187,7 +103,7 @@ impl Outbox {
     }
 
     /// Send what waits on a blocking socket: a write that times out is an error.
-    pub(crate) fn flush_blocking(&mut self, socket: &TcpStream) -> io::Result<()> {
+    pub(crate) fn flush_blocking(&mut self, socket: &Stream) -> io::Result<()> {
         if self.flush(socket)? {
             Ok(())
         } else {
@@ -199,7 +115,7 @@ impl Outbox {
 /// A non-blocking socket as a [`Transport`] that never fails a write for want of room: what
 /// the socket does not take at once waits in the outbox.
 pub(crate) struct Nonblocking<'a> {
-    pub(crate) socket: &'a TcpStream,
+    pub(crate) socket: &'a Stream,
     pub(crate) outbox: &'a mut Outbox,
 }
 
@@ -308,12 +224,4 @@ impl<'a, S: Transport> Wire<'a, S> {
         self.stats.bytes_out += bytes.len() as u64;
         Ok(())
     }
-}
-
-/// A read that timed out (or would block).
-pub(crate) fn is_timeout(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }

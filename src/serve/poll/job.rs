@@ -6,7 +6,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 
 use crate::net::Stats;
-use crate::serve::service::{FILE_CHUNK, Service, Stream};
+use crate::net::Transport;
+use crate::serve::service::{FILE_CHUNK, Service};
 
 /// Reads or writes per connection per wake-up.
 const BATCH: usize = 16;
@@ -97,7 +98,7 @@ impl Job {
 
     /// Advance the service on a non-blocking stream until it would block, is done, or has had
     /// its batch. `moved` is set when any byte moved.
-    pub fn step<S: Stream>(
+    pub fn step<S: Transport>(
         &mut self,
         service: &Service,
         stream: &mut S,
@@ -288,7 +289,7 @@ mod tests {
         }
     }
 
-    impl Stream for Peer {}
+    impl Transport for Peer {}
 
     #[test]
     fn echo_waits_for_room_and_then_finishes() {

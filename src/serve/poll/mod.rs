@@ -24,12 +24,12 @@ use slab::Slab;
 
 use self::job::{Interest, Job, Pending, Step};
 use super::service::{ECHO_BUF, LINGER, Service};
-use super::socket::{Conn, Listener, Peer};
 use super::{Admission, Context, GRACE, accept_failed, starved};
+use crate::net::{Listener, Peer, Stream};
 
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
-/// Connections accepted per turn before the others get theirs.
+/// Streamections accepted per turn before the others get theirs.
 const ACCEPT_BATCH: usize = 128;
 const SCRATCH: usize = 256 * 1024;
 
@@ -63,7 +63,7 @@ pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
 }
 
 struct Client {
-    conn: Conn,
+    conn: Stream,
     peer: Peer,
     job: Job,
     interest: Interest,
@@ -101,7 +101,7 @@ impl Loop {
         let ctx = self.ctx;
         let mut events = Events::with_capacity(1024);
         let mut deadline = None;
-        // Connections may still wait in the backlog: an accept batch ended before one blocked.
+        // Streamections may still wait in the backlog: an accept batch ended before one blocked.
         let mut backlog = false;
         let sweep_every = (ctx.idle / 8).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut next_sweep = Instant::now() + sweep_every;
@@ -194,7 +194,7 @@ impl Loop {
         Ok(true)
     }
 
-    fn admit(&mut self, conn: Conn, peer: Peer) {
+    fn admit(&mut self, conn: Stream, peer: Peer) {
         let ctx = self.ctx;
         if ctx.admit(self.clients.len() < ctx.max_conns, &peer) != Admission::Serve {
             return;
@@ -207,7 +207,7 @@ impl Loop {
                         return;
                     }
                     // The client sent something: end gently (see `service::close_gently`).
-                    if let Err(err) = shutdown_write(&conn) {
+                    if let Err(err) = conn.shutdown(std::net::Shutdown::Write) {
                         return ctx.report(&err, &peer);
                     }
                     Job::Linger
@@ -259,22 +259,13 @@ impl Loop {
             return; // closed earlier in this batch of events
         };
         let mut moved = false;
-        let step = match &mut client.conn {
-            Conn::Tcp(stream) => client.job.step(
-                &ctx.service,
-                stream,
-                &mut self.scratch,
-                ctx.stats,
-                &mut moved,
-            ),
-            Conn::Unix(stream) => client.job.step(
-                &ctx.service,
-                stream,
-                &mut self.scratch,
-                ctx.stats,
-                &mut moved,
-            ),
-        };
+        let step = client.job.step(
+            &ctx.service,
+            &mut client.conn,
+            &mut self.scratch,
+            ctx.stats,
+            &mut moved,
+        );
         if moved {
             client.last = Instant::now();
         }
@@ -286,7 +277,10 @@ impl Loop {
                     client.last = Instant::now();
                     // The interest changes from writing to reading, and changing it reports
                     // what is ready now: bytes the drain left behind are not missed.
-                    shutdown_write(&client.conn).map(|()| Step::Wait(Interest::READ))
+                    client
+                        .conn
+                        .shutdown(std::net::Shutdown::Write)
+                        .map(|()| Step::Wait(Interest::READ))
                 } else {
                     Ok(Step::Done)
                 }
@@ -367,23 +361,15 @@ impl Loop {
 }
 
 /// Whether the client sent bytes we never read (they are read and forgotten here).
-fn unread(conn: &Conn, scratch: &mut [u8]) -> bool {
+fn unread(conn: &Stream, scratch: &mut [u8]) -> bool {
     use std::os::fd::AsFd;
-    super::service::drain_socket(conn.as_fd(), scratch)
-}
-
-fn shutdown_write(conn: &Conn) -> io::Result<()> {
-    let how = std::net::Shutdown::Write;
-    match conn {
-        Conn::Tcp(stream) => stream.shutdown(how),
-        Conn::Unix(stream) => stream.shutdown(how),
-    }
+    crate::net::stream::drain_socket(conn.as_fd(), scratch)
 }
 
 /// Send on a fresh (still blocking) socket without waiting: one system call, no `fcntl`.
 /// Send what is all there is to send: MSG_MORE holds the segment back until the close, so the
-/// data and the FIN leave in one packet (see `Stream::write_last`).
-fn send_last(conn: &Conn, bytes: &[u8]) -> io::Result<usize> {
+/// data and the FIN leave in one packet (see `Transport::write_last`).
+fn send_last(conn: &Stream, bytes: &[u8]) -> io::Result<usize> {
     use nix::libc::{MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL};
     socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
 }

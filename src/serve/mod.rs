@@ -268,6 +268,24 @@ impl Context {
         });
     }
 
+    /// Accept the next client and decide about it (the blocking models' loop body): `Some`
+    /// to serve it, holding its slot under `--max-conns`; `None` when there is nobody to serve
+    /// this time round (an accept that failed harmlessly, a refusal, a stop).
+    pub fn next_client(&self, listener: &Listener) -> anyhow::Result<Option<Client>> {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                accept_failed(err, &self.stop)?;
+                return Ok(None);
+            }
+        };
+        let slot = self.limit.try_acquire();
+        if self.admit(slot.is_some(), &peer) != Admission::Serve {
+            return Ok(None);
+        }
+        Ok(Some(Client { stream, peer, slot }))
+    }
+
     /// Decide about a connection that has just been accepted, given whether a slot under
     /// `--max-conns` is free. Counts it when served; reaching `--count` stops accepting.
     pub fn admit(&self, has_room: bool, peer: &Peer) -> Admission {
@@ -471,6 +489,14 @@ pub(crate) fn accept_failed(err: io::Error, stop: &Shutdown) -> anyhow::Result<(
         }
         _ => Err(anyhow::Error::new(err).context("accept")),
     }
+}
+
+/// A client admitted by `Context::next_client`.
+pub struct Client {
+    pub stream: Stream,
+    pub peer: Peer,
+    /// Its place under `--max-conns`, given back when dropped.
+    pub slot: Option<net::ConnSlot>,
 }
 
 /// Out of descriptors or memory: accepting again at once fails again.

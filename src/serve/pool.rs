@@ -12,7 +12,7 @@
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
-use super::{Admission, Context, accept_failed};
+use super::Context;
 use crate::net;
 use crate::net::Listener;
 
@@ -56,20 +56,16 @@ fn work(ctx: &Context, listener: &Listener, turn: &Mutex<()>) -> anyhow::Result<
     while !ctx.stop.requested() {
         let mut holding = Some(net::lock(turn));
         while holding.is_some() && !ctx.stop.requested() {
-            let (conn, peer) = match listener.accept() {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    if let Err(err) = accept_failed(err, &ctx.stop) {
-                        // One worker failing stops them all, rather than limping on with fewer.
-                        ctx.stop.trigger();
-                        return Err(err);
-                    }
-                    continue;
+            match ctx.next_client(listener) {
+                Ok(Some(client)) => {
+                    ctx.serve_holding(client.stream, &client.peer, || drop(holding.take()));
                 }
-            };
-            let slot = ctx.limit.try_acquire();
-            if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
-                ctx.serve_holding(conn, &peer, || drop(holding.take()));
+                Ok(None) => {}
+                Err(err) => {
+                    // One worker failing stops them all, rather than limping on with fewer.
+                    ctx.stop.trigger();
+                    return Err(err);
+                }
             }
         }
     }

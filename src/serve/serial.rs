@@ -6,7 +6,7 @@
 
 use std::os::fd::AsRawFd;
 
-use super::{Admission, Context, accept_failed};
+use super::Context;
 use crate::net::Listener;
 
 pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
@@ -36,17 +36,9 @@ pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
 
 fn accept_loop(ctx: &Context, listener: &Listener) -> anyhow::Result<()> {
     while !ctx.stop.requested() {
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                accept_failed(err, &ctx.stop)?;
-                continue;
-            }
-        };
         // One at a time, so always within --max-conns; the slot marks it as in progress.
-        let slot = ctx.limit.try_acquire();
-        if ctx.admit(slot.is_some(), &peer) == Admission::Serve {
-            ctx.serve(conn, &peer);
+        if let Some(client) = ctx.next_client(listener)? {
+            ctx.serve(client.stream, &client.peer);
         }
     }
     Ok(())

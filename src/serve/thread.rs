@@ -4,7 +4,7 @@
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
-use super::{Admission, Context, accept_failed};
+use super::Context;
 use crate::net::Listener;
 
 /// The services keep their buffers on the heap, so a small stack is plenty (and cheap to map).
@@ -15,24 +15,16 @@ pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
         .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
     ctx.ready();
     while !ctx.stop.requested() {
-        let (conn, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                accept_failed(err, &ctx.stop)?;
-                continue;
-            }
-        };
-        let slot = ctx.limit.try_acquire();
-        if ctx.admit(slot.is_some(), &peer) != Admission::Serve {
+        let Some(super::Client { stream, peer, slot }) = ctx.next_client(&listener)? else {
             continue;
-        }
+        };
         let live = ctx.live.enter();
         let spawned = std::thread::Builder::new()
             .stack_size(STACK)
             .spawn(move || {
                 let _slot = slot;
                 let _live = live;
-                ctx.serve(conn, &peer);
+                ctx.serve(stream, &peer);
             });
         if let Err(err) = spawned {
             // The closure (and the connection with it) is dropped: the client sees it close.

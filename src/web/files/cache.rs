@@ -66,7 +66,7 @@ pub struct Cached {
 
 /// The cache of one [`Root`](super::Root): paths beneath it to the files they led to.
 #[derive(Debug, Default)]
-pub(super) struct Cache {
+pub struct Cache {
     map: Mutex<HashMap<Box<[u8]>, Arc<Cached>>>,
     bytes: AtomicUsize,
 }
@@ -95,7 +95,7 @@ impl Cache {
     }
 
     /// Remember a small file just read whole (`body` is all of it, as `meta` describes).
-    pub(super) fn remember(
+    pub fn remember(
         &self,
         rel: &[u8],
         meta: &Metadata,

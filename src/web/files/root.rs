@@ -125,16 +125,9 @@ impl Root {
         self.cache.get(&self.dir, rel)
     }
 
-    /// Remember a small file just read whole (`body` is all of it, as `meta` describes).
-    pub fn remember(
-        &self,
-        rel: &[u8],
-        meta: &Metadata,
-        body: &[u8],
-        etag: &[u8],
-        mime: &'static str,
-    ) {
-        self.cache.remember(rel, meta, body, etag, mime);
+    /// The small-file cache, for remembering a file just read whole.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     fn open_fd(&self, rel: &[u8], flags: OFlag) -> Result<OwnedFd, Reject> {

@@ -283,7 +283,8 @@ impl<'s> Ctx<'_, 's> {
                 }
                 file.read_exact_at(&mut bufs.body[..n], start)?;
                 if status == 200 && v.encoding.is_none() {
-                    root.remember(&bufs.path, &meta, &bufs.body[..n], &bufs.etag, v.mime);
+                    root.cache()
+                        .remember(&bufs.path, &meta, &bufs.body[..n], &bufs.etag, v.mime);
                 }
                 Payload::Buffered(n)
             }

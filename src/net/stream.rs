@@ -273,7 +273,7 @@ impl Transport for Stream {
 }
 
 /// Read and forget what is waiting on a socket, without blocking (a bounded amount).
-pub fn drain_socket(fd: BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
+fn drain_socket(fd: BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
     use nix::sys::socket::{MsgFlags, recv};
     let mut any = false;
     for _ in 0..16 {

@@ -25,7 +25,7 @@ use slab::Slab;
 use self::job::{Interest, Job, Pending, Step};
 use super::service::{ECHO_BUF, LINGER, Service};
 use super::{Admission, Context, GRACE, accept_failed, starved};
-use crate::net::{Listener, Peer, Stream};
+use crate::net::{Listener, Peer, Stream, Transport};
 
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -194,7 +194,7 @@ impl Loop {
         Ok(true)
     }
 
-    fn admit(&mut self, conn: Stream, peer: Peer) {
+    fn admit(&mut self, mut conn: Stream, peer: Peer) {
         let ctx = self.ctx;
         if ctx.admit(self.clients.len() < ctx.max_conns, &peer) != Admission::Serve {
             return;
@@ -203,7 +203,7 @@ impl Loop {
             Service::Greeting(message) => match send_last(&conn, message) {
                 Ok(n) if n == message.len() => {
                     ctx.stats.add_out(n);
-                    if !unread(&conn, &mut self.scratch) {
+                    if !conn.drain_unread(&mut self.scratch) {
                         return;
                     }
                     // The client sent something: end gently (see `service::close_gently`).
@@ -272,7 +272,7 @@ impl Loop {
         let step = match step {
             // A reply is complete: end gently if the client sent anything.
             Ok(Step::Done) if matches!(client.job, Job::Greeting(_) | Job::File(..)) => {
-                if unread(&client.conn, &mut self.scratch) {
+                if client.conn.drain_unread(&mut self.scratch) {
                     client.job = Job::Linger;
                     client.last = Instant::now();
                     // The interest changes from writing to reading, and changing it reports
@@ -358,12 +358,6 @@ impl Loop {
             .registry()
             .deregister(&mut SourceFd(&socket.as_raw_fd()))
     }
-}
-
-/// Whether the client sent bytes we never read (they are read and forgotten here).
-fn unread(conn: &Stream, scratch: &mut [u8]) -> bool {
-    use std::os::fd::AsFd;
-    crate::net::stream::drain_socket(conn.as_fd(), scratch)
 }
 
 /// Send on a fresh (still blocking) socket without waiting: one system call, no `fcntl`.

@@ -7,6 +7,9 @@ pub mod exit;
 #[macro_use]
 pub mod log;
 pub mod bench;
+// The build script's half of `--version`, compiled here only for its tests.
+#[cfg(test)]
+mod buildinfo;
 pub mod connect;
 pub mod fetch;
 #[cfg(feature = "fuzzing")]

@@ -39,6 +39,8 @@ const EXAMPLES: &str = "Examples:
 #[command(
     name = "netlab",
     version,
+    // `-V` prints the bare version; `--version` adds the commit of a build from a checkout.
+    long_version = env!("NETLAB_LONG_VERSION"),
     about = "A network-programming lab in one binary",
     long_about = "A network-programming lab in one binary: a socket server with every classic \
                   concurrency model, a netcat-like client, an HTTP/1.1 server and client, URL \

@@ -32,7 +32,9 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
         };
         files.push((Path::new("completions").join(name), out));
     }
-    let mut cmd = netlab::cli::command();
+    // The pages show the package version, not the commit a build came from (`--version`'s long
+    // form), or every commit would make them stale.
+    let mut cmd = netlab::cli::command().long_version(None::<&str>);
     cmd.build();
     man_pages(&cmd, "netlab", &mut files);
     files

@@ -12,6 +12,7 @@ mod connect;
 mod fetch;
 mod fetch_faults;
 mod fuzz_corpus;
+mod package;
 mod properties;
 mod regressions;
 mod security_md;

@@ -49,7 +49,7 @@ poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l backlog -d 'Length of the kernel\'s queue of connections not yet accepted' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is closed at once and logged' -r
-complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file). 0: no limit' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'
@@ -60,8 +60,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -s h -l help -d 'Pr
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l unix -d 'Connect to the Unix stream socket at PATH' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l send -d 'Send TEXT instead of reading stdin, then half-close' -r
-complete -c netlab -n "__fish_netlab_using_subcommand connect" -l timeout -d 'Give up connecting after this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -d 'Close after this long with no byte in either direction' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l timeout -d 'Give up connecting after this long (0: no limit but the system\'s)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -d 'Close after this long with no byte in either direction (off by default; 0: off)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did'
@@ -81,9 +81,9 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l page -d 'Answer every request with this page (`-` reads it from stdin)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l index -d 'File served for a directory when present' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most connections at once. At the limit, a newcomer takes the place of the connection that has waited longest for a request head (so slow clients cannot hold every slot); only when every connection has a request in hand does it get 503 and is closed' -r
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408)' -r
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408). More than 0: it is the server\'s guard against clients that send a head slowly' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long (0: no keep-alive, every response closes its connection, as nginx\'s keepalive_timeout 0)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long. More than 0: it is the server\'s guard against clients that stop reading' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'
@@ -99,9 +99,9 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l json -d 'JSON re
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s A -l user-agent -d 'User-Agent header' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l max-redirects -d 'Most redirects to follow' -r
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout -d 'Give up connecting after this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l idle-timeout -d 'Give up when no byte arrives for this long' -r
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give up when the whole transfer takes longer than this (off by default)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout -d 'Give up connecting after this long (0: no limit but the system\'s)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l idle-timeout -d 'Give up when no byte arrives for this long (0: no limit)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give up when the whole transfer takes longer than this (off by default; 0: off)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l cacert -d 'Trust the CA certificates in this PEM file (a bundle works)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l proxy -d 'Use this proxy (http://host:port); overrides the proxy environment variables' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
@@ -150,10 +150,10 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l send -d 'Send TEXT after connecting, then half-close (`\\n`, `\\r`, `\\t` are understood)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l expect -d 'Count a connection as failed (expect mismatch) unless it receives exactly TEXT' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l warmup -d 'Load for this long first, neither measured nor counted in -n (0: no warm-up)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long (0: never)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
@@ -163,10 +163,10 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable; replaces Host or User-Agent)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s d -l duration -d 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l warmup -d 'Load for this long first, neither measured nor counted in -n (0: no warm-up)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long (0: never)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l no-keepalive -d 'A new connection for every request (sends `Connection: close`)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
@@ -182,10 +182,10 @@ poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l svg -d 'Write the bar chart to FILE as SVG' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s c -l connections -d 'Concurrent connections' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s d -l duration -d 'Run for this long [default, with no -n: 10s; compare: 3s per server]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s d -l duration -d 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l warmup -d 'Load for this long first, neither measured nor counted in -n' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l warmup -d 'Load for this long first, neither measured nor counted in -n (0: no warm-up)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l timeout -d 'Count a connection attempt or a response as failed (timeout) after this long (0: never)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l threads -d 'Threads generating the load [default: connections or CPU cores, the fewer]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'

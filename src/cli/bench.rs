@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::{Model, parse_duration};
+use super::{Model, parse_duration, parse_positive_duration, parse_timeout};
 
 #[derive(Debug, Args)]
 #[command(
@@ -41,20 +41,20 @@ pub struct LoadArgs {
     #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub connections: u32,
 
-    /// Run for this long [default, with no -n: 10s; compare: 3s per server].
-    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "count")]
+    /// Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server].
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_positive_duration, conflicts_with = "count")]
     pub duration: Option<Duration>,
 
     /// Make exactly N attempts (requests, or connections for tcp) in all; failed ones count.
     #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
 
-    /// Load for this long first, neither measured nor counted in -n.
+    /// Load for this long first, neither measured nor counted in -n (0: no warm-up).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub warmup: Option<Duration>,
 
-    /// Count a connection attempt or a response as failed (timeout) after this long.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// Count a connection attempt or a response as failed (timeout) after this long (0: never).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
     /// Threads generating the load [default: connections or CPU cores, the fewer].

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::parse_duration;
+use super::parse_timeout;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -22,7 +22,7 @@ pub struct ConnectArgs {
     #[arg(value_name = "HOST[:PORT]", required_unless_present = "unix")]
     pub target: Option<String>,
 
-    /// The port, when TARGET is a bare host.
+    /// The port, when HOST[:PORT] is a bare host (`netlab connect ::1 8881`).
     #[arg(value_name = "PORT")]
     pub port: Option<String>,
 
@@ -42,12 +42,12 @@ pub struct ConnectArgs {
     #[arg(short = 'C', long)]
     pub crlf: bool,
 
-    /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// Give up connecting after this long (0: no limit but the system's).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
 
-    /// Close after this long with no byte in either direction.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Close after this long with no byte in either direction (off by default; 0: off).
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub idle_timeout: Option<Duration>,
 
     /// Only report which ports accept a connection; exit 0 if any did.

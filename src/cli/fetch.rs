@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::parse_duration;
+use super::parse_timeout;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -85,16 +85,16 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_redirects: u32,
 
-    /// Give up connecting after this long.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// Give up connecting after this long (0: no limit but the system's).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub connect_timeout: Duration,
 
-    /// Give up when no byte arrives for this long.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    /// Give up when no byte arrives for this long (0: no limit).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub idle_timeout: Duration,
 
-    /// Give up when the whole transfer takes longer than this (off by default).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Give up when the whole transfer takes longer than this (off by default; 0: off).
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Trust the CA certificates in this PEM file (a bundle works).

@@ -5,20 +5,24 @@
 //! `--host` says otherwise; every `--help` ends with examples. `command()` feeds the generated
 //! completions and man pages (see `tests/it/assets.rs`).
 //!
-//! One file per verb's flags (`serve.rs`, `web.rs`, `bench.rs` …) and one for the value parser
-//! they share (`duration.rs`); every type is re-exported here, so the verbs say `cli::WebArgs`.
+//! One file per verb's flags (`serve.rs`, `web.rs`, `bench.rs` …), one for the value parsers
+//! they share (`values.rs`) and one that puts a usage error on one line (`usage.rs`); every type
+//! is re-exported here, so the verbs say `cli::WebArgs`.
 
 mod bench;
 mod connect;
-mod duration;
 mod fetch;
 mod serve;
 mod url;
+mod usage;
+mod values;
 mod web;
 
 pub use bench::{BenchArgs, BenchCompareArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
 pub use connect::{ConnectArgs, ResolveArgs};
-pub use duration::{MAX_DURATION, parse_duration};
+pub use values::{
+    MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,
+};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};
 pub use url::{InputKind, UrldecodeArgs, UrlencodeArgs};
@@ -90,11 +94,26 @@ pub fn command() -> clap::Command {
     Cli::command().after_long_help(long)
 }
 
-/// Parse the process's arguments (exits 2 with clap's message on bad usage).
+/// Parse the process's arguments. Bad usage exits 2 with one line, `netlab: --port 99999: must
+/// be a port from 0 to 65535`; `--help` and `--version` print as clap prints them.
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
-    let matches = command().get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    use clap::error::ErrorKind;
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match parsed {
+        Ok(cli) => cli,
+        Err(err) => match err.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => err.exit(),
+            _ => {
+                eprintln!("netlab: {}", usage::one_line(&err));
+                std::process::exit(crate::exit::Code::Usage as i32)
+            }
+        },
+    }
 }
 
 #[cfg(test)]

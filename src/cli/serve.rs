@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::parse_duration;
+use super::{parse_port, parse_timeout};
 
 /// How `serve` handles many clients at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +49,7 @@ pub struct ServeArgs {
     pub host: IpAddr,
 
     /// Port to bind; 0 picks a free one (the first stderr line says which).
-    #[arg(short, long, default_value_t = 8881)]
+    #[arg(short, long, default_value_t = 8881, value_parser = parse_port)]
     pub port: u16,
 
     /// Serve UDP datagrams instead of TCP connections.
@@ -99,8 +99,8 @@ pub struct ServeArgs {
     pub max_conns: u32,
 
     /// Close a connection after this long with no progress: no byte from the client (echo,
-    /// discard), or none taken by it (echo, file).
-    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    /// discard), or none taken by it (echo, file). 0: no limit.
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_timeout)]
     pub idle_timeout: Duration,
 
     /// Exit after serving N connections (or N datagrams with --udp).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, FromArgMatches};
 
-use super::parse_duration;
+use super::{parse_duration, parse_port, parse_positive_duration};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -25,7 +25,7 @@ pub struct WebArgs {
     pub host: IpAddr,
 
     /// Port to bind; 0 picks a free one.
-    #[arg(short, long, default_value_t = 8000)]
+    #[arg(short, long, default_value_t = 8000, value_parser = parse_port)]
     pub port: u16,
 
     /// Answer every request with this page (`-` reads it from stdin).
@@ -58,16 +58,19 @@ pub struct WebArgs {
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conns: u32,
 
-    /// The whole request head must arrive within this time (else 408).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// The whole request head must arrive within this time (else 408). More than 0: it is the
+    /// server's guard against clients that send a head slowly.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
     pub header_timeout: Duration,
 
-    /// Close a keep-alive connection idle for this long.
+    /// Close a keep-alive connection idle for this long (0: no keep-alive, every response
+    /// closes its connection, as nginx's keepalive_timeout 0).
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
     pub keepalive_timeout: Duration,
 
-    /// Close a connection whose client has not taken any byte for this long.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    /// Close a connection whose client has not taken any byte for this long. More than 0: it is
+    /// the server's guard against clients that stop reading.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     pub write_timeout: Duration,
 }
 

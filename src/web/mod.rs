@@ -107,6 +107,8 @@ pub struct Site {
     /// File name served for a directory when present.
     pub index: String,
     pub header_timeout: Duration,
+    /// `--keepalive-timeout 0` turns keep-alive off.
+    pub keep_alive: bool,
     pub keepalive_timeout: Duration,
     pub write_timeout: Duration,
 }
@@ -150,6 +152,7 @@ impl Site {
             listing: !args.no_listing,
             index: args.index.clone(),
             header_timeout: clamp_timeout(args.header_timeout),
+            keep_alive: !args.keepalive_timeout.is_zero(),
             keepalive_timeout: clamp_timeout(args.keepalive_timeout),
             write_timeout: clamp_timeout(args.write_timeout),
         }
@@ -182,12 +185,12 @@ fn load_page(path: &Path) -> anyhow::Result<Page> {
         return Ok(Page::new(body, path, now));
     }
     let meta = std::fs::metadata(path)
-        .map_err(|err| Code::Usage.error(format!("--page {shown}: {err}")))?;
+        .map_err(|err| Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err))))?;
     if !meta.is_file() {
         return Err(Code::Usage.error(format!("--page {shown}: not a regular file")));
     }
     let body =
-        std::fs::read(path).map_err(|err| Code::Usage.error(format!("--page {shown}: {err}")))?;
+        std::fs::read(path).map_err(|err| Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err))))?;
     let modified = meta.modified().map(files::unix_secs).unwrap_or(0);
     Ok(Page::new(body, path, modified))
 }

@@ -1651,7 +1651,7 @@ fn web_huge_timeouts_are_refused_not_a_crash() {
     ])
     .run()
     .expect_code(2)
-    .stderr_has("too long (at most 365 days)");
+    .stderr_has("must be at most 365 days");
 }
 
 /// A stray CRLF after a request is not the start of a head: no 408, just the keep-alive close.

@@ -49,6 +49,7 @@ impl Framing {
     pub(crate) fn of(req: &Request<'_, '_>, site: &Site, stopping: bool) -> Framing {
         // An echo reads its body; other answers skip it, if it is small enough.
         let keep = req.keep_alive
+            && site.keep_alive
             && !stopping
             && (matches!(site.mode, Mode::Echo) || body::skippable(req.body, req.expect_continue));
         Framing {

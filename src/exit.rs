@@ -118,6 +118,24 @@ impl fmt::Display for Coded {
 
 impl std::error::Error for Coded {}
 
+/// The one line an error is shown as, after `netlab: `: its causes joined by `: `, each I/O error
+/// in netlab's words (`no such file or directory`, never std's `(os error 2)` tail).
+pub fn message(error: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        if let Some(coded) = cause.downcast_ref::<Coded>() {
+            // Its Display is its source's chain; walk that instead, and stop (it ends the chain).
+            parts.push(message(&coded.source));
+            break;
+        }
+        match cause.downcast_ref::<io::Error>() {
+            Some(io) => parts.push(crate::net::error_text(io)),
+            None => parts.push(cause.to_string()),
+        }
+    }
+    crate::net::io::without_os_errors(&parts.join(": ")).into_owned()
+}
+
 /// What an error means for the exit status; `None` means "not an error at all" (a broken pipe).
 pub fn code_of(error: &anyhow::Error) -> Option<Code> {
     for cause in error.chain() {
@@ -145,6 +163,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(code_of(&err), Some(Code::Usage));
         assert_eq!(format!("{err:#}"), "decoding input 3: bad %zz");
+    }
+
+    #[test]
+    fn no_os_error_tail_in_any_message() {
+        let missing = io::Error::from_raw_os_error(2);
+        let err = Err::<(), _>(Code::Usage.wrap(missing))
+            .context("--file /nonexistent")
+            .unwrap_err();
+        assert_eq!(message(&err), "--file /nonexistent: no such file or directory");
+        let plain = anyhow::Error::new(io::Error::from_raw_os_error(32)).context("write");
+        assert_eq!(message(&plain), "write: broken pipe");
     }
 
     #[test]

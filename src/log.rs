@@ -34,6 +34,9 @@ pub fn verbose() -> bool {
 pub fn line(args: std::fmt::Arguments<'_>) {
     let mut text = String::with_capacity(96);
     let _ = std::fmt::Write::write_fmt(&mut text, args);
+    if let std::borrow::Cow::Owned(plain) = crate::net::io::without_os_errors(&text) {
+        text = plain;
+    }
     text.push('\n');
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

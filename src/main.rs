@@ -8,7 +8,8 @@ fn main() -> ExitCode {
         Err(err) => match netlab::exit::code_of(&err) {
             None => ExitCode::SUCCESS,
             Some(code) => {
-                let _ = writeln!(std::io::stderr().lock(), "netlab: {err:#}");
+                let message = netlab::exit::message(&err);
+                let _ = writeln!(std::io::stderr().lock(), "netlab: {message}");
                 ExitCode::from(code as u8)
             }
         },

@@ -13,14 +13,14 @@ mod tally;
 mod tcp;
 
 use std::io::{IsTerminal, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::cli::{BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
 use crate::exit::Code;
-use crate::net::Shutdown;
+use crate::net::{self, Shutdown};
 use engine::{Exchange, Limit, Plan};
 use report::{Kind, Live, Report, Secs};
 
@@ -39,8 +39,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
-    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
+    // The target first: a bad one is the news, before any note about the load.
     let addr = resolve(&args.addr)?;
+    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let exchange = tcp::TcpExchange::new(
         args.send.as_deref().map(unescape),
         args.expect.as_deref().map(unescape),
@@ -51,8 +52,8 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
-    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
+    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let report = measure(
         Kind::Http,
         &target.url,
@@ -80,9 +81,6 @@ impl Load {
     /// Validate; `default` is the duration when neither -d nor -n is given (said on stderr).
     fn from_args(args: &LoadArgs, default: Duration) -> anyhow::Result<Load> {
         let limit = match (args.duration, args.count) {
-            (Some(duration), _) if duration.is_zero() => {
-                return Err(Code::Usage.error("-d: the duration must be more than 0"));
-            }
             (Some(duration), _) => Limit::Duration(duration),
             (None, Some(count)) => Limit::Count(count),
             (None, None) => {
@@ -90,9 +88,6 @@ impl Load {
                 Limit::Duration(default)
             }
         };
-        if args.timeout.is_zero() {
-            return Err(Code::Usage.error("--timeout must be more than 0"));
-        }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = match args.threads {
             Some(threads) => threads as usize,
@@ -194,21 +189,11 @@ fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(Code::Usage.error(format!("{text}: expected HOST:PORT")));
-    };
-    let Ok(port) = port.parse::<u16>() else {
-        return Err(Code::Usage.error(format!("{text}: `{port}` is not a port number")));
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Err(Code::Usage.error(format!("{text}: expected HOST:PORT")));
-    }
-    (host, port)
-        .to_socket_addrs()
-        .with_context(|| format!("resolve {host}"))?
-        .next()
-        .with_context(|| format!("resolve {host}: no address"))
+    // The same rules and words as connect's HOST:PORT.
+    let target = net::split_host_port(text, None).map_err(|why| Code::Usage.error(why))?;
+    let port = net::parse_port(&target.port)
+        .map_err(|why| Code::Usage.error(format!("{text}: {why}")))?;
+    Ok(net::resolve(&target.host, port)?[0])
 }
 
 /// `--send` and `--expect` text with `\n`, `\r`, `\t`, `\0` and `\\` understood, so a request

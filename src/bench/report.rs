@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::engine::{Outcome, Snapshot};
 use super::tally::{Failure, Tally};
-use crate::net::HumanBytes;
+use crate::net::{self, HumanBytes};
 
 /// What was loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,10 +231,7 @@ impl Report {
             ));
         };
         let detail = match worst {
-            Failure::Refused => format!(
-                "connection refused; is a server listening on {}?",
-                self.addr
-            ),
+            Failure::Refused => format!("connect {}: {}", self.addr, net::failure::REFUSED),
             _ => tally.first_failure[worst as usize]
                 .clone()
                 .unwrap_or_else(|| worst.name().to_string()),
@@ -319,22 +316,7 @@ impl Live {
     }
 }
 
-/// A count with thousands separators: `1,234,567`.
-pub struct Count(pub u64);
-
-impl fmt::Display for Count {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.0.to_string();
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        f.pad(&out)
-    }
-}
+pub use crate::net::Count;
 
 /// A rate: grouped digits, one decimal below 100.
 pub struct Rate(pub f64);

@@ -67,12 +67,6 @@ struct Config {
 
 impl Config {
     fn from_args(args: ConnectArgs) -> anyhow::Result<Config> {
-        if args.timeout.is_zero() {
-            return Err(Code::Usage.error("--timeout must be more than 0"));
-        }
-        if args.idle_timeout.is_some_and(|idle| idle.is_zero()) {
-            return Err(Code::Usage.error("--idle-timeout must be more than 0"));
-        }
         let family = match (args.ipv4, args.ipv6) {
             (true, _) => Family::V4,
             (_, true) => Family::V6,
@@ -226,6 +220,13 @@ fn connect_unix(path: &std::path::Path) -> anyhow::Result<UnixStream> {
             io::ErrorKind::NotFound => {
                 "no such socket (is the server running? is the path right?)".to_string()
             }
+            // connect(2) on a file that is not a socket is refused too: say which it is.
+            io::ErrorKind::ConnectionRefused if !is_socket(path) => {
+                return Code::Usage.error(format!(
+                    "connect --unix {}: the path exists and is not a socket",
+                    path.display()
+                ));
+            }
             io::ErrorKind::ConnectionRefused => {
                 "connection refused (a stale socket: is a server listening?)".to_string()
             }
@@ -233,6 +234,11 @@ fn connect_unix(path: &std::path::Path) -> anyhow::Result<UnixStream> {
         };
         anyhow::anyhow!("connect {}: {why}", path.display())
     })
+}
+
+fn is_socket(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.file_type().is_socket())
 }
 
 /// `127.0.0.1:8881`, `[::1]:8881`, or for a name `localhost:8881 (tried [::1]:8881, …)`.
@@ -252,23 +258,9 @@ fn list(addrs: &[SocketAddr]) -> String {
         .join(", ")
 }
 
-/// A connect failure in words, with what to check.
+/// A connect failure in words, with what to check (`--timeout` is connect's flag).
 pub fn explain(err: &io::Error, timeout: Duration) -> String {
-    match err.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused (is a server listening?)".into(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => format!(
-            "no answer within {} (is the host up? is a firewall dropping packets? see --timeout)",
-            net::format_duration(timeout)
-        ),
-        io::ErrorKind::HostUnreachable => {
-            "host unreachable (check the address and the network)".into()
-        }
-        io::ErrorKind::NetworkUnreachable => {
-            "network unreachable (check the address and your routes; no IPv6 here? try -4)".into()
-        }
-        io::ErrorKind::PermissionDenied => "permission denied (a firewall rule?)".into(),
-        _ => net::error_text(err),
-    }
+    net::failure::connect_reason(err, timeout, "--timeout")
 }
 
 #[cfg(test)]

@@ -91,9 +91,13 @@ fn classify(
         ureq::Error::Timeout(which) => {
             use ureq::Timeout as T;
             let what = match which {
-                T::Resolve | T::Connect => format!(
-                    "connecting to {authority} took longer than {} (--connect-timeout)",
-                    net::format_duration(plan.connect_timeout)
+                T::Resolve => format!(
+                    "resolve {host}: {}",
+                    net::failure::timed_out(plan.connect_timeout, "--connect-timeout")
+                ),
+                T::Connect => format!(
+                    "connect {authority}: {}",
+                    net::failure::timed_out(plan.connect_timeout, "--connect-timeout")
                 ),
                 T::PerRead => format!(
                     "no data from {authority} for {} (--idle-timeout)",
@@ -110,14 +114,16 @@ fn classify(
             };
             Code::Timeout.error(what)
         }
-        ureq::Error::HostNotFound => Code::Resolve.error(format!("could not resolve host {host}")),
+        ureq::Error::HostNotFound => {
+            Code::Resolve.error(format!("resolve {host}: no address found"))
+        }
         ureq::Error::ConnectionFailed => {
-            Code::Connect.error(format!("could not connect to {authority}"))
+            Code::Connect.error(format!("connect {authority}: the connection failed"))
         }
         ureq::Error::ConnectProxyFailed(why) => Code::Connect.error(format!(
             "the proxy did not open a tunnel to {authority}: {why}"
         )),
-        ureq::Error::Io(io) => io_error(&io, host, &authority, in_body),
+        ureq::Error::Io(io) => io_error(&io, host, &authority, plan, in_body),
         ureq::Error::BadUri(why) => Code::BadUrl.error(format!("bad URL `{url}`: {why}")),
         ureq::Error::Tls(why) => Code::Tls.error(format!("TLS with {authority} failed: {why}")),
         ureq::Error::Http(err) => Code::Usage.error(format!("bad request: {err}")),
@@ -136,12 +142,14 @@ fn io_error(
     io: &io::Error,
     host: &str,
     authority: &str,
+    plan: &Plan,
     in_body: Option<(u64, Option<u64>)>,
 ) -> anyhow::Error {
     use io::ErrorKind as K;
     let cause = net::error_text(io);
     if let Some(why) = cause.strip_prefix("failed to lookup address information: ") {
-        return Code::Resolve.error(format!("could not resolve host {host}: {why}"));
+        // The words `connect` and `bench` use for a name that does not resolve.
+        return Code::Resolve.error(format!("resolve {host}: {}", net::io::lowercase_first(why)));
     }
     match (io.kind(), in_body) {
         (K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted, Some((got, expected))) => {
@@ -160,7 +168,12 @@ fn io_error(
             | K::AddrNotAvailable
             | K::TimedOut,
             None,
-        ) => Code::Connect.error(format!("could not connect to {authority}: {cause}")),
+        ) => Code::Connect.error(net::failure::connect_failure(
+            authority,
+            io,
+            plan.connect_timeout,
+            "--connect-timeout",
+        )),
         _ => anyhow::anyhow!("talking to {authority}: {cause}"),
     }
 }

@@ -17,6 +17,30 @@ pub fn error_text(err: &io::Error) -> String {
     lowercase_first(text)
 }
 
+/// `text` without any `(os error N)` tail std puts after an I/O error's words: the last guard,
+/// applied to every log line and error message, for an error formatted into a message whole.
+pub fn without_os_errors(text: &str) -> std::borrow::Cow<'_, str> {
+    const TAIL: &str = " (os error ";
+    if !text.contains(TAIL) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(TAIL) {
+        let after = &rest[at + TAIL.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with(')') {
+            out.push_str(&rest[..at]);
+            rest = &after[digits + 1..];
+        } else {
+            out.push_str(&rest[..at + TAIL.len()]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// `text` with its first letter in lower case, for a cause that follows a colon.
 pub fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();

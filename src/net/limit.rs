@@ -44,18 +44,19 @@ impl Stats {
         let refused = self.refused.load(Ordering::Relaxed);
         let mut text = format!(
             "{} connection{}, {} in, {} out",
-            connections,
+            super::Count(connections),
             if connections == 1 { "" } else { "s" },
             HumanBytes(self.bytes_in.load(Ordering::Relaxed)),
             HumanBytes(self.bytes_out.load(Ordering::Relaxed)),
         );
         if refused > 0 {
-            text.push_str(&format!(", {refused} refused over the limit"));
+            text.push_str(&format!(", {} refused over the limit", super::Count(refused)));
         }
         let evicted = self.evicted.load(Ordering::Relaxed);
         if evicted > 0 {
             text.push_str(&format!(
-                ", {evicted} closed while waiting for a request head to let new ones in"
+                ", {} closed while waiting for a request head to let new ones in",
+                super::Count(evicted)
             ));
         }
         text

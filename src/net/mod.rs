@@ -1,12 +1,14 @@
 //! The shared ground of every verb: what the servers (`serve`, `web`) and clients (`connect`,
 //! `fetch`, `bench`) do alike, once. Verbs share code only through here.
 //!
-//! [`listen`] binds, [`addr`] splits and resolves addresses, [`shutdown`] carries Ctrl-C to
+//! [`listen`] binds, [`addr`] splits and resolves addresses, [`failure`] words a failed connect
+//! the same for every verb, [`shutdown`] carries Ctrl-C to
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
 //! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, and [`stream`] is the one
 //! connected-stream type (TCP or Unix, later TLS) and the trait handlers are written against.
 
 pub mod addr;
+pub mod failure;
 pub mod fmt;
 pub mod io;
 pub mod limit;
@@ -17,7 +19,7 @@ pub mod stream;
 pub use addr::{
     HostPort, canonical, parse_port, parse_port_range, resolve, split_host_port, url_authority,
 };
-pub use fmt::{HumanBytes, format_duration};
+pub use fmt::{Count, HumanBytes, format_duration};
 pub use io::{error_text, is_timeout, lock};
 pub use limit::{ConnLimit, ConnSlot, Stats, raise_fd_limit};
 pub use listen::{bind_udp, listen_tcp};

@@ -67,9 +67,6 @@ impl Config {
                  (use serial, thread, pool or poll)",
             ));
         }
-        if args.idle_timeout.is_zero() {
-            return Err(Code::Usage.error("--idle-timeout must be more than 0"));
-        }
         let service = if args.echo {
             Service::Echo
         } else if args.discard {
@@ -508,5 +505,5 @@ pub(crate) fn starved(err: &io::Error) -> bool {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    format!("{} {word}{}", net::Count(n as u64), if n == 1 { "" } else { "s" })
 }

@@ -50,7 +50,7 @@ pub(crate) fn write(
     ]);
     log.extend_from_slice(b"ms");
     if let Err(err) = reply {
-        let _ = write!(log, " (write failed: {err})");
+        let _ = write!(log, " (write failed: {})", crate::net::error_text(err));
     }
     log.push(b'\n');
     let _ = io::stderr().lock().write_all(log);

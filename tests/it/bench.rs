@@ -138,7 +138,7 @@ fn bench_tcp_n_1000_against_serve_matches_its_summary() {
     assert_eq!(summary(&run)["count"], 1000);
     let (status, log) = server.stop();
     assert!(status.success(), "{log}");
-    assert!(log.contains("stopped: 1000 connections,"), "{log}");
+    assert!(log.contains("stopped: 1,000 connections,"), "{log}");
 }
 
 #[test]
@@ -168,7 +168,9 @@ fn server_down_is_exit_1_with_one_clear_line() {
     let run = lab.cmd(["bench", "tcp", &addr, "-d", "5s"]).run();
     run.fails_with(1, "no connection succeeded");
     run.stderr_has("refused");
-    run.stderr_has(&format!("is a server listening on {addr}?"));
+    run.stderr_has(&format!(
+        "connect {addr}: connection refused (is a server listening?)"
+    ));
     run.stdout_has("refused");
 
     let url = format!("http://{addr}/");

@@ -381,7 +381,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
             let conn = &self.conns[index];
             if matches!(conn.phase, Phase::Sending | Phase::Receiving) && now >= conn.deadline {
                 self.fail(index, Failure::Timeout, || {
-                    format!("no answer within {}", Secs(timeout))
+                    format!("no answer within {} (see --timeout)", Secs(timeout))
                 });
             }
         }

@@ -45,7 +45,10 @@ impl Root {
     pub fn new(path: &Path) -> anyhow::Result<Root> {
         let shown = path.display().to_string();
         let meta = std::fs::metadata(path).map_err(|err| {
-            crate::exit::Code::Usage.error(format!("cannot serve {shown}: {err}"))
+            crate::exit::Code::Usage.error(format!(
+                "cannot serve {shown}: {}",
+                crate::net::error_text(&err)
+            ))
         })?;
         if !meta.is_dir() {
             return Err(

@@ -1,13 +1,17 @@
 //! The bar chart of `bench compare`: in the terminal with Unicode blocks, and as an SVG picture
 //! (drawn with plotters) for a report.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::report::Rate;
+use super::report::{Count, Rate};
+use crate::exit::Code;
+use crate::net::error_text;
 
 /// One bar: a label and its rate.
 pub struct Bar {
@@ -51,64 +55,161 @@ pub fn terminal(bars: &[Bar], unit: &str) -> String {
 /// The colour of every bar (a test counts the bars by it).
 pub const BAR_COLOUR: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
 
-/// Write the chart as an SVG file: one horizontal bar per label, its rate written beside it.
-pub fn svg(path: &Path, bars: &[Bar], title: &str, unit: &str) -> anyhow::Result<()> {
-    draw(path, bars, title, unit).with_context(|| format!("write the chart to {}", path.display()))
+/// Where the SVG chart goes, opened before anything is measured: a path that cannot be written
+/// fails at once, not after minutes of measuring. The chart is written to a hidden file beside
+/// the path and renamed over it when complete, so a failure never leaves half a picture (or
+/// none) where a good one was; dropped unfinished, the hidden file is removed.
+pub struct SvgFile {
+    path: PathBuf,
+    temporary: PathBuf,
+    file: Option<File>,
 }
 
-fn draw(path: &Path, bars: &[Bar], title: &str, unit: &str) -> anyhow::Result<()> {
-    let height = 120 + 48 * bars.len() as u32;
-    let root = SVGBackend::new(path, (800, height)).into_drawing_area();
+impl SvgFile {
+    pub fn create(path: &Path) -> anyhow::Result<SvgFile> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| Code::Usage.error(format!("--svg {}: not a file name", path.display())))?;
+        let mut hidden = std::ffi::OsString::from(".");
+        hidden.push(name);
+        hidden.push(format!(".{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(hidden);
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(|err| {
+                Code::Usage.error(format!("--svg {}: {}", path.display(), error_text(&err)))
+            })?;
+        Ok(SvgFile {
+            path: path.to_path_buf(),
+            temporary,
+            file: Some(file),
+        })
+    }
+
+    /// Draw the chart, a panel per unit, into the file and put it in place.
+    pub fn write(mut self, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
+        let shown = self.path.display().to_string();
+        let mut text = String::new();
+        draw(&mut text, panels, title).with_context(|| format!("draw the chart for {shown}"))?;
+        let mut file = self.file.take().expect("written once");
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.temporary, &self.path))
+            .map_err(|err| anyhow::anyhow!("write the chart to {shown}: {}", error_text(&err)))
+    }
+}
+
+impl Drop for SvgFile {
+    fn drop(&mut self) {
+        // Unfinished (or the rename failed): the hidden file goes.
+        let _ = std::fs::remove_file(&self.temporary);
+    }
+}
+
+/// The bars of one unit: `bench compare` with HTTP and TCP targets draws two panels, never two
+/// units on one axis.
+pub struct Panel<'a> {
+    pub unit: &'a str,
+    pub bars: Vec<&'a Bar>,
+}
+
+/// Height of a panel: its axis and margins, and 48 pixels a bar.
+fn panel_height(panel: &Panel<'_>) -> u32 {
+    96 + 48 * panel.bars.len() as u32
+}
+
+fn draw(out: &mut String, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
+    const CAPTION: u32 = 40;
+    let height = CAPTION + panels.iter().map(panel_height).sum::<u32>();
+    let root = SVGBackend::with_string(out, (800, height)).into_drawing_area();
     root.fill(&WHITE)?;
+    let label_width = panels
+        .iter()
+        .flat_map(|panel| &panel.bars)
+        .map(|bar| bar.label.chars().count())
+        .max()
+        .unwrap_or(4) as u32;
+    let mut rest = root.titled(title, ("sans-serif", 22))?;
+    for panel in panels {
+        let (area, below) = rest.split_vertically(panel_height(panel));
+        draw_panel(&area, panel, label_width)?;
+        rest = below;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &Panel<'_>,
+    label_width: u32,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let bars = &panel.bars;
     let max = bars.iter().map(|bar| bar.rate).fold(0.0, f64::max);
-    // Room right of the longest bar for its figure.
-    let x_max = if max > 0.0 { max * 1.2 } else { 1.0 };
-    let label_width = bars.iter().map(|bar| bar.label.len()).max().unwrap_or(4) as u32;
-    // Rows are counted from the bottom: the first bar goes on top, as in the table. Plain
-    // numbers on both axes (plotters' discrete axes cannot hold a single bar).
+    // Whole numbers on the axis (the rates are counts a second), with room right of the longest
+    // bar for its figure.
+    let x_max = if max > 0.0 {
+        (max * 1.25).ceil() as u64
+    } else {
+        1
+    };
+    // Rows are counted from the bottom: the first bar goes on top, as in the table.
     let rows = bars.len() as f64;
     let top = |index: usize| rows - index as f64;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
+    let mut chart = ChartBuilder::on(area)
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(24 + 8 * label_width)
-        .build_cartesian_2d(0.0..x_max, 0.0..rows)?;
+        .build_cartesian_2d(0..x_max, 0.0..rows)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
         .y_labels(0)
-        .max_light_lines(0)
-        .x_desc(unit)
-        .x_label_formatter(&|value| Rate(*value).to_string())
+        .x_labels(6)
+        // Integer axes compute light lines too, and overflow when asked for none: one, in white.
+        .max_light_lines(1)
+        .light_line_style(WHITE)
+        .x_desc(panel.unit)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_label_formatter(&|value| Count(*value).to_string())
         .draw()?;
     chart.draw_series(bars.iter().enumerate().map(|(index, bar)| {
         Rectangle::new(
-            [(0.0, top(index) - 0.2), (bar.rate, top(index) - 0.8)],
+            [
+                (0, top(index) - 0.2),
+                (bar.rate.round() as u64, top(index) - 0.8),
+            ],
             BAR_COLOUR.filled(),
         )
     }))?;
     let font = ("sans-serif", 15).into_font();
+    // Each figure 8 pixels clear of its bar's end; the labels left of the axis, where the
+    // chart's own y labels would go.
     let figure = font
         .clone()
-        .into_text_style(&root)
+        .into_text_style(area)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    chart.draw_series(bars.iter().enumerate().map(|(index, bar)| {
-        Text::new(
-            format!(" {}", Rate(bar.rate)),
-            (bar.rate, top(index) - 0.5),
-            figure.clone(),
-        )
-    }))?;
-    // The labels left of the axis, where the chart's own y labels would go.
     let label = font
-        .into_text_style(&root)
+        .into_text_style(area)
         .pos(Pos::new(HPos::Right, VPos::Center));
+    // backend_coord is in the picture's pixels; the area draws in its own.
+    let (left, top_edge) = area.get_base_pixel();
+    let at = |value: u64, index: usize| {
+        let (x, y) = chart.backend_coord(&(value, top(index) - 0.5));
+        (x - left, y - top_edge)
+    };
     for (index, bar) in bars.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(0.0, top(index) - 0.5));
-        root.draw(&Text::new(bar.label.as_str(), (x - 8, y), &label))?;
+        let (x, y) = at(bar.rate.round() as u64, index);
+        area.draw(&Text::new(Rate(bar.rate).to_string(), (x + 8, y), &figure))?;
+        let (x, y) = at(0, index);
+        area.draw(&Text::new(bar.label.as_str(), (x - 8, y), &label))?;
     }
-    root.present()?;
     Ok(())
 }
 

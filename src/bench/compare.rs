@@ -56,8 +56,8 @@ impl Entry {
 
 /// `netlab bench compare`.
 pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
-    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
-    // Every target is checked before anything starts.
+    // Every target, and where the chart goes, is checked before anything starts.
+    let svg = args.svg.as_deref().map(chart::SvgFile::create).transpose()?;
     let entries: Vec<Entry> = if args.targets.is_empty() {
         args.models
             .iter()
@@ -78,6 +78,7 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
             })
             .collect::<anyhow::Result<_>>()?
     };
+    let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
 
     let mut rows = Vec::with_capacity(entries.len());
     for entry in &entries {
@@ -150,10 +151,26 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     }
     out.flush().context("write the summary")?;
 
-    if let Some(path) = &args.svg {
+    if let (Some(svg), Some(path)) = (svg, &args.svg) {
         let first = entries.first().map_or(Kind::Tcp, Entry::kind);
         let title = format!("netlab {}", heading(&load, first));
-        chart::svg(path, &bars, &title, unit)?;
+        // One panel per kind of target, in the order they were first given.
+        let mut panels: Vec<(Kind, chart::Panel<'_>)> = Vec::new();
+        for (entry, bar) in entries.iter().zip(&bars) {
+            let kind = entry.kind();
+            match panels.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, panel)) => panel.bars.push(bar),
+                None => panels.push((
+                    kind,
+                    chart::Panel {
+                        unit: kind.per_second(),
+                        bars: vec![bar],
+                    },
+                )),
+            }
+        }
+        let panels: Vec<chart::Panel<'_>> = panels.into_iter().map(|(_, panel)| panel).collect();
+        svg.write(&panels, &title)?;
         info!("netlab bench compare: chart written to {}", path.display());
     }
     for (_, report) in &rows {

@@ -14,7 +14,8 @@ const PARTS: [&str; 11] = [
     "fragment",
     "param:wd",
     "param-all:a",
-    "param:",
+    // An empty name (`param:`) is a usage error now; the slot stays, so corpora keep meaning.
+    "param:a",
 ];
 const CHARSETS: [&str; 5] = ["utf-8", "auto", "gbk", "shift_jis", "latin1"];
 

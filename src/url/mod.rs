@@ -70,10 +70,18 @@ impl Part {
             "query" => Part::Query,
             "fragment" => Part::Fragment,
             _ => {
-                if let Some(name) = text.strip_prefix("param:") {
-                    Part::Param(name.to_string())
-                } else if let Some(name) = text.strip_prefix("param-all:") {
-                    Part::ParamAll(name.to_string())
+                let named = |prefix: &str| -> anyhow::Result<Option<String>> {
+                    match text.strip_prefix(prefix) {
+                        Some("") => Err(Code::Usage.error(format!(
+                            "--get `{text}` needs a parameter name ({prefix}NAME)"
+                        ))),
+                        other => Ok(other.map(str::to_string)),
+                    }
+                };
+                if let Some(name) = named("param:")? {
+                    Part::Param(name)
+                } else if let Some(name) = named("param-all:")? {
+                    Part::ParamAll(name)
                 } else {
                     return Err(Code::Usage.error(format!(
                         "unknown part `{text}` (one of scheme, user, password, host, port, path, \
@@ -212,12 +220,21 @@ impl Session {
     }
 }
 
+/// With no argument and a person at the terminal, say that the input is awaited (and how to
+/// end it) instead of waiting in silence. Not under `-q`, and never for a pipe.
+fn say_reading_stdin(verb: &str) {
+    if io::stdin().is_terminal() {
+        crate::info!("netlab {verb}: reading stdin, a line at a time (Ctrl-D to end)");
+    }
+}
+
 /// `netlab urldecode`.
 pub fn decode_command(args: UrldecodeArgs) -> anyhow::Result<()> {
     let terminal = io::stdout().is_terminal();
     let mut session = Session::from_args(&args, terminal)?;
     let mut stdout = io::stdout().lock();
     let result = if args.inputs.is_empty() {
+        say_reading_stdin("urldecode");
         lines::for_each_chunk(io::stdin().lock(), |chunk| {
             session.chunk(chunk)?;
             session.flush(&mut stdout, false).context("write output")
@@ -269,6 +286,7 @@ pub fn encode_command(args: UrlencodeArgs) -> anyhow::Result<()> {
         Ok(())
     };
     let result = if args.inputs.is_empty() {
+        say_reading_stdin("urlencode");
         lines::for_each_chunk(io::stdin().lock(), |chunk| {
             lines::each_line(chunk, |line| one(line, &mut out))
         })

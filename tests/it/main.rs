@@ -11,6 +11,7 @@ mod bench;
 mod connect;
 mod fetch;
 mod fetch_faults;
+mod first_hour;
 mod fuzz_corpus;
 mod package;
 mod properties;

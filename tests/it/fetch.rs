@@ -676,7 +676,7 @@ fn fetch_refused_connection_exits_7() {
 #[test]
 fn fetch_write_error_exits_23() {
     if !Path::new("/dev/full").exists() {
-        eprintln!("skipped: no /dev/full");
+        crate::harness::skip("no /dev/full");
         return;
     }
     let server = TestServer::start(|_, stream| respond(stream, 200, &[], &[b'z'; 100_000]));

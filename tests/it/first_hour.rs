@@ -379,3 +379,54 @@ fn attr(attrs: &str, name: &str) -> Option<i64> {
     let value = &value[..value.find('"')?];
     value.parse::<f64>().ok().map(|v| v as i64)
 }
+
+#[test]
+fn readme_says_how_to_put_netlab_on_the_path_and_install_its_pages() {
+    let readme = include_str!("../../README.md");
+    let two = readme
+        .split("## The two commands")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a section called The two commands");
+    for needed in [
+        "cargo install --locked\n--path .",
+        "target/release/netlab",
+        "two minutes",
+        "second, debug profile",
+    ] {
+        assert!(two.contains(needed), "The two commands lacks {needed:?}");
+    }
+    let pages = readme
+        .split("## Completions and man pages")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a section on completions and man pages");
+    for needed in ["man/*.1", "completions/netlab.bash", "completions/netlab.fish"] {
+        assert!(pages.contains(needed), "the pages section lacks {needed:?}");
+    }
+}
+
+/// Run by `skipped_tests_are_listed_when_the_test_binary_ends`, not by `cargo test`.
+#[test]
+#[ignore = "a probe for the skip summary, run by another test"]
+fn skip_summary_probe() {
+    crate::harness::skip("the probe's own reason");
+}
+
+#[test]
+fn skipped_tests_are_listed_when_the_test_binary_ends() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "first_hour::skip_summary_probe",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 test(s) skipped:\n    first_hour::skip_summary_probe: the probe's own reason"),
+        "{stderr}"
+    );
+}

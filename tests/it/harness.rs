@@ -602,8 +602,34 @@ pub fn peer_any<'a>(names: &[&'a str]) -> Option<&'a str> {
     if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
         panic!("`{tool}` is not installed, and CI is set: .ci/run must install it");
     }
-    eprintln!("skipped: `{tool}` is not installed (.ci/run installs it)");
+    skip(&format!("`{tool}` is not installed (.ci/run installs it)"));
     None
+}
+
+/// Say that the calling test is skipped, and why. libtest captures what a passing test prints,
+/// so the reason is also kept for one summary the test binary prints on stderr when it exits:
+/// `cargo test` shows every skip at its end, not only with `--nocapture`.
+pub fn skip(why: &str) {
+    static SKIPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    extern "C" fn summary() {
+        let skipped = SKIPPED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut text = format!("\n{} test(s) skipped:\n", skipped.len());
+        for line in skipped.iter() {
+            text.push_str(&format!("    {line}\n"));
+        }
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    let test = thread::current().name().unwrap_or("a test").to_string();
+    eprintln!("skipped: {why}");
+    let mut skipped = SKIPPED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if skipped.is_empty() {
+        // SAFETY: atexit takes a plain function with no arguments; `summary` is one, and it only
+        // reads a static.
+        unsafe {
+            nix::libc::atexit(summary);
+        }
+    }
+    skipped.push(format!("{test}: {why}"));
 }
 
 /// Whether an executable file of this name is in a directory of `PATH`.

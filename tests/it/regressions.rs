@@ -151,7 +151,7 @@ fn web_raises_its_descriptor_limit_to_the_hard_limit() {
         .unwrap()
         .1;
     if hard < 256 {
-        eprintln!("skipped: the hard descriptor limit here is only {hard}");
+        crate::harness::skip(&format!("the hard descriptor limit here is only {hard}"));
         return;
     }
     let mut cmd = lab.cmd(["web", ".", "--port", "0"]);

@@ -14,6 +14,7 @@ use super::{parse_duration, parse_port, parse_positive_duration};
     netlab web ./site --port 0                        # a free port; the first stderr line says which\n  \
     netlab web --page page.html --port 10001          # the notes' simple_webserver.py, done right\n  \
     netlab web --echo                                 # see what your browser sends\n  \
+    netlab web ./old-site --charset gbk               # legacy pages without <meta charset>\n  \
     netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4")]
 pub struct WebArgs {
     /// Directory to serve.
@@ -43,6 +44,12 @@ pub struct WebArgs {
     /// File served for a directory when present.
     #[arg(long, value_name = "NAME", default_value = "index.html")]
     pub index: String,
+
+    /// Name this charset (gbk, big5, shift_jis …) in every text file's Content-Type. Without
+    /// it a file gets `charset=utf-8` when it is UTF-8 and no charset otherwise, so a page's
+    /// `<meta charset>` decides.
+    #[arg(long, value_name = "LABEL")]
+    pub charset: Option<String>,
 
     /// Add `Access-Control-Allow-Origin: *` to every response.
     #[arg(long)]

@@ -19,7 +19,7 @@ pub mod stream;
 pub use addr::{
     HostPort, canonical, parse_port, parse_port_range, resolve, split_host_port, url_authority,
 };
-pub use fmt::{Count, HumanBytes, format_duration};
+pub use fmt::{Count, HumanBytes, format_duration, push_local_time};
 pub use io::{error_text, is_timeout, lock};
 pub use limit::{ConnLimit, ConnSlot, Stats, raise_fd_limit};
 pub use listen::{bind_udp, listen_tcp};

@@ -1,9 +1,11 @@
-//! The access log: one line per request on stderr, `client "request line" status bytes
-//! duration`, built in a reused buffer and written in one call. A response that could not be
-//! written shows `-` for status and bytes and says why last.
+//! The access log: one line per request on stderr, `time client "request line" status bytes
+//! duration`, built in a reused buffer and written in one call. The time is when the answer
+//! went out, in ISO 8601 local time with milliseconds (`2026-12-03T13:05:02.123+08:00`, as
+//! nginx's `$time_iso8601` has it, to the millisecond). A response that could not be written
+//! shows `-` for status and bytes and says why last.
 
 use std::io::{self, Write};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use super::response::{Reply, push_decimal};
 
@@ -26,6 +28,8 @@ pub(crate) fn write(
 ) {
     let Some(began) = began else { return };
     log.clear();
+    crate::net::push_local_time(SystemTime::now(), log);
+    log.push(b' ');
     log.extend_from_slice(peer.as_bytes());
     log.extend_from_slice(b" \"");
     escape_into(line, log);

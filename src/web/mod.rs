@@ -67,6 +67,8 @@ pub struct Page {
     pub mime: &'static str,
     /// A strong ETag from the content.
     pub etag: Vec<u8>,
+    /// The body is UTF-8 (a text page gets `charset=utf-8`).
+    pub utf8: bool,
     /// Unix seconds: the file's modification time (or when stdin was read).
     pub modified: u64,
     /// How the user named it, for the first log line.
@@ -88,6 +90,7 @@ impl Page {
         });
         let etag = format!("\"p{hash:x}-{:x}\"", body.len()).into_bytes();
         Page {
+            utf8: files::is_utf8(&body),
             body,
             mime,
             etag,
@@ -104,6 +107,8 @@ pub struct Site {
     pub cors: bool,
     pub hidden: bool,
     pub listing: bool,
+    /// `--charset`: the charset every text file is said to be in (a lower-case WHATWG name).
+    pub charset: Option<String>,
     /// File name served for a directory when present.
     pub index: String,
     pub header_timeout: Duration,
@@ -133,6 +138,7 @@ impl Site {
                 args.index
             )));
         }
+        let charset = args.charset.as_deref().map(charset_name).transpose()?;
         let mode = if args.echo {
             Mode::Echo
         } else if let Some(page) = &args.page {
@@ -140,22 +146,32 @@ impl Site {
         } else {
             Mode::Dir(files::Root::new(&args.dir)?)
         };
-        Ok(Site::with_mode(mode, args))
+        Ok(Site {
+            charset,
+            ..Site::with_mode(mode, args)
+        })
     }
 
-    /// Everything but the mode, from the flags (already checked).
+    /// Everything but the mode and the charset, from the flags (already checked).
     fn with_mode(mode: Mode, args: &WebArgs) -> Site {
         Site {
             mode,
             cors: args.cors,
             hidden: args.hidden,
             listing: !args.no_listing,
+            charset: None,
             index: args.index.clone(),
             header_timeout: clamp_timeout(args.header_timeout),
             keep_alive: !args.keepalive_timeout.is_zero(),
             keepalive_timeout: clamp_timeout(args.keepalive_timeout),
             write_timeout: clamp_timeout(args.write_timeout),
         }
+    }
+
+    /// The charset a text body is said to be in: `--charset`, else `utf-8` when it is UTF-8,
+    /// else none (the page's `<meta charset>`, or the browser, decides).
+    pub fn charset(&self, utf8: bool) -> Option<&str> {
+        self.charset.as_deref().or(utf8.then_some("utf-8"))
     }
 
     /// What the first log line says is served: `serving ./site`, `page page.html`, `echo`.
@@ -165,6 +181,20 @@ impl Site {
             Mode::Page(page) => format!("page {}", page.shown),
             Mode::Echo => "echo".into(),
         }
+    }
+}
+
+/// The name `--charset LABEL` puts in Content-Type: the WHATWG name of the encoding the label
+/// means, in lower case (`gb2312` → `gbk`). An unknown label is a usage error.
+fn charset_name(label: &str) -> anyhow::Result<String> {
+    match encoding_rs::Encoding::for_label(label.trim().as_bytes()) {
+        Some(encoding) if encoding != encoding_rs::REPLACEMENT => {
+            Ok(encoding.name().to_ascii_lowercase())
+        }
+        _ => Err(Code::Usage.error(format!(
+            "--charset {label:?}: not a charset a browser knows (try utf-8, gbk, gb18030, big5, \
+             shift_jis, euc-kr, windows-1252)"
+        ))),
     }
 }
 

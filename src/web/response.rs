@@ -120,12 +120,15 @@ impl<'a> Head<'a> {
         self
     }
 
-    /// `Content-Type` for a media type, with `charset=utf-8` for text.
-    pub fn content_type(&mut self, mime: &str) -> &mut Self {
+    /// `Content-Type` for a media type, with `charset` when it is text and one is known.
+    pub fn content_type(&mut self, mime: &str, charset: Option<&str>) -> &mut Self {
         self.out.extend_from_slice(b"Content-Type: ");
         self.out.extend_from_slice(mime.as_bytes());
-        if needs_charset(mime) {
-            self.out.extend_from_slice(b"; charset=utf-8");
+        if let Some(charset) = charset
+            && takes_charset(mime)
+        {
+            self.out.extend_from_slice(b"; charset=");
+            self.out.extend_from_slice(charset.as_bytes());
         }
         self.out.extend_from_slice(b"\r\n");
         self
@@ -147,9 +150,9 @@ impl<'a> Head<'a> {
     }
 }
 
-/// Text types get `charset=utf-8`: what nearly every text file written today is. (Not JSON:
-/// RFC 8259 defines no charset parameter; JSON is UTF-8.)
-fn needs_charset(mime: &str) -> bool {
+/// The types a `charset` parameter is given to: text. (Not JSON: RFC 8259 defines no charset
+/// parameter; JSON is UTF-8.)
+pub fn takes_charset(mime: &str) -> bool {
     mime.starts_with("text/")
         || matches!(
             mime,
@@ -341,13 +344,20 @@ mod tests {
     fn head_reads_as_http() {
         let mut out = Vec::new();
         let mut head = Head::new(&mut out, 200, true);
-        head.content_type("text/html")
+        head.content_type("text/html", Some("utf-8"))
             .number("Content-Length", 1234)
             .connection(false, 1);
         head.finish();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
         assert!(text.contains("\r\nContent-Type: text/html; charset=utf-8\r\n"));
+        let mut out = Vec::new();
+        Head::new(&mut out, 200, false).content_type("image/png", Some("utf-8"));
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains("Content-Type: image/png\r\n")
+        );
         assert!(text.contains("\r\nContent-Length: 1234\r\n"));
         assert!(text.contains("\r\nAccess-Control-Allow-Origin: *\r\n"));
         assert!(text.ends_with("Connection: close\r\n\r\n"));

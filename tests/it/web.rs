@@ -251,6 +251,95 @@ fn web_serves_a_file_with_its_headers() {
     );
 }
 
+/// Make a file look a minute old: old enough for the small-file cache to keep it, so a second
+/// request is answered from memory.
+fn settle(path: &std::path::Path) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+}
+
+/// Issue 13: every text file was labelled `charset=utf-8`, so a GBK page read as mojibake
+/// whatever its `<meta charset>` said. Now only UTF-8 text is (read from disk or from the
+/// cache, small or large, whole or a range, GET or HEAD), and other text names no charset.
+#[test]
+fn web_sends_no_charset_for_gbk_text() {
+    let lab = Lab::new();
+    let gbk_page = encoding_rs::GBK
+        .encode("<html><head><meta charset=\"gbk\"></head><body>中文测试</body></html>\n")
+        .0
+        .into_owned();
+    // Large files (over the 32 KiB read whole) are judged by their start.
+    let big_gbk = encoding_rs::GBK
+        .encode(&"中文测试\n".repeat(8000))
+        .0
+        .into_owned();
+    let big_utf8 = "中文测试\n".repeat(8000);
+    for (name, bytes) in [
+        ("gbk.html", gbk_page.as_slice()),
+        ("utf8.txt", "中文测试\n".as_bytes()),
+        ("ascii.txt", b"plain\n"),
+        ("big-gbk.txt", &big_gbk),
+        ("big-utf8.txt", big_utf8.as_bytes()),
+    ] {
+        settle(&lab.write(&format!("site/{name}"), bytes));
+    }
+    let server = serve(&lab, &[]);
+    let content_type = |raw: String| {
+        request(&server, raw)
+            .header("Content-Type")
+            .map(String::from)
+    };
+    for (name, expected) in [
+        ("gbk.html", "text/html"),
+        ("big-gbk.txt", "text/plain"),
+        ("utf8.txt", "text/plain; charset=utf-8"),
+        ("ascii.txt", "text/plain; charset=utf-8"),
+        ("big-utf8.txt", "text/plain; charset=utf-8"),
+    ] {
+        // Twice: from disk, then (the small ones) from the cache.
+        for _ in 0..2 {
+            let got = content_type(format!("GET /{name} HTTP/1.1\r\nHost: t\r\n\r\n"));
+            assert_eq!(got.as_deref(), Some(expected), "GET /{name}");
+        }
+        let got = content_type(format!("HEAD /{name} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(got.as_deref(), Some(expected), "HEAD /{name}");
+        let got = content_type(format!(
+            "GET /{name} HTTP/1.1\r\nHost: t\r\nRange: bytes=0-3\r\n\r\n"
+        ));
+        assert_eq!(got.as_deref(), Some(expected), "a range of /{name}");
+    }
+    let page = get(&server, "/gbk.html");
+    assert_eq!(page.body, gbk_page, "the bytes go out as they are");
+}
+
+/// `--charset LABEL` names one charset for every text file (the WHATWG name of the label, in
+/// lower case); a label no browser knows is a usage error.
+#[test]
+fn web_charset_flag_forces_a_label() {
+    let lab = Lab::new();
+    let gbk = encoding_rs::GBK.encode("<p>中文测试</p>\n").0.into_owned();
+    lab.write("site/legacy.html", &gbk);
+    lab.write("site/notes.txt", "中文测试\n");
+    lab.write("site/pixel.png", b"\x89PNG\r\n\x1a\n");
+    let server = serve(&lab, &["--charset", "gb2312"]);
+    let page = get(&server, "/legacy.html");
+    assert_eq!(page.header("Content-Type"), Some("text/html; charset=gbk"));
+    assert_eq!(page.body, gbk);
+    assert_eq!(
+        get(&server, "/notes.txt").header("Content-Type"),
+        Some("text/plain; charset=gbk"),
+        "forced, even on a UTF-8 file"
+    );
+    assert_eq!(
+        get(&server, "/pixel.png").header("Content-Type"),
+        Some("image/png")
+    );
+    lab.cmd(["web", "site", "--charset", "klingon", "--port", "0"])
+        .run()
+        .fails_with(2, "--charset");
+}
+
 #[test]
 fn web_head_has_headers_and_no_body() {
     let lab = site();
@@ -1259,12 +1348,68 @@ fn web_access_log_line_per_request() {
     let server = serve(&lab, &[]);
     get(&server, "/hello.txt");
     let line = server.wait_for_line("\"GET /hello.txt HTTP/1.1\"");
-    // client "request line" status bytes duration
+    // time client "request line" status bytes duration
     let parts: Vec<&str> = line.split(' ').collect();
-    assert!(parts[0].starts_with("127.0.0.1:"), "{line}");
-    assert_eq!(parts[4], "200", "{line}");
-    assert_eq!(parts[5], "13", "{line}");
-    assert!(parts[6].ends_with("ms"), "{line}");
+    assert!(parts[1].starts_with("127.0.0.1:"), "{line}");
+    assert_eq!(parts[5], "200", "{line}");
+    assert_eq!(parts[6], "13", "{line}");
+    assert!(parts[7].ends_with("ms"), "{line}");
+}
+
+/// Issue 13: the access log had no time. Each line now starts with one as nginx's
+/// `$time_iso8601` writes it, in local time (`TZ`), with milliseconds:
+/// `2026-12-03T21:05:02.123+08:00`, and it is the time the request was answered.
+#[test]
+fn access_log_lines_start_with_an_iso_8601_time() {
+    let lab = site();
+    // A POSIX zone eight hours east of UTC, needing no tz database.
+    let server = lab
+        .cmd(["web", "site", "--port", "0"])
+        .env("TZ", "XST-8")
+        .spawn_server();
+    let before = unix_millis(std::time::SystemTime::now());
+    assert_eq!(get(&server, "/hello.txt").status, 200);
+    let line = server.wait_for_line("\"GET /hello.txt HTTP/1.1\"");
+    let after = unix_millis(std::time::SystemTime::now());
+    let (stamp, rest) = line.split_once(' ').unwrap();
+    assert!(rest.starts_with("127.0.0.1:"), "{line}");
+    let b = stamp.as_bytes();
+    let shape_ok = b.len() == 29
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 | 26 => c == b':',
+            19 => c == b'.',
+            23 => c == b'+' || c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    assert!(shape_ok, "not YYYY-MM-DDTHH:MM:SS.mmm+HH:MM: {line}");
+    assert!(stamp.ends_with("+08:00"), "local time of TZ=XST-8: {line}");
+    let num = |range: std::ops::Range<usize>| stamp[range].parse::<i64>().unwrap();
+    let days = days_from_civil(num(0..4), num(5..7), num(8..10));
+    let local =
+        (((days * 24 + num(11..13)) * 60 + num(14..16)) * 60 + num(17..19)) * 1000 + num(20..23);
+    let logged = local - 8 * 3600 * 1000;
+    assert!(
+        before <= logged && logged <= after,
+        "{stamp} is not between {before} and {after} (Unix ms)"
+    );
+}
+
+fn unix_millis(time: std::time::SystemTime) -> i64 {
+    let since = time.duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `netlab web` with real clients: curl (resume, compressed, the notes' page), wget (resume),
-//! python3's http.client (keep-alive), and headless Chromium on a listing of hostile names.
+//! python3's http.client (keep-alive), and headless Chromium (a listing of hostile names, a GBK
+//! page).
 //! Each test says "skipped" and passes when its peer is not installed, except under CI (`CI`
 //! set), where a missing peer fails it: `.ci/run` installs them all.
 
@@ -194,7 +195,7 @@ print("ok", c.sock.getsockname()[1])
     let (_, log) = server.stop();
     let lines: Vec<&str> = log
         .lines()
-        .filter(|l| l.starts_with(&format!("127.0.0.1:{local_port} ")))
+        .filter(|l| l.contains(&format!(" 127.0.0.1:{local_port} \"")))
         .collect();
     assert_eq!(lines.len(), 6, "{log}");
 }
@@ -217,23 +218,7 @@ fn web_chromium_renders_a_listing_of_hostile_names() {
     }
     lab.write("site/目录/inner.txt", "inner");
     let server = serve(&lab);
-    let profile = lab.path().join("chromium-profile");
-    let mut chromium = Command::new(browser);
-    chromium.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        &format!("--user-data-dir={}", profile.display()),
-        "--dump-dom",
-        &format!("{}/", server.base_url()),
-    ]);
-    let out = run(chromium);
-    ok(&out, "chromium --dump-dom");
-    let dom = String::from_utf8(out.stdout).unwrap();
+    let dom = dump_dom(browser, &lab, &format!("{}/", server.base_url()));
     // Every name is there, as text (escaped in the serialised DOM), never as markup.
     for (name, escaped) in [
         ("教程.txt", "教程.txt"),
@@ -259,6 +244,48 @@ fn web_chromium_renders_a_listing_of_hostile_names() {
         let status = status_of(&server, &format!("/{href}"));
         assert_eq!(status, 200, "{href}");
     }
+}
+
+/// Issue 13: `web` called a GBK page UTF-8, and Chromium showed mojibake; python's http.server
+/// names no charset and the page's `<meta charset="gbk">` wins. So it must with `web`.
+#[test]
+fn web_chromium_reads_a_gbk_page_by_its_meta_charset() {
+    let Some(browser) = peer_any(&["chromium", "chromium-browser", "google-chrome"]) else {
+        return;
+    };
+    let lab = Lab::new();
+    let page = "<html><head><meta charset=\"gbk\"><title>gbk</title></head>\
+                <body><p id=\"t\">中文测试</p></body></html>\n";
+    lab.write("site/gbk.html", encoding_rs::GBK.encode(page).0);
+    let server = serve(&lab);
+    let dom = dump_dom(browser, &lab, &format!("{}/gbk.html", server.base_url()));
+    assert!(
+        dom.contains("<p id=\"t\">中文测试</p>"),
+        "the text is not 中文测试:\n{dom}"
+    );
+}
+
+/// The DOM headless Chromium builds from `url`, serialised (`--dump-dom`), with a profile of
+/// its own in the lab.
+#[track_caller]
+fn dump_dom(browser: &str, lab: &Lab, url: &str) -> String {
+    let profile = lab.path().join("chromium-profile");
+    let mut chromium = Command::new(browser);
+    chromium.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        &format!("--user-data-dir={}", profile.display()),
+        "--dump-dom",
+        url,
+    ]);
+    let out = run(chromium);
+    ok(&out, "chromium --dump-dom");
+    String::from_utf8(out.stdout).expect("the DOM is UTF-8")
 }
 
 fn status_of(server: &Server, target: &str) -> u16 {

@@ -62,6 +62,16 @@ pub struct Cached {
     /// Unix seconds.
     pub modified: u64,
     pub mime: &'static str,
+    /// The whole file is UTF-8 (checked once, when it was read): its text type gets
+    /// `charset=utf-8`.
+    pub utf8: bool,
+}
+
+/// What is known of a file's type: its media type, and whether it is UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    pub mime: &'static str,
+    pub utf8: bool,
 }
 
 /// The cache of one [`Root`](super::Root): paths beneath it to the files they led to.
@@ -94,15 +104,9 @@ impl Cache {
         }
     }
 
-    /// Remember a small file just read whole (`body` is all of it, as `meta` describes).
-    pub fn remember(
-        &self,
-        rel: &[u8],
-        meta: &Metadata,
-        body: &[u8],
-        etag: &[u8],
-        mime: &'static str,
-    ) {
+    /// Remember a small file just read whole (`body` is all of it, as `meta` describes), and
+    /// whether it is UTF-8.
+    pub fn remember(&self, rel: &[u8], meta: &Metadata, body: &[u8], etag: &[u8], kind: Kind) {
         if body.len() > SMALL_FILE || rel.is_empty() || body.len() as u64 != meta.len() {
             return;
         }
@@ -125,7 +129,8 @@ impl Cache {
             etag: etag.into(),
             last_modified: last_modified.into(),
             modified: mtime(meta).0,
-            mime,
+            mime: kind.mime,
+            utf8: kind.utf8,
         });
         let mut map = self.lock();
         let total = self.bytes.load(Ordering::Relaxed) + body.len();

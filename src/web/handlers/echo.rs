@@ -36,10 +36,13 @@ impl<'s> Ctx<'_, 's> {
         }
         let len = bufs.body.len();
         let mut head = Head::new(&mut bufs.out, 200, self.site.cors);
-        head.content_type(match format {
-            Format::Json => "application/json",
-            Format::Text => "text/plain",
-        })
+        head.content_type(
+            match format {
+                Format::Json => "application/json",
+                Format::Text => "text/plain",
+            },
+            Some("utf-8"),
+        )
         .number("Content-Length", len as u64)
         .header("Cache-Control", "no-store")
         .connection(self.framing.keep, self.framing.minor)

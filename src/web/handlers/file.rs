@@ -1,7 +1,8 @@
 //! A file beneath the root: the target decoded, the cache tried, the file (or a precompressed
 //! sibling, or a directory's index) opened, then validators, conditionals and `Range` decide
 //! the status; a small file is read whole into the body buffer (and cached), a large one is left
-//! open for sendfile. A directory without its slash gets a 301, one without an index a listing.
+//! open for sendfile. A text file is said to be UTF-8 only when it is (`files::is_utf8`). A
+//! directory without its slash gets a 301, one without an index a listing.
 
 use std::fs::File;
 use std::io;
@@ -12,10 +13,10 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
 
 use super::{Ctx, Format, Route, format_of};
-use crate::web::files::{self, Cached, Condition, Found, Root, SMALL_FILE, Validators};
+use crate::web::files::{self, Cached, Condition, Found, Kind, Root, SMALL_FILE, Validators};
 use crate::web::range::{Ranged, parse_range};
 use crate::web::request::{Request, accepts_coding};
-use crate::web::response::{Answer, Head, Payload, push_decimal};
+use crate::web::response::{Answer, Head, Payload, push_decimal, takes_charset};
 
 /// Bytes escaped in a `Location` query: controls, spaces, non-ASCII.
 const QUERY: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
@@ -51,6 +52,9 @@ struct Variant {
     /// Unix seconds.
     modified: u64,
     mime: &'static str,
+    /// Whether the text is UTF-8, when known before the bytes are read (a cached file, or the
+    /// original of a precompressed sibling).
+    utf8: Option<bool>,
     encoding: Option<&'static str>,
 }
 
@@ -142,6 +146,7 @@ impl<'s> Ctx<'_, 's> {
             .first_raw()
             .unwrap_or("application/octet-stream");
         let mut encoding: Option<&'static str> = None;
+        let mut utf8 = None;
         if let Some(accepted) = req.accept_encoding {
             let base = path.len();
             for (coding, ext) in [("br", ".br"), ("gzip", ".gz")] {
@@ -152,6 +157,10 @@ impl<'s> Ctx<'_, 's> {
                 let sibling = root.open(path);
                 path.truncate(base);
                 if let Ok(Found::File(f, m)) = sibling {
+                    // The charset is the original's: the sibling's bytes are compressed.
+                    if takes_charset(mime) && self.site.charset.is_none() {
+                        utf8 = Some(utf8_of(&file, meta.len(), &mut self.bufs.body)?);
+                    }
                     (file, meta, encoding) = (f, m, Some(coding));
                     break;
                 }
@@ -169,6 +178,7 @@ impl<'s> Ctx<'_, 's> {
             modified: files::mtime(&meta).0,
             source: Source::File(file, meta),
             mime,
+            utf8,
             encoding,
         };
         self.send_variant(req, root, variant)
@@ -187,14 +197,15 @@ impl<'s> Ctx<'_, 's> {
             len: entry.body.len() as u64,
             modified: entry.modified,
             mime: entry.mime,
+            utf8: Some(entry.utf8),
             encoding: None,
             source: Source::Memory(entry),
         };
         self.send_variant(req, root, variant)
     }
 
-    /// Validators, conditionals, Range, the head, then where the bytes come from (ETag in
-    /// `Scratch::etag`).
+    /// Validators, conditionals, Range, the charset, the head, then where the bytes come from
+    /// (ETag in `Scratch::etag`).
     fn send_variant(
         &mut self,
         req: &Request<'_, '_>,
@@ -238,9 +249,44 @@ impl<'s> Ctx<'_, 's> {
             }
         };
         let bufs = &mut *self.bufs;
-        let mut head = Head::new(&mut bufs.out, status, self.site.cors);
+        let site = self.site;
+        // A small file is read whole before its head is built: the head says whether it is
+        // UTF-8, and the cache keeps all of it (a range is moved to the front below).
+        let whole = match &v.source {
+            Source::File(file, _) if status != 304 && len <= SMALL_FILE as u64 => {
+                let n = len as usize;
+                if bufs.body.len() < n {
+                    bufs.body.resize(n, 0);
+                }
+                file.read_exact_at(&mut bufs.body[..n], 0)?;
+                true
+            }
+            _ => false,
+        };
+        let utf8 = match (&v.source, v.utf8) {
+            _ if status == 304 || !takes_charset(v.mime) || site.charset.is_some() => false,
+            (_, Some(known)) => known,
+            (Source::Memory(entry), None) => entry.utf8,
+            (Source::File(..), None) if whole => files::is_utf8(&bufs.body[..len as usize]),
+            (Source::File(file, _), None) => files::file_starts_as_utf8(file, &mut bufs.body)?,
+        };
+        if whole
+            && v.encoding.is_none()
+            && let Source::File(_, meta) = &v.source
+        {
+            let kind = Kind { mime: v.mime, utf8 };
+            root.cache().remember(
+                &bufs.path,
+                meta,
+                &bufs.body[..len as usize],
+                &bufs.etag,
+                kind,
+            );
+        }
+        let mut head = Head::new(&mut bufs.out, status, site.cors);
         if status != 304 {
-            head.content_type(v.mime).number("Content-Length", count);
+            head.content_type(v.mime, site.charset(utf8))
+                .number("Content-Length", count);
         }
         match &v.source {
             Source::Memory(entry) => head.header("Last-Modified", &entry.last_modified),
@@ -270,30 +316,43 @@ impl<'s> Ctx<'_, 's> {
         if status == 304 || self.framing.head_only || count == 0 {
             return Ok(self.answer(status, Payload::Empty));
         }
-        let n = count as usize;
+        let (start, n) = (start as usize, count as usize);
         let payload = match v.source {
             Source::Memory(entry) => Payload::Cached {
                 entry,
-                start: start as usize,
+                start,
                 len: n,
             },
-            Source::File(file, meta) if count <= SMALL_FILE as u64 => {
+            Source::File(..) if whole => {
+                bufs.body.copy_within(start..start + n, 0);
+                Payload::Buffered(n)
+            }
+            // A small range of a large file: read, so it can go out from an event loop.
+            Source::File(file, _) if n <= SMALL_FILE => {
                 if bufs.body.len() < n {
                     bufs.body.resize(n, 0);
                 }
-                file.read_exact_at(&mut bufs.body[..n], start)?;
-                if status == 200 && v.encoding.is_none() {
-                    root.cache()
-                        .remember(&bufs.path, &meta, &bufs.body[..n], &bufs.etag, v.mime);
-                }
+                file.read_exact_at(&mut bufs.body[..n], start as u64)?;
                 Payload::Buffered(n)
             }
             Source::File(file, _) => Payload::File {
                 file,
-                start,
+                start: start as u64,
                 len: count,
             },
         };
         Ok(self.answer(status, payload))
     }
+}
+
+/// Whether a file of `len` bytes is UTF-8 text: all of it when small, its start when large
+/// (see `files::file_starts_as_utf8`); `buf` is scratch.
+fn utf8_of(file: &File, len: u64, buf: &mut Vec<u8>) -> io::Result<bool> {
+    if len > SMALL_FILE as u64 {
+        return files::file_starts_as_utf8(file, buf);
+    }
+    let n = len as usize;
+    buf.resize(n, 0);
+    file.read_exact_at(buf, 0)?;
+    Ok(files::is_utf8(buf))
 }

@@ -77,10 +77,13 @@ impl<'s> Ctx<'_, 's> {
         }
         let len = body.len();
         let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
-        head.content_type(match format {
-            Format::Json => "application/json",
-            Format::Text => "text/html",
-        })
+        head.content_type(
+            match format {
+                Format::Json => "application/json",
+                Format::Text => "text/html",
+            },
+            Some("utf-8"),
+        )
         .number("Content-Length", len as u64)
         .header("Vary", "Accept")
         .header("Cache-Control", "no-cache")

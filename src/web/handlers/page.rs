@@ -27,7 +27,7 @@ impl<'s> Ctx<'_, 's> {
         head.header("ETag", &page.etag)
             .with("Last-Modified", |out| files::http_date(page.modified, out));
         if status == 200 {
-            head.content_type(page.mime)
+            head.content_type(page.mime, self.site.charset(page.utf8))
                 .number("Content-Length", page.body.len() as u64);
         }
         head.connection(self.framing.keep, req.minor).finish();

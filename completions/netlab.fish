@@ -80,6 +80,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address t
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port to bind; 0 picks a free one' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l page -d 'Answer every request with this page (`-` reads it from stdin)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l index -d 'File served for a directory when present' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l charset -d 'Name this charset (gbk, big5, shift_jis …) in every text file\'s Content-Type. Without it a file gets `charset=utf-8` when it is UTF-8 and no charset otherwise, so a page\'s `<meta charset>` decides' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most connections at once. At the limit, a newcomer takes the place of the connection that has waited longest for a request head (so slow clients cannot hold every slot); only when every connection has a request in hand does it get 503 and is closed' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408). More than 0: it is the server\'s guard against clients that send a head slowly' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long (0: no keep-alive, every response closes its connection, as nginx\'s keepalive_timeout 0)' -r
@@ -111,7 +112,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s f -l fail -d 'Ex
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l utf8 -d 'Transcode a text body from the charset it declares (GBK, Big5, Shift_JIS …) to UTF-8'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s O -l remote-name -d 'Write the body to a file in the current directory named from the URL or Content-Disposition'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l force -d 'Overwrite an existing file with -O'
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request, from the size of the bytes already there (curl\'s spelling, `-C -`, means the same)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-progress -d 'No progress bar'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-follow -d 'Do not follow redirects'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s k -l insecure -d 'Do not verify the server\'s TLS certificate'

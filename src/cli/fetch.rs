@@ -1,5 +1,6 @@
 //! `netlab fetch`'s flags.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -69,7 +70,8 @@ pub struct FetchArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Resume a partial download of the -o/-O file with a Range request.
+    /// Resume a partial download of the -o/-O file with a Range request, from the size of the
+    /// bytes already there (curl's spelling, `-C -`, means the same).
     #[arg(short = 'C', long = "continue")]
     pub resume: bool,
 
@@ -112,4 +114,59 @@ pub struct FetchArgs {
     /// Hosts to reach without a proxy, comma-separated (`*` for all).
     #[arg(long, value_name = "HOSTS")]
     pub noproxy: Option<String>,
+}
+
+/// curl's `-C -` ("resume from the size of the output file") is what `-C` alone means here: the
+/// `-` after `-C` (or `--continue`) of `fetch` is dropped before clap sees it, which would take
+/// it for the URL. Only that exact spelling, and only before a `--`.
+pub fn curl_spellings(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // The verb is the first word after the program name that is not a (global) flag.
+    let Some(verb) = args
+        .iter()
+        .skip(1)
+        .position(|arg| !arg.to_string_lossy().starts_with('-'))
+        .map(|at| at + 1)
+    else {
+        return args;
+    };
+    if args[verb] != "fetch" {
+        return args;
+    }
+    let mut at = verb + 1;
+    while at + 1 < args.len() && args[at] != "--" {
+        if (args[at] == "-C" || args[at] == "--continue") && args[at + 1] == "-" {
+            args.remove(at + 1);
+        }
+        at += 1;
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spelled(line: &str) -> String {
+        let args = curl_spellings(line.split(' ').map(OsString::from));
+        args.join(OsString::from(" ").as_os_str())
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn curl_resume_spelling_is_dropped_for_fetch_only() {
+        assert_eq!(
+            spelled("netlab fetch -C - -o f u"),
+            "netlab fetch -C -o f u"
+        );
+        assert_eq!(
+            spelled("netlab -q fetch --continue - -O u"),
+            "netlab -q fetch --continue -O u"
+        );
+        assert_eq!(spelled("netlab fetch -o - -C u"), "netlab fetch -o - -C u");
+        assert_eq!(spelled("netlab fetch -C -- -"), "netlab fetch -C -- -");
+        assert_eq!(spelled("netlab serve -C -"), "netlab serve -C -");
+        assert_eq!(spelled("netlab"), "netlab");
+    }
 }

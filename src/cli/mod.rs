@@ -100,7 +100,7 @@ pub fn parse() -> Cli {
     use clap::FromArgMatches;
     use clap::error::ErrorKind;
     let parsed = command()
-        .try_get_matches()
+        .try_get_matches_from(fetch::curl_spellings(std::env::args_os()))
         .and_then(|matches| Cli::from_arg_matches(&matches));
     match parsed {
         Ok(cli) => cli,

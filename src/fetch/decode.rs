@@ -8,7 +8,8 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 
 use encoding_rs::{CoderResult, Encoding, UTF_8};
-use indicatif::ProgressBar;
+
+use super::progress::Progress;
 
 /// What the network side did: bytes received, and the error that stopped it, if any.
 #[derive(Default)]
@@ -17,7 +18,7 @@ pub struct Tap {
     pub error: Option<ureq::Error>,
     /// Where the progress bar starts (the bytes a resumed file already has).
     pub offset: u64,
-    pub progress: Option<ProgressBar>,
+    pub progress: Option<Progress>,
 }
 
 /// The response body, counted.
@@ -38,8 +39,9 @@ impl<R: Read> Read for Tapped<R> {
             Ok(n) => {
                 let mut tap = self.tap.borrow_mut();
                 tap.raw += n as u64;
-                if let Some(bar) = &tap.progress {
-                    bar.set_position(tap.offset + tap.raw);
+                let position = tap.offset + tap.raw;
+                if let Some(bar) = &mut tap.progress {
+                    bar.set_position(position);
                 }
                 Ok(n)
             }
@@ -99,31 +101,115 @@ impl<R: Read> Read for Decoder<R> {
     }
 }
 
-/// `--utf8`: a streaming transcoder from a legacy charset to UTF-8.
+/// How many bytes of a body are searched for `<meta charset>`: the HTML standard's prescan
+/// looks at the first 1024 bytes, and so do browsers.
+pub const META_WINDOW: usize = 1024;
+
+/// Where the charset `--utf8` decodes from was found, for the warning when it does not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The Content-Type's `charset`.
+    Header,
+    /// A `<meta charset>` in the first [`META_WINDOW`] bytes.
+    Meta,
+    /// Nowhere: UTF-8 is assumed.
+    Assumed,
+}
+
+/// `--utf8`: a text body decoded from its charset to UTF-8 as it streams. The charset is the
+/// Content-Type's; without one the start of the body is held until a `<meta charset>` can be
+/// looked for in its first [`META_WINDOW`] bytes; without that, UTF-8 (checked like any other:
+/// what does not decode becomes U+FFFD, and [`Utf8::write`] warns once at the end).
 pub struct Utf8 {
-    decoder: encoding_rs::Decoder,
+    decoder: Option<(encoding_rs::Decoder, Origin)>,
+    /// The start of a body whose Content-Type names no charset, until the charset is known.
+    held: Vec<u8>,
     out: Vec<u8>,
+    /// Some bytes did not decode.
+    lossy: bool,
 }
 
 impl Utf8 {
-    pub fn new(from: &'static Encoding) -> Utf8 {
-        Utf8 {
-            decoder: from.new_decoder(),
-            out: vec![0; 64 * 1024],
+    /// The transcoder for a body of this Content-Type; `None` when it is not text.
+    pub fn new(content_type: Option<&str>) -> Option<Utf8> {
+        if content_type.is_some_and(|kind| !is_text_type(kind)) {
+            return None;
         }
+        let declared = content_type.and_then(|kind| match declared_charset(kind) {
+            Label::Known(encoding) => Some(encoding),
+            Label::Unknown(label) => {
+                crate::warn!("unknown charset `{label}` in the Content-Type: ignored");
+                None
+            }
+            Label::Missing => None,
+        });
+        let mut utf8 = Utf8 {
+            decoder: None,
+            held: Vec::new(),
+            out: vec![0; 64 * 1024],
+            lossy: false,
+        };
+        if let Some(encoding) = declared {
+            utf8.start(encoding, Origin::Header);
+        }
+        Some(utf8)
     }
 
-    /// Transcode `input` and write it; `last` flushes a sequence cut at the end.
-    pub fn write(&mut self, sink: &mut dyn Write, mut input: &[u8], last: bool) -> io::Result<()> {
+    fn start(&mut self, encoding: &'static Encoding, origin: Origin) {
+        crate::debug!("* decoding the body from {} to UTF-8", encoding.name());
+        // With BOM sniffing, as browsers do: a byte order mark overrides any label.
+        self.decoder = Some((encoding.new_decoder(), origin));
+    }
+
+    /// Transcode `input` and write it; `last` flushes a sequence cut at the end (and warns when
+    /// some bytes did not decode).
+    pub fn write(&mut self, sink: &mut dyn Write, input: &[u8], last: bool) -> io::Result<()> {
+        if self.decoder.is_none() {
+            self.held.extend_from_slice(input);
+            if self.held.len() < META_WINDOW && !last {
+                return Ok(());
+            }
+            match sniffed_charset(&self.held) {
+                Some(encoding) => self.start(encoding, Origin::Meta),
+                None => self.start(UTF_8, Origin::Assumed),
+            }
+            let held = std::mem::take(&mut self.held);
+            self.decode(sink, &held, last)?;
+        } else {
+            self.decode(sink, input, last)?;
+        }
+        if last && self.lossy {
+            self.warn();
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, sink: &mut dyn Write, mut input: &[u8], last: bool) -> io::Result<()> {
+        let Some((decoder, _)) = &mut self.decoder else {
+            return Ok(());
+        };
         loop {
-            let (result, read, written, _) =
-                self.decoder.decode_to_utf8(input, &mut self.out, last);
+            let (result, read, written, lossy) = decoder.decode_to_utf8(input, &mut self.out, last);
+            self.lossy |= lossy;
             sink.write_all(&self.out[..written])?;
             input = &input[read..];
             if result == CoderResult::InputEmpty {
                 return Ok(());
             }
         }
+    }
+
+    fn warn(&self) {
+        let Some((decoder, origin)) = &self.decoder else {
+            return;
+        };
+        let name = decoder.encoding().name();
+        let what = match origin {
+            Origin::Header => format!("is not valid {name}, the charset its Content-Type declares"),
+            Origin::Meta => format!("is not valid {name}, the charset its <meta charset> declares"),
+            Origin::Assumed => "declares no charset and is not valid UTF-8".to_string(),
+        };
+        crate::warn!("--utf8: the body {what}; bytes that did not decode are written as U+FFFD");
     }
 }
 
@@ -167,20 +253,37 @@ pub fn looks_binary(content_type: Option<&str>, first: &[u8]) -> bool {
     }
 }
 
-/// The charset a Content-Type declares, if encoding_rs knows it.
-pub fn declared_charset(content_type: &str) -> Option<&'static Encoding> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("charset") {
-            return None;
-        }
-        Encoding::for_label(value.trim().trim_matches(['"', '\'']).as_bytes())
-    })
+/// What a Content-Type's `charset` parameter says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Label<'a> {
+    Known(&'static Encoding),
+    /// A label encoding_rs does not know (or the replacement encoding's, which decodes nothing).
+    Unknown(&'a str),
+    Missing,
 }
 
-/// An HTML page's `<meta charset=…>` (or `http-equiv` Content-Type) in its first bytes.
+/// The charset a Content-Type declares.
+pub fn declared_charset(content_type: &str) -> Label<'_> {
+    let value = content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']))
+    });
+    match value {
+        None => Label::Missing,
+        Some(label) => match Encoding::for_label(label.as_bytes()) {
+            Some(encoding) if encoding != encoding_rs::REPLACEMENT => Label::Known(encoding),
+            _ => Label::Unknown(label),
+        },
+    }
+}
+
+/// An HTML page's `<meta charset=…>` (or `http-equiv` Content-Type) in its first
+/// [`META_WINDOW`] bytes. As in the HTML standard, UTF-16 there means UTF-8 (a page that could
+/// be read as ASCII to find the tag is not UTF-16).
 pub fn sniffed_charset(first: &[u8]) -> Option<&'static Encoding> {
-    let window = &first[..first.len().min(2048)];
+    let window = &first[..first.len().min(META_WINDOW)];
     let lower: Vec<u8> = window.iter().map(u8::to_ascii_lowercase).collect();
     let at = memchr::memmem::find_iter(&lower, b"charset=").find(|&at| {
         // Only inside a <meta …> tag.
@@ -198,15 +301,13 @@ pub fn sniffed_charset(first: &[u8]) -> Option<&'static Encoding> {
         .iter()
         .position(|c| matches!(c, b'"' | b'\'' | b';' | b'>' | b' ' | b'/'))
         .unwrap_or(rest.len());
-    Encoding::for_label(&rest[..end])
-}
-
-/// The charset `--utf8` transcodes from, or `None` when the body is UTF-8 (or not text) already.
-pub fn utf8_source(content_type: Option<&str>, first: &[u8]) -> Option<&'static Encoding> {
-    let declared = content_type.and_then(declared_charset);
-    let is_text = content_type.is_none_or(is_text_type);
-    let encoding = declared.or_else(|| is_text.then(|| sniffed_charset(first)).flatten())?;
-    (encoding != UTF_8 && is_text).then_some(encoding)
+    match Encoding::for_label(&rest[..end])? {
+        encoding if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE => {
+            Some(UTF_8)
+        }
+        encoding if encoding == encoding_rs::REPLACEMENT => None,
+        encoding => Some(encoding),
+    }
 }
 
 #[cfg(test)]
@@ -217,20 +318,26 @@ mod tests {
     fn charset_comes_from_the_header_or_the_meta_tag() {
         assert_eq!(
             declared_charset("text/html; charset=GBK"),
-            Some(encoding_rs::GBK)
+            Label::Known(encoding_rs::GBK)
         );
         assert_eq!(
             declared_charset("text/html; charset=\"big5\""),
-            Some(encoding_rs::BIG5)
+            Label::Known(encoding_rs::BIG5)
         );
-        assert_eq!(declared_charset("text/html"), None);
+        assert_eq!(
+            declared_charset("text/html; charset=klingon"),
+            Label::Unknown("klingon")
+        );
+        assert_eq!(declared_charset("text/html"), Label::Missing);
         let page = b"<html><head><meta charset=\"gb2312\"></head>";
         assert_eq!(sniffed_charset(page), Some(encoding_rs::GBK));
         let page = b"<meta http-equiv=Content-Type content='text/html; charset=shift_jis'>";
         assert_eq!(sniffed_charset(page), Some(encoding_rs::SHIFT_JIS));
         assert_eq!(sniffed_charset(b"<p>charset=gbk</p>"), None);
-        assert_eq!(utf8_source(Some("text/plain; charset=utf-8"), b""), None);
-        assert_eq!(utf8_source(Some("image/png"), b""), None);
+        let late = [&[b' '; META_WINDOW][..], b"<meta charset=gbk>"].concat();
+        assert_eq!(sniffed_charset(&late), None, "past the first 1024 bytes");
+        assert_eq!(sniffed_charset(b"<meta charset=utf-16le>"), Some(UTF_8));
+        assert!(Utf8::new(Some("image/png")).is_none());
     }
 
     #[test]
@@ -246,12 +353,36 @@ mod tests {
     fn utf8_transcoding_survives_split_characters() {
         let (gbk, _, _) = encoding_rs::GBK.encode("中文网页");
         let mut out = Vec::new();
-        let mut utf8 = Utf8::new(encoding_rs::GBK);
+        let mut utf8 = Utf8::new(Some("text/html; charset=gbk")).unwrap();
         for byte in gbk.iter() {
             utf8.write(&mut out, std::slice::from_ref(byte), false)
                 .unwrap();
         }
         utf8.write(&mut out, &[], true).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "中文网页");
+        assert!(!utf8.lossy);
+    }
+
+    #[test]
+    fn utf8_holds_the_start_until_a_meta_charset_can_be_seen() {
+        let (page, _, _) = encoding_rs::GBK.encode("<html><head><meta charset=\"gbk\">中文</head>");
+        let mut out = Vec::new();
+        let mut utf8 = Utf8::new(Some("text/html")).unwrap();
+        let (first, rest) = page.split_at(8);
+        utf8.write(&mut out, first, false).unwrap();
+        assert!(out.is_empty(), "nothing decided on 8 bytes");
+        utf8.write(&mut out, rest, false).unwrap();
+        utf8.write(&mut out, &[], true).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<html><head><meta charset=\"gbk\">中文</head>"
+        );
+        assert!(!utf8.lossy);
+
+        let mut out = Vec::new();
+        let mut utf8 = Utf8::new(Some("text/plain; charset=utf-8")).unwrap();
+        utf8.write(&mut out, &page, true).unwrap();
+        assert!(utf8.lossy, "GBK is not UTF-8");
+        assert!(String::from_utf8(out).unwrap().contains('\u{fffd}'));
     }
 }

@@ -194,7 +194,11 @@ impl Transfer<'_> {
         let guard_terminal = self.output.guards_terminal();
 
         let mut buf = vec![0u8; BUFFER];
-        let mut utf8: Option<Utf8> = None;
+        let mut utf8 = if self.plan.utf8 {
+            Utf8::new(content_type)
+        } else {
+            None
+        };
         let mut first = true;
         loop {
             let n = match reader.read(&mut buf) {
@@ -212,12 +216,6 @@ impl Transfer<'_> {
                          or print it anyway with -o -",
                         content_type.unwrap_or("it has NUL bytes")
                     )));
-                }
-                if self.plan.utf8 {
-                    utf8 = decode::utf8_source(content_type, chunk).map(|from| {
-                        crate::debug!("* transcoding from {} to UTF-8", from.name());
-                        Utf8::new(from)
-                    });
                 }
             }
             match &mut utf8 {

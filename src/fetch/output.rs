@@ -5,7 +5,7 @@
 //! or the URL, inside the current directory, and never over an existing file unless `--force`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -176,7 +176,6 @@ impl Output {
 
     /// Whether the body goes to a terminal (for the binary check) — stdout only.
     pub fn guards_terminal(&self) -> bool {
-        use std::io::IsTerminal;
         matches!(self.target, Target::Stdout { forced: false }) && io::stdout().is_terminal()
     }
 
@@ -187,7 +186,8 @@ impl Output {
 
     /// Open the output for this response. `-O` picks its name now.
     pub fn open(&self, headers: &HeaderMap, resume: &Resume) -> anyhow::Result<Sink> {
-        let (path, announce) = match &self.target {
+        // `picked`: netlab chose the name (-O), so it never takes an existing file's place.
+        let (path, picked) = match &self.target {
             Target::Stdout { .. } => {
                 let fd = io::stdout()
                     .as_fd()
@@ -204,12 +204,15 @@ impl Output {
                 (PathBuf::from(name), true)
             }
         };
-        if announce && !self.force && !self.resuming && fs::symlink_metadata(&path).is_ok() {
+        if picked && !self.force && !self.resuming && fs::symlink_metadata(&path).is_ok() {
             return Err(Code::Write.error(format!(
                 "{} exists: not overwriting it (use --force, or -o to choose another name)",
                 path.display()
             )));
         }
+        // A picked name is always announced (it says which was picked); a name the user chose
+        // only to a person watching.
+        let announce = picked || io::stderr().is_terminal();
         if let Ok(meta) = fs::metadata(&path) {
             if meta.is_dir() {
                 return Err(Code::Write.error(format!("{} is a directory", path.display())));

@@ -423,6 +423,109 @@ fn fetch_utf8_transcodes_a_gbk_page() {
         .stdout_has("<body>你好</body>");
 }
 
+/// Issue 13: `--utf8` honours a `<meta charset>` in the first 1024 bytes (as browsers do) when
+/// the Content-Type names no charset, however the body's reads split (chunked here, the tag in
+/// the second chunk); not one further in; and so a GBK page from `netlab web` (which called
+/// every text file UTF-8) comes out as its text.
+#[test]
+fn fetch_utf8_honours_meta_charset() {
+    let page = "<html><head><meta charset=\"gbk\"></head><body>中文测试</body></html>\n";
+    let gbk = encoding_rs::GBK.encode(page).0.into_owned();
+    let late = [b"<!-- ".as_slice(), &[b'x'; 1100], b" -->", &gbk].concat();
+    let chunked = gbk.clone();
+    let server = TestServer::start(move |req, stream| match req.path() {
+        "/chunked" => {
+            respond_head(
+                stream,
+                200,
+                &[
+                    ("Content-Type", "text/html"),
+                    ("Transfer-Encoding", "chunked"),
+                ],
+            );
+            let (first, rest) = chunked.split_at(12);
+            let mut body = Vec::new();
+            for chunk in [first, rest] {
+                body.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                body.extend_from_slice(chunk);
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(b"0\r\n\r\n");
+            let _ = stream.write_all(&body);
+        }
+        _ => respond(stream, 200, &[("Content-Type", "text/html")], &late),
+    });
+    let lab = Lab::new();
+    lab.cmd(["fetch", "--utf8", &server.url("/chunked")])
+        .run()
+        .success()
+        .stdout_is(page)
+        .stderr_empty();
+    let beyond = lab.cmd(["fetch", "--utf8", &server.url("/late")]).run();
+    beyond.success().stderr_has("declares no charset");
+    assert!(
+        !beyond.stdout().contains("中文测试"),
+        "{}",
+        beyond.context()
+    );
+
+    lab.write("site/gbk.html", &gbk);
+    let web = lab.server(["web", "site", "--port", "0"]);
+    lab.cmd(["fetch", "--utf8", &format!("{}/gbk.html", web.base_url())])
+        .run()
+        .success()
+        .stdout_is(page)
+        .stderr_empty();
+}
+
+/// Issue 13: `--utf8` on a body its declared charset cannot decode wrote it without a word.
+/// Now what does not decode becomes U+FFFD and one warning line says which charset failed.
+#[test]
+fn fetch_utf8_warns_when_declared_charset_does_not_decode() {
+    let gbk = encoding_rs::GBK.encode("中文测试\n").0.into_owned();
+    let served = gbk.clone();
+    let server = TestServer::start(move |req, stream| match req.path() {
+        "/says-utf8" => respond(
+            stream,
+            200,
+            &[("Content-Type", "text/plain; charset=utf-8")],
+            &served,
+        ),
+        "/says-gbk" => respond(
+            stream,
+            200,
+            &[("Content-Type", "text/plain; charset=gbk")],
+            b"ok \xff\xff\n",
+        ),
+        _ => respond(
+            stream,
+            200,
+            &[("Content-Type", "text/plain; charset=gbk")],
+            &served,
+        ),
+    });
+    let lab = Lab::new();
+    for (path, charset) in [("/says-utf8", "UTF-8"), ("/says-gbk", "GBK")] {
+        let run = lab.cmd(["fetch", "--utf8", &server.url(path)]).run();
+        run.success().stdout_has("\u{fffd}");
+        let stderr = run.stderr();
+        let warnings: Vec<&str> = stderr.lines().collect();
+        assert_eq!(warnings.len(), 1, "{}", run.context());
+        assert!(
+            warnings[0].starts_with("netlab: warning: ")
+                && warnings[0].contains(&format!("not valid {charset}"))
+                && warnings[0].contains("Content-Type"),
+            "{}",
+            run.context()
+        );
+    }
+    lab.cmd(["fetch", "--utf8", &server.url("/clean")])
+        .run()
+        .success()
+        .stdout_is("中文测试\n")
+        .stderr_empty();
+}
+
 #[test]
 fn fetch_streams_a_large_body_to_a_file_and_verifies_it() {
     const SIZE: usize = 24 * 1024 * 1024;
@@ -507,6 +610,52 @@ fn fetch_output_file_is_written_whole_and_renamed_from_part() {
         .stderr_empty();
     assert_eq!(read(lab.path(), "out.txt"), b"new contents\n");
     assert!(!lab.path().join("out.txt.part").exists());
+}
+
+/// Issue 13: on a terminal `-O` said `saved FILE (…)` and `-o FILE` said nothing. Both say it
+/// now (and `-o` still says nothing to a pipe: see the test above).
+#[test]
+fn fetch_o_file_says_saved_on_a_terminal() {
+    let server = TestServer::start(|_, stream| respond(stream, 200, &[], b"saved contents\n"));
+    let lab = Lab::new();
+    let url = server.url("/notes.txt");
+    let Some(run) = lab.in_terminal(&["fetch", "-o", "mine.txt", &url]) else {
+        return;
+    };
+    run.success().stdout_has("saved mine.txt (15 B)");
+    assert_eq!(read(lab.path(), "mine.txt"), b"saved contents\n");
+    // An existing file named with -o is replaced, terminal or not (only -O refuses).
+    let run = lab.in_terminal(&["fetch", "-o", "mine.txt", &url]).unwrap();
+    run.success().stdout_has("saved mine.txt");
+}
+
+/// Issue 13: a 41-byte download flashed three frames of progress bar. The bar now waits until
+/// a download has run for a while, so a small file shows none of it: no bar, no ETA, no
+/// escape sequence of indicatif's, only the `saved` line.
+#[test]
+fn fetch_small_download_draws_no_progress_bar() {
+    let body = b"forty-one bytes of a very small download\n";
+    assert_eq!(body.len(), 41);
+    let server = TestServer::start(move |_, stream| {
+        respond(stream, 200, &[("Content-Type", "text/plain")], body)
+    });
+    let lab = Lab::new();
+    for how in [["-O", "--force"], ["-o", "small.txt"]] {
+        let mut args = vec!["fetch"];
+        args.extend(how);
+        let url = server.url("/small.txt");
+        args.push(&url);
+        let Some(run) = lab.in_terminal(&args) else {
+            return;
+        };
+        run.success().stdout_has("saved small.txt (41 B)");
+        let shown = run.stdout();
+        assert!(
+            !shown.contains("ETA") && !shown.contains("B/s") && !shown.contains('\x1b'),
+            "a progress bar was drawn:\n{}",
+            run.context()
+        );
+    }
 }
 
 #[test]
@@ -602,6 +751,51 @@ fn fetch_resume_asks_for_the_rest_and_appends_it() {
         .success()
         .stderr_has("complete");
     assert!(read(lab.path(), "file.bin") == *body);
+}
+
+/// Issue 13: curl's `-C -` ("the offset from the output file") was taken for the URL. It means
+/// what `-C` alone means.
+#[test]
+fn fetch_resume_dash_is_curls_spelling() {
+    let body: Arc<Vec<u8>> = Arc::new((0..4000u32).map(|i| (i * 11 % 256) as u8).collect());
+    let server = range_server(Arc::clone(&body), true);
+    let lab = Lab::new();
+    lab.write("file.bin.part", &body[..1500]);
+    lab.cmd([
+        "fetch",
+        "-C",
+        "-",
+        "-o",
+        "file.bin",
+        &server.url("/file.bin"),
+    ])
+    .run()
+    .success();
+    assert!(read(lab.path(), "file.bin") == *body);
+    lab.write("other.bin", &body[..700]);
+    lab.cmd([
+        "fetch",
+        "--continue",
+        "-",
+        "-o",
+        "other.bin",
+        &server.url("/file.bin"),
+    ])
+    .run()
+    .success();
+    assert!(read(lab.path(), "other.bin") == *body);
+    let ranges: Vec<Option<String>> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("range"))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            Some("bytes=1500-".to_string()),
+            Some("bytes=700-".to_string())
+        ]
+    );
 }
 
 #[test]

@@ -23,6 +23,19 @@ use std::time::{Duration, Instant};
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
+/// The proxy variables fetch obeys: removed from every command, so a test reaches its own
+/// loopback server directly.
+const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// Path of the binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_netlab"))
@@ -72,16 +85,7 @@ impl Lab {
         let mut command = Command::new(bin());
         command.args(args).current_dir(self.path());
         command.env_remove("NO_COLOR");
-        for proxy in [
-            "HTTP_PROXY",
-            "http_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-            "NO_PROXY",
-            "no_proxy",
-        ] {
+        for proxy in PROXY_VARS {
             command.env_remove(proxy);
         }
         Cmd {
@@ -106,6 +110,9 @@ impl Lab {
         command
             .args(["-qec", &line, "/dev/null"])
             .current_dir(self.path());
+        for proxy in PROXY_VARS {
+            command.env_remove(proxy);
+        }
         let mut run = Cmd {
             command,
             stdin: None,

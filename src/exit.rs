@@ -171,7 +171,10 @@ mod tests {
         let err = Err::<(), _>(Code::Usage.wrap(missing))
             .context("--file /nonexistent")
             .unwrap_err();
-        assert_eq!(message(&err), "--file /nonexistent: no such file or directory");
+        assert_eq!(
+            message(&err),
+            "--file /nonexistent: no such file or directory"
+        );
         let plain = anyhow::Error::new(io::Error::from_raw_os_error(32)).context("write");
         assert_eq!(message(&plain), "write: broken pipe");
     }

@@ -67,9 +67,9 @@ pub struct SvgFile {
 
 impl SvgFile {
     pub fn create(path: &Path) -> anyhow::Result<SvgFile> {
-        let name = path
-            .file_name()
-            .ok_or_else(|| Code::Usage.error(format!("--svg {}: not a file name", path.display())))?;
+        let name = path.file_name().ok_or_else(|| {
+            Code::Usage.error(format!("--svg {}: not a file name", path.display()))
+        })?;
         let mut hidden = std::ffi::OsString::from(".");
         hidden.push(name);
         hidden.push(format!(".{}.tmp", std::process::id()));

@@ -57,7 +57,11 @@ impl Entry {
 /// `netlab bench compare`.
 pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     // Every target, and where the chart goes, is checked before anything starts.
-    let svg = args.svg.as_deref().map(chart::SvgFile::create).transpose()?;
+    let svg = args
+        .svg
+        .as_deref()
+        .map(chart::SvgFile::create)
+        .transpose()?;
     let entries: Vec<Entry> = if args.targets.is_empty() {
         args.models
             .iter()

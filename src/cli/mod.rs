@@ -20,12 +20,12 @@ mod web;
 
 pub use bench::{BenchArgs, BenchCompareArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
 pub use connect::{ConnectArgs, ResolveArgs};
-pub use values::{
-    MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,
-};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};
 pub use url::{InputKind, UrldecodeArgs, UrlencodeArgs};
+pub use values::{
+    MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,
+};
 pub use web::WebArgs;
 
 use clap::{CommandFactory, Parser, Subcommand};

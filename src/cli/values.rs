@@ -35,8 +35,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             return Err(format!("has an unknown unit `{unit}` (use ms, s, m or h)"));
         }
     };
-    let duration = Duration::try_from_secs_f64(value * scale)
-        .map_err(|_| "is out of range".to_string())?;
+    let duration =
+        Duration::try_from_secs_f64(value * scale).map_err(|_| "is out of range".to_string())?;
     // Deadlines are computed from durations: a bound keeps that arithmetic from overflowing.
     if duration > MAX_DURATION {
         return Err("must be at most 365 days".to_string());

@@ -53,7 +53,12 @@ mod tests {
     fn failures_say_what_to_check() {
         let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
         assert_eq!(
-            connect_failure("127.0.0.1:1", &refused, Duration::from_secs(10), "--timeout"),
+            connect_failure(
+                "127.0.0.1:1",
+                &refused,
+                Duration::from_secs(10),
+                "--timeout"
+            ),
             "connect 127.0.0.1:1: connection refused (is a server listening?)"
         );
         let slow = io::Error::from(io::ErrorKind::TimedOut);

@@ -50,7 +50,10 @@ impl Stats {
             HumanBytes(self.bytes_out.load(Ordering::Relaxed)),
         );
         if refused > 0 {
-            text.push_str(&format!(", {} refused over the limit", super::Count(refused)));
+            text.push_str(&format!(
+                ", {} refused over the limit",
+                super::Count(refused)
+            ));
         }
         let evicted = self.evicted.load(Ordering::Relaxed);
         if evicted > 0 {

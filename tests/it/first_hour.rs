@@ -2,9 +2,9 @@
 //! usage errors on one line, one wording per failure across verbs, errors before notes, zero
 //! durations under one rule, counts written one way, the chart's panels.
 
+use crate::harness::{Lab, WAIT};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use crate::harness::{Lab, WAIT};
 
 /// A port on 127.0.0.1 where nothing listens (bound, then closed).
 fn closed_port() -> u16 {
@@ -77,7 +77,10 @@ fn failures_read_the_same_in_every_verb() {
         (vec!["connect", "nosuch.invalid:80"], 1),
         (vec!["fetch", "http://nosuch.invalid/"], 6),
         (vec!["bench", "tcp", "nosuch.invalid:80", "-n", "1"], 1),
-        (vec!["bench", "http", "http://nosuch.invalid/", "-n", "1"], 1),
+        (
+            vec!["bench", "http", "http://nosuch.invalid/", "-n", "1"],
+            1,
+        ),
     ] {
         lab.cmd(args)
             .run()
@@ -92,9 +95,11 @@ fn no_os_error_numbers_in_any_message() {
     let web = lab.server(["web", "--port", "0", "site"]);
     let url = format!("{}/page.txt", web.base_url());
     let runs = [
-        lab.cmd(["serve", "--port", "0", "--file", "/nonexistent"]).run(),
+        lab.cmd(["serve", "--port", "0", "--file", "/nonexistent"])
+            .run(),
         lab.cmd(["web", "--port", "0", "/nonexistent"]).run(),
-        lab.cmd(["web", "--port", "0", "--page", "/nonexistent"]).run(),
+        lab.cmd(["web", "--port", "0", "--page", "/nonexistent"])
+            .run(),
         lab.cmd(["fetch", "--cacert", "/nonexistent", "https://127.0.0.1:1/"])
             .run(),
         lab.cmd(["fetch", "-o", "/nonexistent/dir/x", &url]).run(),
@@ -155,7 +160,15 @@ fn bench_compare_keeps_a_good_chart_when_a_run_fails_and_leaves_no_temporary() {
     let port = closed_port();
     let target = format!("127.0.0.1:{port}");
     lab.cmd([
-        "bench", "compare", "--target", &target, "-n", "1", "--svg", "chart.svg", "-q",
+        "bench",
+        "compare",
+        "--target",
+        &target,
+        "-n",
+        "1",
+        "--svg",
+        "chart.svg",
+        "-q",
     ])
     .run()
     .expect_code(1);
@@ -204,10 +217,15 @@ fn url_verbs_say_they_read_stdin_on_a_terminal() {
         let Some(run) = lab.in_terminal(&[verb]) else {
             return;
         };
-        run.success()
-            .stdout_has(&format!("netlab {verb}: reading stdin, a line at a time (Ctrl-D to end)"));
+        run.success().stdout_has(&format!(
+            "netlab {verb}: reading stdin, a line at a time (Ctrl-D to end)"
+        ));
         // From a pipe, nothing is said.
-        lab.cmd([verb]).stdin("a%20b\n").run().success().stderr_empty();
+        lab.cmd([verb])
+            .stdin("a%20b\n")
+            .run()
+            .success()
+            .stderr_empty();
     }
 }
 
@@ -216,7 +234,10 @@ fn zero_durations_follow_one_rule() {
     let lab = Lab::new();
     // Refused, with the reason: a run's length and a server's guards.
     for (args, flag) in [
-        (vec!["bench", "tcp", "127.0.0.1:1", "-d", "0"], "--duration 0"),
+        (
+            vec!["bench", "tcp", "127.0.0.1:1", "-d", "0"],
+            "--duration 0",
+        ),
         (vec!["web", "--header-timeout", "0"], "--header-timeout 0"),
         (vec!["web", "--write-timeout", "0"], "--write-timeout 0"),
     ] {
@@ -288,7 +309,14 @@ fn counts_are_written_with_thousands_separators_everywhere() {
     // --json keeps plain numbers.
     let serve = lab.server(["serve", "--port", "0", "-q"]);
     let json = lab
-        .cmd(["bench", "tcp", &serve.addr().to_string(), "-n", "1000", "--json"])
+        .cmd([
+            "bench",
+            "tcp",
+            &serve.addr().to_string(),
+            "-n",
+            "1000",
+            "--json",
+        ])
         .run();
     json.success().stdout_has("1000");
     assert!(!json.stdout().contains("1,000"), "{}", json.context());
@@ -303,7 +331,17 @@ fn svg_chart_has_a_panel_per_unit_and_whole_numbers_on_its_axes() {
     let http = format!("{}/a.txt", web.base_url());
     let tcp = serve.addr().to_string();
     lab.cmd([
-        "bench", "compare", "--target", &http, "--target", &tcp, "-n", "200", "-c", "2", "--svg",
+        "bench",
+        "compare",
+        "--target",
+        &http,
+        "--target",
+        &tcp,
+        "-n",
+        "200",
+        "-c",
+        "2",
+        "--svg",
         "chart.svg",
     ])
     .run()
@@ -333,13 +371,20 @@ fn svg_chart_has_a_panel_per_unit_and_whole_numbers_on_its_axes() {
             .into_iter()
             .find(|(tx, ty, _)| *ty > y && *ty < y + height && *tx > x)
             .unwrap_or_else(|| panic!("no figure beside the bar at {x},{y}: {svg}"));
-        assert!(figure.0 >= x + width + 4, "figure {figure:?} on the bar's end at {}", x + width);
+        assert!(
+            figure.0 >= x + width + 4,
+            "figure {figure:?} on the bar's end at {}",
+            x + width
+        );
     }
 }
 
 /// The text of every `<text>` element.
 fn texts(svg: &str) -> Vec<String> {
-    text_positions(svg).into_iter().map(|(_, _, text)| text).collect()
+    text_positions(svg)
+        .into_iter()
+        .map(|(_, _, text)| text)
+        .collect()
 }
 
 /// `(x, y, text)` of every `<text …>` element.
@@ -349,7 +394,12 @@ fn text_positions(svg: &str) -> Vec<(i64, i64, String)> {
         let Some((attrs, rest)) = piece.split_once('>') else {
             continue;
         };
-        let text = rest.split("</text>").next().unwrap_or("").trim().to_string();
+        let text = rest
+            .split("</text>")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
         if let (Some(x), Some(y)) = (attr(attrs, "x"), attr(attrs, "y")) {
             out.push((x, y, text));
         }
@@ -401,7 +451,11 @@ fn readme_says_how_to_put_netlab_on_the_path_and_install_its_pages() {
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
         .expect("a section on completions and man pages");
-    for needed in ["man/*.1", "completions/netlab.bash", "completions/netlab.fish"] {
+    for needed in [
+        "man/*.1",
+        "completions/netlab.bash",
+        "completions/netlab.fish",
+    ] {
         assert!(pages.contains(needed), "the pages section lacks {needed:?}");
     }
 }
@@ -416,17 +470,15 @@ fn skip_summary_probe() {
 #[test]
 fn skipped_tests_are_listed_when_the_test_binary_ends() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "first_hour::skip_summary_probe",
-        ])
+        .args(["--ignored", "--exact", "first_hour::skip_summary_probe"])
         .output()
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 test(s) skipped:\n    first_hour::skip_summary_probe: the probe's own reason"),
+        stderr.contains(
+            "1 test(s) skipped:\n    first_hour::skip_summary_probe: the probe's own reason"
+        ),
         "{stderr}"
     );
 }

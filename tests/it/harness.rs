@@ -619,7 +619,9 @@ pub fn peer_any<'a>(names: &[&'a str]) -> Option<&'a str> {
 pub fn skip(why: &str) {
     static SKIPPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
     extern "C" fn summary() {
-        let skipped = SKIPPED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let skipped = SKIPPED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut text = format!("\n{} test(s) skipped:\n", skipped.len());
         for line in skipped.iter() {
             text.push_str(&format!("    {line}\n"));
@@ -628,7 +630,9 @@ pub fn skip(why: &str) {
     }
     let test = thread::current().name().unwrap_or("a test").to_string();
     eprintln!("skipped: {why}");
-    let mut skipped = SKIPPED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut skipped = SKIPPED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if skipped.is_empty() {
         // SAFETY: atexit takes a plain function with no arguments; `summary` is one, and it only
         // reads a static.

@@ -40,7 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             break
         }
         'netlab;serve' {
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind; `::` listens on IPv6 and IPv4 (dual-stack)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one (the first stderr line says which)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one (the first stderr line says which)')
             [CompletionResult]::new('--unix', '--unix', [CompletionResultType]::ParameterName, 'Listen on a Unix stream socket at PATH instead of TCP')
@@ -49,7 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Concurrency model')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)')
             [CompletionResult]::new('--backlog', '--backlog', [CompletionResultType]::ParameterName, 'Length of the kernel''s queue of connections not yet accepted')
-            [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most connections served at once; one over the limit is closed at once and logged')
+            [CompletionResult]::new('--max-conns', '--max-conns', [CompletionResultType]::ParameterName, 'Most connections served at once; one over the limit is reset at once (its client sees a failure, not an empty answer) and logged')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file). 0: no limit')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Exit after serving N connections (or N datagrams with --udp)')
             [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'Serve UDP datagrams instead of TCP connections')
@@ -101,7 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             break
         }
         'netlab;web' {
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind; `::` listens on IPv6 and IPv4')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to bind; 0 picks a free one')
             [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'Answer every request with this page (`-` reads it from stdin)')

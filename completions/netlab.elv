@@ -36,7 +36,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand bench 'Measure a TCP or HTTP server: connections or requests per second, latency percentiles'
         }
         &'netlab;serve'= {
-            cand --host 'Address to bind; `::` listens on IPv6 and IPv4 (dual-stack)'
+            cand --host 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2'
             cand -p 'Port to bind; 0 picks a free one (the first stderr line says which)'
             cand --port 'Port to bind; 0 picks a free one (the first stderr line says which)'
             cand --unix 'Listen on a Unix stream socket at PATH instead of TCP'
@@ -45,7 +45,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --model 'Concurrency model'
             cand --workers 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)'
             cand --backlog 'Length of the kernel''s queue of connections not yet accepted'
-            cand --max-conns 'Most connections served at once; one over the limit is closed at once and logged'
+            cand --max-conns 'Most connections served at once; one over the limit is reset at once (its client sees a failure, not an empty answer) and logged'
             cand --idle-timeout 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file). 0: no limit'
             cand --count 'Exit after serving N connections (or N datagrams with --udp)'
             cand --udp 'Serve UDP datagrams instead of TCP connections'
@@ -94,7 +94,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --version 'Print version'
         }
         &'netlab;web'= {
-            cand --host 'Address to bind; `::` listens on IPv6 and IPv4'
+            cand --host 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2'
             cand -p 'Port to bind; 0 picks a free one'
             cand --port 'Port to bind; 0 picks a free one'
             cand --page 'Answer every request with this page (`-` reads it from stdin)'

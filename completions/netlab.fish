@@ -36,7 +36,7 @@ complete -c netlab -n "__fish_netlab_needs_command" -f -a "fetch" -d 'Fetch a UR
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "urldecode" -d 'Percent-decode URLs and query strings, or break them into their parts'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "urlencode" -d 'Percent-encode text for a URL component, form or path'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "bench" -d 'Measure a TCP or HTTP server: connections or requests per second, latency percentiles'
-complete -c netlab -n "__fish_netlab_using_subcommand serve" -l host -d 'Address to bind; `::` listens on IPv6 and IPv4 (dual-stack)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l host -d 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s p -l port -d 'Port to bind; 0 picks a free one (the first stderr line says which)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l unix -d 'Listen on a Unix stream socket at PATH instead of TCP' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l message -d 'Greet each client with TEXT and close (the default service)' -r
@@ -48,7 +48,7 @@ fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l workers -d 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l backlog -d 'Length of the kernel\'s queue of connections not yet accepted' -r
-complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is closed at once and logged' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is reset at once (its client sees a failure, not an empty answer) and logged' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file). 0: no limit' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
@@ -76,7 +76,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s q -l quiet -d 
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s h -l help -d 'Print help'
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s V -l version -d 'Print version'
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address to bind; `::` listens on IPv6 and IPv4' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port to bind; 0 picks a free one' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l page -d 'Answer every request with this page (`-` reads it from stdin)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l index -d 'File served for a directory when present' -r

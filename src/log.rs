@@ -2,9 +2,17 @@
 //!
 //! `--quiet` silences [`info!`](crate::info!) and [`warn!`](crate::warn!); `--verbose` enables
 //! [`debug!`](crate::debug!). Data never goes here: it goes to stdout.
+//!
+//! Under load a log must not become the bottleneck (a benchmark once made `serve` write 310,923
+//! `connection from` lines): a [`Flood`] lets through [`Flood::RATE`] lines of one kind a second
+//! and counts the rest into one summary line. Every warning goes through one, and so do
+//! `serve`'s connection lines.
 
+#[cfg(not(test))]
 use std::io::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 static LEVEL: AtomicU8 = AtomicU8::new(1);
 
@@ -38,6 +46,12 @@ pub fn line(args: std::fmt::Arguments<'_>) {
         text = plain;
     }
     text.push('\n');
+    // Unit tests print through eprint!, which libtest captures (a raw write to stderr it does
+    // not): a passing test's warnings stay out of `cargo test`'s output. The binary writes
+    // directly, since eprint! panics when stderr is gone.
+    #[cfg(test)]
+    eprint!("{text}");
+    #[cfg(not(test))]
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
@@ -49,14 +63,124 @@ macro_rules! info {
     };
 }
 
-/// A warning (`netlab: warning: …`), unless `--quiet`.
+/// A warning (`netlab: warning: …`), unless `--quiet`; past [`Flood::RATE`] a second, counted
+/// into a summary instead.
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        if $crate::log::enabled() {
-            $crate::log::line(format_args!("netlab: warning: {}", format_args!($($arg)*)))
-        }
+        if $crate::log::enabled() { $crate::log::warning(format_args!($($arg)*)) }
     };
+}
+
+/// Every warning, however many kinds: past the rate they are counted, not printed.
+static WARNINGS: Flood = Flood::new();
+
+/// Print a warning, within the rate every warning shares (what [`warn!`](crate::warn!) calls).
+pub fn warning(args: std::fmt::Arguments<'_>) {
+    if let Some(skipped) = WARNINGS.admit() {
+        if skipped > 0 {
+            line(format_args!(
+                "netlab: warning: … and {} more warning{}",
+                thousands(skipped),
+                if skipped == 1 { "" } else { "s" }
+            ));
+        }
+        line(format_args!("netlab: warning: {args}"));
+    }
+}
+
+/// Say how many warnings were counted and not printed (when a server stops).
+pub fn flush_warnings() {
+    let skipped = WARNINGS.take();
+    if skipped > 0 && enabled() {
+        line(format_args!(
+            "netlab: warning: … and {} more warning{}",
+            thousands(skipped),
+            if skipped == 1 { "" } else { "s" }
+        ));
+    }
+}
+
+/// A bound on one kind of log line: at most [`Flood::RATE`] a second are printed; the others
+/// are counted, and the count is said before the next line printed in a later second (or by
+/// whoever calls [`Flood::take`] at the end). `--verbose` prints every line.
+#[derive(Debug)]
+pub struct Flood {
+    window: Mutex<Window>,
+}
+
+#[derive(Debug)]
+struct Window {
+    /// When the current second began (`None`: nothing logged yet).
+    start: Option<Instant>,
+    printed: u32,
+    skipped: u64,
+}
+
+impl Flood {
+    /// Lines of one kind printed in a second, at most.
+    pub const RATE: u32 = 20;
+
+    pub const fn new() -> Flood {
+        Flood {
+            window: Mutex::new(Window {
+                start: None,
+                printed: 0,
+                skipped: 0,
+            }),
+        }
+    }
+
+    /// Whether to print the next line: `Some(n)` prints it, after a summary of the `n` lines
+    /// counted and not printed since the last (when `n > 0`); `None` counts it instead.
+    pub fn admit(&self) -> Option<u64> {
+        if verbose() {
+            // `--verbose` asked for every line.
+            return Some(self.take());
+        }
+        let mut window = crate::net::lock(&self.window);
+        let now = Instant::now();
+        match window.start {
+            Some(start) if now.duration_since(start) < Duration::from_secs(1) => {
+                if window.printed < Flood::RATE {
+                    window.printed += 1;
+                    Some(0)
+                } else {
+                    window.skipped += 1;
+                    None
+                }
+            }
+            _ => {
+                window.start = Some(now);
+                window.printed = 1;
+                Some(std::mem::take(&mut window.skipped))
+            }
+        }
+    }
+
+    /// The lines counted and not yet said (and forget them).
+    pub fn take(&self) -> u64 {
+        std::mem::take(&mut crate::net::lock(&self.window).skipped)
+    }
+}
+
+impl Default for Flood {
+    fn default() -> Flood {
+        Flood::new()
+    }
+}
+
+/// `8412` as `8,412`, for counts people read.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Detail printed only with `--verbose`.
@@ -65,4 +189,27 @@ macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::verbose() { $crate::log::line(format_args!($($arg)*)) }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flood_prints_the_rate_then_counts() {
+        let flood = Flood::new();
+        let printed = (0..100).filter(|_| flood.admit().is_some()).count();
+        assert_eq!(printed, Flood::RATE as usize);
+        assert_eq!(flood.take(), 100 - u64::from(Flood::RATE));
+        assert_eq!(flood.take(), 0);
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(8412), "8,412");
+        assert_eq!(thousands(310_923), "310,923");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
 }

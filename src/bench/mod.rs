@@ -30,7 +30,7 @@ const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// `netlab bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     // Ctrl-C ends the run early; the summary of what ran is still printed.
-    let interrupt = Shutdown::on_signals()?;
+    let interrupt = Shutdown::on_signals("bench")?;
     match args.target {
         BenchTarget::Tcp(args) => tcp_command(args, &interrupt),
         BenchTarget::Http(args) => http_command(args, &interrupt),
@@ -191,8 +191,8 @@ fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
     }
     // The same rules and words as connect's HOST:PORT.
     let target = net::split_host_port(text, None).map_err(|why| Code::Usage.error(why))?;
-    let port = net::parse_port(&target.port)
-        .map_err(|why| Code::Usage.error(format!("{text}: {why}")))?;
+    let port =
+        net::parse_port(&target.port).map_err(|why| Code::Usage.error(format!("{text}: {why}")))?;
     Ok(net::resolve(&target.host, port)?[0])
 }
 

@@ -1,6 +1,5 @@
 //! `netlab serve`'s flags, and the concurrency models `bench compare` also names.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -44,9 +43,11 @@ impl Model {
     netlab serve --unix /tmp/lab.sock --file notes.txt\n  \
     netlab serve --discard --model pool --workers 4   # a sink for throughput tests")]
 pub struct ServeArgs {
-    /// Address to bind; `::` listens on IPv6 and IPv4 (dual-stack).
-    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
-    pub host: IpAddr,
+    /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
+    /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
+    /// each; one that does not resolve exits 2.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
 
     /// Port to bind; 0 picks a free one (the first stderr line says which).
     #[arg(short, long, default_value_t = 8881, value_parser = parse_port)]
@@ -94,7 +95,8 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1024, value_name = "N")]
     pub backlog: u32,
 
-    /// Most connections served at once; one over the limit is closed at once and logged.
+    /// Most connections served at once; one over the limit is reset at once (its client sees a
+    /// failure, not an empty answer) and logged.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conns: u32,
 

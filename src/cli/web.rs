@@ -1,6 +1,5 @@
 //! `netlab web`'s flags, and what they are when none is given (`web::Site::new` uses them).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,9 +20,11 @@ pub struct WebArgs {
     #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
     pub dir: PathBuf,
 
-    /// Address to bind; `::` listens on IPv6 and IPv4.
-    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
-    pub host: IpAddr,
+    /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
+    /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
+    /// each; one that does not resolve exits 2.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub host: String,
 
     /// Port to bind; 0 picks a free one.
     #[arg(short, long, default_value_t = 8000, value_parser = parse_port)]

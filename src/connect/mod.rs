@@ -260,7 +260,11 @@ fn list(addrs: &[SocketAddr]) -> String {
 
 /// A connect failure in words, with what to check (`--timeout` is connect's flag).
 pub fn explain(err: &io::Error, timeout: Duration) -> String {
-    net::failure::connect_reason(err, timeout, "--timeout")
+    match err.kind() {
+        // The handshake completed, then the server reset: how `serve --max-conns` refuses.
+        io::ErrorKind::ConnectionReset => session::RESET_BY_SERVER.into(),
+        _ => net::failure::connect_reason(err, timeout, "--timeout"),
+    }
 }
 
 #[cfg(test)]

@@ -80,16 +80,19 @@ pub fn run(stream: Stream, options: &Options) -> anyhow::Result<()> {
     let peer = stream.peer_name();
     let clock = Arc::new(Clock::new());
     let stdin_failed = Arc::new(AtomicBool::new(false));
+    // A reset reaches whichever call comes first: when a send takes it, the read sees an end.
+    let reset = Arc::new(AtomicBool::new(false));
     let sender = stream.try_clone().context("clone the socket")?;
     let (done_tx, done) = mpsc::channel();
     {
         let (options, clock) = (options.clone(), Arc::clone(&clock));
         let stdin_failed = Arc::clone(&stdin_failed);
+        let reset = Arc::clone(&reset);
         let stopper = sender.try_clone().context("clone the socket")?;
         std::thread::Builder::new()
             .name("send".into())
             .spawn(move || {
-                let sent = send(sender, &options, &clock);
+                let sent = send(sender, &options, &clock, &reset);
                 let failed = sent.is_err();
                 let _ = done_tx.send(sent);
                 // Reading stdin failed (the error is on its way): the session is over, so the
@@ -105,7 +108,7 @@ pub fn run(stream: Stream, options: &Options) -> anyhow::Result<()> {
             })
             .context("start the sending thread")?;
     }
-    let received = receive(stream, &peer, options, &clock, &stdin_failed);
+    let received = receive(stream, &peer, options, &clock, &stdin_failed, &reset);
     // The server has closed (or stdin failed). Stdin may stay open for ever and is not waited
     // for; `--send`'s text is finite, so it gets the chance to go out (as long as a connect may
     // take).
@@ -123,7 +126,12 @@ pub fn run(stream: Stream, options: &Options) -> anyhow::Result<()> {
 }
 
 /// Stdin (or `--send`) to the socket, then half-close.
-fn send(mut socket: Stream, options: &Options, clock: &Clock) -> anyhow::Result<()> {
+fn send(
+    mut socket: Stream,
+    options: &Options,
+    clock: &Clock,
+    reset: &AtomicBool,
+) -> anyhow::Result<()> {
     let mut dump = options.hexdump.then(|| Hexdump::new('>'));
     let sent = match &options.send {
         Some(text) => {
@@ -145,6 +153,9 @@ fn send(mut socket: Stream, options: &Options, clock: &Clock) -> anyhow::Result<
     if let Err(err) = sent {
         // The server closed or reset: the receiving side reports what matters.
         crate::debug!("netlab connect: send: {}", net::error_text(&err));
+        if err.kind() == io::ErrorKind::ConnectionReset {
+            reset.store(true, Ordering::SeqCst);
+        }
         return Ok(());
     }
     if let Err(err) = socket.shutdown(std::net::Shutdown::Write) {
@@ -451,6 +462,7 @@ fn receive(
     options: &Options,
     clock: &Clock,
     stdin_failed: &AtomicBool,
+    reset: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut out = stdout()?;
     let mut dump = options.hexdump.then(|| Hexdump::new('<'));
@@ -458,14 +470,19 @@ fn receive(
     if let Some(idle) = options.idle {
         socket.set_read_timeout(Some(idle))?;
     }
+    let mut received_any = false;
     loop {
         let read = socket.read(&mut buf);
         if stdin_failed.load(Ordering::SeqCst) {
             return Ok(());
         }
         match read {
+            Ok(0) if reset.load(Ordering::SeqCst) && !received_any => {
+                anyhow::bail!("{}", refused(peer))
+            }
             Ok(0) => return Ok(()),
             Ok(n) => {
+                received_any = true;
                 clock.touch();
                 if let Some(dump) = &mut dump {
                     dump.show(&buf[..n]);
@@ -490,9 +507,21 @@ fn receive(
                 }
                 socket.set_read_timeout(Some(idle - quiet))?;
             }
+            Err(err) if err.kind() == io::ErrorKind::ConnectionReset && !received_any => {
+                // A server that refuses a client (over its --max-conns) resets it; one that
+                // merely has nothing to say closes, and that is no failure.
+                anyhow::bail!("{}", refused(peer))
+            }
             Err(err) => anyhow::bail!("receive from {peer}: {}", net::error_text(&err)),
         }
     }
+}
+
+/// A reset before the server sent anything: how a server over its limit refuses.
+pub const RESET_BY_SERVER: &str = "reset by the server (it may be at its --max-conns)";
+
+fn refused(peer: &str) -> String {
+    format!("connect {peer}: {RESET_BY_SERVER}")
 }
 
 /// Standard output without a buffer in between: replies show as they arrive, and big ones go

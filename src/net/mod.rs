@@ -22,6 +22,6 @@ pub use addr::{
 pub use fmt::{Count, HumanBytes, format_duration, push_local_time};
 pub use io::{error_text, is_timeout, lock};
 pub use limit::{ConnLimit, ConnSlot, Stats, raise_fd_limit};
-pub use listen::{bind_udp, listen_tcp};
-pub use shutdown::{Shutdown, wake_acceptor};
-pub use stream::{Listener, Peer, Stream, Transport};
+pub use listen::{bind_udp, bind_udp_first, listen_tcp, listen_tcp_all, resolve_host};
+pub use shutdown::{Shutdown, Signalled, stop_now, wake_acceptor};
+pub use stream::{Listener, Listeners, Peer, Stream, Transport};

@@ -1,6 +1,8 @@
-//! Ctrl-C and SIGTERM: a stop flag and the wake-up calls that reach blocked accept loops.
+//! Ctrl-C and SIGTERM: a stop flag and the wake-up calls that reach blocked accept loops. The
+//! first signal asks for a clean stop; a second one, while that stop is under way, ends the
+//! process at once with exit 130 (as a second Ctrl-C does for cargo and Docker).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -15,6 +17,8 @@ use super::io::lock;
 /// thread of its own, so no code runs in a signal handler.
 pub struct Shutdown {
     requested: AtomicBool,
+    /// SIGINT and SIGTERM received so far (see [`Shutdown::signalled`]).
+    signals: AtomicUsize,
     wakers: Mutex<Vec<Box<dyn Fn() + Send>>>,
 }
 
@@ -23,12 +27,14 @@ impl Shutdown {
     pub fn new() -> Arc<Shutdown> {
         Arc::new(Shutdown {
             requested: AtomicBool::new(false),
+            signals: AtomicUsize::new(0),
             wakers: Mutex::new(Vec::new()),
         })
     }
 
-    /// A shutdown that SIGINT and SIGTERM also set.
-    pub fn on_signals() -> anyhow::Result<Arc<Shutdown>> {
+    /// A shutdown that SIGINT and SIGTERM also set; a second signal ends the process at once
+    /// ([`stop_now`]). `verb` names the program in the line a first Ctrl-C prints.
+    pub fn on_signals(verb: &'static str) -> anyhow::Result<Arc<Shutdown>> {
         use signal_hook::consts::{SIGINT, SIGTERM};
         let shutdown = Shutdown::new();
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
@@ -37,14 +43,35 @@ impl Shutdown {
         std::thread::Builder::new()
             .name("signals".into())
             .spawn(move || {
-                if signals.forever().next().is_some()
-                    && let Some(shutdown) = weak.upgrade()
-                {
-                    shutdown.trigger();
+                for signal in signals.forever() {
+                    let Some(shutdown) = weak.upgrade() else {
+                        return;
+                    };
+                    if shutdown.signalled(verb, signal) == Signalled::Again {
+                        stop_now();
+                    }
                 }
             })
             .context("start signal thread")?;
         Ok(shutdown)
+    }
+
+    /// A SIGINT or SIGTERM came (`signal` says which): the first asks for a clean stop — and,
+    /// for Ctrl-C, says on stderr (even under `--quiet`, since it answers the user's key) that
+    /// a second one stops at once; a later one is [`Signalled::Again`], for the caller to stop
+    /// now. Whoever owns the signals calls this, from a thread or an event loop, never from a
+    /// signal handler.
+    pub fn signalled(&self, verb: &str, signal: i32) -> Signalled {
+        if self.signals.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Signalled::Again;
+        }
+        if signal == signal_hook::consts::SIGINT {
+            crate::log::line(format_args!(
+                "netlab {verb}: stopping — Ctrl-C again to stop now"
+            ));
+        }
+        self.trigger();
+        Signalled::First
     }
 
     /// Whether a stop was asked for.
@@ -70,6 +97,23 @@ impl Shutdown {
             wakers.push(Box::new(wake));
         }
     }
+}
+
+/// What a signal meant to [`Shutdown::signalled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signalled {
+    /// The first: a clean stop has begun.
+    First,
+    /// Another one while stopping: stop now.
+    Again,
+}
+
+/// End the process at once, with exit 130: a second signal during a graceful stop. Work still
+/// in flight is cut off, and no summary is printed.
+pub fn stop_now() -> ! {
+    use std::io::Write;
+    let _ = std::io::stderr().flush();
+    std::process::exit(crate::exit::Code::Interrupted as i32)
 }
 
 /// Wake a thread blocked in `accept()` on this listener (Linux: `shutdown(SHUT_RD)` on a
@@ -103,6 +147,20 @@ mod tests {
         });
         assert_eq!(hits.load(Ordering::SeqCst), 2);
         assert!(shutdown.requested());
+    }
+
+    #[test]
+    fn a_second_signal_means_stop_now() {
+        let shutdown = Shutdown::new();
+        assert_eq!(
+            shutdown.signalled("test", signal_hook::consts::SIGTERM),
+            Signalled::First
+        );
+        assert!(shutdown.requested());
+        assert_eq!(
+            shutdown.signalled("test", signal_hook::consts::SIGINT),
+            Signalled::Again
+        );
     }
 
     #[test]

@@ -343,6 +343,94 @@ impl Listener {
     }
 }
 
+/// Every socket a server listens on: one, or one per address a `--host` name resolved to. The
+/// blocking models accept from several through poll(2), the event loops register each.
+#[derive(Debug)]
+pub struct Listeners {
+    all: Vec<Listener>,
+    /// Where the next poll(2) round starts looking, so one busy listener cannot starve another.
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Listeners {
+    /// At least one listener. Several are made non-blocking: [`Listeners::accept`] waits in
+    /// poll(2) and then takes from whichever is ready.
+    pub fn new(all: Vec<Listener>) -> io::Result<Listeners> {
+        assert!(!all.is_empty(), "a server listens somewhere");
+        if all.len() > 1 {
+            for listener in &all {
+                listener.set_nonblocking(true)?;
+            }
+        }
+        Ok(Listeners {
+            all,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Listener> {
+        self.all.iter()
+    }
+
+    /// Take the next connection from any of them, blocking until one comes (a single listener:
+    /// plain `accept`, as before). After [`Listeners::wakers`]' shutdown, fails like `accept`.
+    pub fn accept(&self) -> io::Result<(Stream, Peer)> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::sync::atomic::Ordering;
+        if let [only] = self.all.as_slice() {
+            return only.accept();
+        }
+        loop {
+            let mut fds: Vec<PollFd<'_>> = self
+                .all
+                .iter()
+                .map(|listener| PollFd::new(listener.as_fd(), PollFlags::POLLIN))
+                .collect();
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(err) => return Err(err.into()),
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            let start = self.next.fetch_add(1, Ordering::Relaxed);
+            for i in 0..self.all.len() {
+                let at = (start + i) % self.all.len();
+                if !ready[at] {
+                    continue;
+                }
+                match self.all[at].accept() {
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                    accepted => return accepted,
+                }
+            }
+        }
+    }
+
+    /// What wakes a thread blocked in [`Listeners::accept`] on every one of them.
+    pub fn wakers(&self) -> impl Fn() + Send + 'static {
+        let fds: Vec<RawFd> = self.all.iter().map(AsRawFd::as_raw_fd).collect();
+        move || {
+            for fd in &fds {
+                super::wake_acceptor(*fd)();
+            }
+        }
+    }
+
+    /// The `listening on` location of each, in order: the first is the one scripts read.
+    pub fn locations(&self) -> anyhow::Result<Vec<String>> {
+        self.all.iter().map(Listener::location).collect()
+    }
+
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.all
+            .iter()
+            .try_for_each(|listener| listener.set_nonblocking(nonblocking))
+    }
+}
+
 impl AsFd for Listener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {

@@ -15,6 +15,8 @@ use std::io::{self, Read};
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -25,8 +27,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
 use super::{Admission, Context, GRACE, accept_failed};
-use crate::net::Stats;
-use crate::net::{Listener, Peer, Stream};
+use crate::net::{Listener, Listeners, Peer, Stream};
+use crate::net::{Signalled, Stats};
 
 /// How often exited children are looked for while some are running and no client arrives.
 const REAP_EVERY: Duration = Duration::from_millis(20);
@@ -56,6 +58,8 @@ pub fn shared_stats() -> anyhow::Result<&'static Stats> {
 /// listener is bound, so a Ctrl-C at any point leads to a clean stop.
 pub struct SignalPipe {
     read: UnixStream,
+    /// The number of the latest signal (set by its handler before it writes to the pipe).
+    last: Arc<AtomicUsize>,
     registered: Vec<signal_hook::SigId>,
 }
 
@@ -66,24 +70,36 @@ impl SignalPipe {
         // The handler must never block on a full pipe.
         write.set_nonblocking(true)?;
         let mut registered = Vec::new();
+        let last = Arc::new(AtomicUsize::new(0));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Handlers run in the order registered: the number is in place before the wake-up.
+            registered.push(
+                signal_hook::flag::register_usize(signal, Arc::clone(&last), signal as usize)
+                    .context("install signal handlers")?,
+            );
             let write = write.try_clone().context("clone the signal pipe")?;
             registered.push(
                 signal_hook::low_level::pipe::register(signal, write)
                     .context("install signal handlers")?,
             );
         }
-        Ok(SignalPipe { read, registered })
+        Ok(SignalPipe {
+            read,
+            last,
+            registered,
+        })
     }
 
-    /// Whether a signal came (and forget the bytes that say so).
-    fn drain(&mut self) -> bool {
+    /// How many signals came (one byte each), and the latest one's number.
+    fn drain(&mut self) -> (usize, i32) {
         let mut sink = [0u8; 64];
-        let mut any = false;
-        while matches!(self.read.read(&mut sink), Ok(n) if n > 0) {
-            any = true;
+        let mut count = 0;
+        while let Ok(n) = self.read.read(&mut sink)
+            && n > 0
+        {
+            count += n;
         }
-        any
+        (count, self.last.load(Ordering::SeqCst) as i32)
     }
 }
 
@@ -97,7 +113,7 @@ impl Drop for SignalPipe {
 
 pub fn serve(
     ctx: &'static Context,
-    listener: Listener,
+    listener: Listeners,
     mut signals: SignalPipe,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
@@ -130,39 +146,43 @@ pub fn serve(
                 }
             }
         }
-        // Two descriptors and a timeout: plain poll(2) is all the parent needs.
         let timeout = match (children.is_empty(), deadline) {
             (true, None) => PollTimeout::NONE,
             (true, Some(deadline)) => poll_timeout(deadline.saturating_duration_since(now)),
             (false, _) => poll_timeout(REAP_EVERY),
         };
-        let (listener_ready, signalled) = {
-            let signal_fd = PollFd::new(signals.read.as_fd(), PollFlags::POLLIN);
-            let mut both;
-            let mut one;
-            let fds: &mut [PollFd] = match &listener {
-                Some(listener) => {
-                    both = [signal_fd, PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-                    &mut both
-                }
-                None => {
-                    one = [signal_fd];
-                    &mut one
-                }
-            };
-            match poll(fds, timeout) {
+        // The signal pipe and each listener: plain poll(2) is all the parent needs.
+        let (listeners_ready, signalled) = {
+            let mut fds = vec![PollFd::new(signals.read.as_fd(), PollFlags::POLLIN)];
+            for one in listener.iter().flat_map(Listeners::iter) {
+                fds.push(PollFd::new(one.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
                 Ok(_) => {}
                 Err(Errno::EINTR) => continue,
                 Err(err) => return Err(anyhow::Error::new(err).context("poll")),
             }
             let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-            (fds.get(1).is_some_and(ready), ready(&fds[0]))
+            let listeners: Vec<bool> = fds[1..].iter().map(ready).collect();
+            (listeners, ready(&fds[0]))
         };
-        if signalled && signals.drain() {
-            ctx.signals.trigger();
+        if signalled {
+            let (count, signal) = signals.drain();
+            for _ in 0..count {
+                if ctx.signals.signalled("serve", signal) == Signalled::Again {
+                    kill_all(&mut children);
+                    crate::net::stop_now();
+                }
+            }
         }
-        if let (true, Some(listener)) = (listener_ready, &listener) {
-            accept_ready(ctx, listener, &mut children)?;
+        if let Some(listeners) = &listener {
+            for (one, _) in listeners
+                .iter()
+                .zip(listeners_ready)
+                .filter(|(_, ready)| *ready)
+            {
+                accept_ready(ctx, one, listeners, &mut children)?;
+            }
         }
     }
 }
@@ -177,6 +197,7 @@ fn poll_timeout(duration: Duration) -> PollTimeout {
 fn accept_ready(
     ctx: &Context,
     listener: &Listener,
+    all: &Listeners,
     children: &mut HashSet<Pid>,
 ) -> anyhow::Result<()> {
     for _ in 0..64 {
@@ -188,7 +209,7 @@ fn accept_ready(
                 continue;
             }
         };
-        if ctx.admit(children.len() < ctx.max_conns, &peer) != Admission::Serve {
+        if ctx.admit(children.len() < ctx.max_conns, &conn, &peer) != Admission::Serve {
             continue;
         }
         // SAFETY: the parent is single-threaded, so the child starts with no lock held by a
@@ -197,7 +218,7 @@ fn accept_ready(
             Ok(ForkResult::Parent { child }) => {
                 children.insert(child);
             }
-            Ok(ForkResult::Child) => in_child(ctx, conn, &peer, listener.as_raw_fd()),
+            Ok(ForkResult::Child) => in_child(ctx, conn, &peer, all),
             Err(err) => {
                 ctx.stats
                     .refused
@@ -214,13 +235,15 @@ fn accept_ready(
 }
 
 /// The child: serve one client and exit, never returning into the parent's loop.
-fn in_child(ctx: &Context, conn: Stream, peer: &Peer, listener: std::os::fd::RawFd) -> ! {
-    // SAFETY: the child owns its copy of the listening descriptor and never uses it: closing it
-    // lets the port go once the parent closes its own. Ctrl-C in a terminal reaches the whole
+fn in_child(ctx: &Context, conn: Stream, peer: &Peer, listeners: &Listeners) -> ! {
+    // SAFETY: the child owns its copies of the listening descriptors and never uses them:
+    // closing them lets the port go once the parent closes its own. Ctrl-C in a terminal reaches the whole
     // process group: the parent decides how long children may finish, so they ignore SIGINT;
     // SIGTERM keeps its default so a child can be stopped on its own.
     unsafe {
-        nix::libc::close(listener);
+        for listener in listeners.iter() {
+            nix::libc::close(listener.as_raw_fd());
+        }
         let _ = signal::signal(Signal::SIGINT, SigHandler::SigIgn);
         let _ = signal::signal(Signal::SIGTERM, SigHandler::SigDfl);
     }

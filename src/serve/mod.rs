@@ -29,7 +29,7 @@ use crate::cli::{Model, ServeArgs};
 use crate::exit::Code;
 use crate::net::{self, ConnLimit, Shutdown, Stats, format_duration};
 
-use crate::net::{Listener, Peer, Stream};
+use crate::net::{Listener, Listeners, Peer, Stream};
 pub use service::Service;
 
 /// How long in-flight connections may run on after Ctrl-C or SIGTERM before the server exits.
@@ -41,8 +41,9 @@ pub const MAX_DATAGRAM: usize = 65_507;
 /// Where the server listens.
 #[derive(Debug)]
 enum Transport {
-    Tcp(std::net::SocketAddr),
-    Udp(std::net::SocketAddr),
+    /// Every address `--host` means (a name may resolve to several), on one port.
+    Tcp(Vec<std::net::SocketAddr>),
+    Udp(Vec<std::net::SocketAddr>),
     Unix(PathBuf),
 }
 
@@ -102,8 +103,8 @@ impl Config {
         };
         let transport = match args.unix {
             Some(path) => Transport::Unix(path),
-            None if args.udp => Transport::Udp((args.host, args.port).into()),
-            None => Transport::Tcp((args.host, args.port).into()),
+            None if args.udp => Transport::Udp(net::resolve_host(&args.host, args.port)?),
+            None => Transport::Tcp(net::resolve_host(&args.host, args.port)?),
         };
         Ok(Config {
             transport,
@@ -125,38 +126,50 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     // signal thread.
     let (signals, fork_signals) = match config.model {
         Model::Fork => (Shutdown::new(), Some(fork::SignalPipe::new()?)),
-        _ => (Shutdown::on_signals()?, None),
+        _ => (Shutdown::on_signals("serve")?, None),
     };
     let stats: &'static Stats = match config.model {
         // Forked children count their bytes into memory the parent can read.
         Model::Fork => fork::shared_stats()?,
         _ => Box::leak(Box::default()),
     };
+    let mut warnings = Vec::new();
     let (listener, socket_file) = match &config.transport {
-        Transport::Udp(addr) => {
-            let socket = net::bind_udp(addr.ip(), addr.port())?;
+        Transport::Udp(addrs) => {
+            let (socket, warnings) = net::bind_udp_first(addrs)?;
             let local = socket.local_addr().context("local address")?;
-            let ctx = Context::new(&config, stats, signals, format!("udp://{local}"), None);
+            let location = vec![format!("udp://{local}")];
+            let ctx = Context::new(&config, stats, signals, location, warnings, None);
             udp::serve(ctx, socket, config.model, config.workers)?;
+            ctx.flush_log();
             stopped(&udp::summary(stats), stats);
             return Ok(());
         }
-        Transport::Tcp(addr) => {
+        Transport::Tcp(addrs) => {
             net::raise_fd_limit();
-            let listener = net::listen_tcp(addr.ip(), addr.port(), config.backlog)?;
-            (Listener::Tcp(listener), None)
+            let (listeners, skipped) = net::listen_tcp_all(addrs, config.backlog)?;
+            warnings = skipped;
+            (listeners.into_iter().map(Listener::Tcp).collect(), None)
         }
         Transport::Unix(path) => {
             net::raise_fd_limit();
             let (listener, file) = unix::bind(path, config.backlog)?;
-            (Listener::Unix(listener), Some(file))
+            (vec![Listener::Unix(listener)], Some(file))
         }
     };
+    let listener = Listeners::new(listener).context("set up the listeners")?;
     let note = socket_file
         .as_ref()
         .filter(|file| file.replaced_stale)
         .map(|_| "replaced a stale socket (no server was listening on it)");
-    let ctx = Context::new(&config, stats, signals, listener.location()?, note);
+    let ctx = Context::new(
+        &config,
+        stats,
+        signals,
+        listener.locations()?,
+        warnings,
+        note,
+    );
     match (config.model, fork_signals) {
         (Model::Fork, Some(signals)) => fork::serve(ctx, listener, signals)?,
         (Model::Serial, _) => serial::serve(ctx, listener)?,
@@ -164,6 +177,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         (Model::Poll, _) => poll::serve(ctx, listener)?,
         (Model::Thread | Model::Fork, _) => thread::serve(ctx, listener)?,
     }
+    ctx.flush_log();
     stopped(&stats.summary(), stats);
     Ok(())
 }
@@ -197,8 +211,13 @@ pub(crate) struct Context {
     pub live: Live,
     /// What a client brings: "connection", or "datagram" for UDP.
     unit: &'static str,
-    /// The first stderr line, said by [`Context::ready`]; and a note to follow it.
-    listening: String,
+    /// The `connection from` lines, bounded under load.
+    logged: crate::log::Flood,
+    /// The first stderr line (one per listener: the first is the one scripts read), said by
+    /// [`Context::ready`]; and a note to follow.
+    listening: Vec<String>,
+    /// Addresses not bound, said as warnings after the `listening on` lines.
+    warnings: Vec<String>,
     note: Option<&'static str>,
     announced: std::sync::Once,
 }
@@ -207,7 +226,8 @@ pub(crate) struct Context {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Admission {
     Serve,
-    /// Over `--max-conns`: closed at once.
+    /// Over `--max-conns`: closed at once with a reset, so the client sees a failure rather
+    /// than what looks like an empty answer.
     Refuse,
     /// Accepted after the server decided to stop: closed without a word.
     Drop,
@@ -218,7 +238,8 @@ impl Context {
         config: &Config,
         stats: &'static Stats,
         signals: Arc<Shutdown>,
-        location: String,
+        locations: Vec<String>,
+        warnings: Vec<String>,
         note: Option<&'static str>,
     ) -> &'static Context {
         let stop = Shutdown::new();
@@ -241,10 +262,17 @@ impl Context {
                 Transport::Udp(_) => "datagram",
                 _ => "connection",
             },
-            listening: format!(
-                "netlab serve: listening on {location} (model {})",
-                config.model.name()
-            ),
+            logged: crate::log::Flood::new(),
+            listening: locations
+                .iter()
+                .map(|location| {
+                    format!(
+                        "netlab serve: listening on {location} (model {})",
+                        config.model.name()
+                    )
+                })
+                .collect(),
+            warnings,
             note,
             announced: std::sync::Once::new(),
         }));
@@ -258,7 +286,12 @@ impl Context {
     /// means "ready".
     pub fn ready(&self) {
         self.announced.call_once(|| {
-            crate::log::line(format_args!("{}", self.listening));
+            for line in &self.listening {
+                crate::log::line(format_args!("{line}"));
+            }
+            for warning in &self.warnings {
+                crate::warn!("{warning}");
+            }
             if let Some(note) = self.note {
                 crate::info!("netlab serve: {note}");
             }
@@ -268,7 +301,7 @@ impl Context {
     /// Accept the next client and decide about it (the blocking models' loop body): `Some`
     /// to serve it, holding its slot under `--max-conns`; `None` when there is nobody to serve
     /// this time round (an accept that failed harmlessly, a refusal, a stop).
-    pub fn next_client(&self, listener: &Listener) -> anyhow::Result<Option<Client>> {
+    pub fn next_client(&self, listener: &Listeners) -> anyhow::Result<Option<Client>> {
         let (stream, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(err) => {
@@ -277,15 +310,25 @@ impl Context {
             }
         };
         let slot = self.limit.try_acquire();
-        if self.admit(slot.is_some(), &peer) != Admission::Serve {
+        if self.admit(slot.is_some(), &stream, &peer) != Admission::Serve {
             return Ok(None);
         }
         Ok(Some(Client { stream, peer, slot }))
     }
 
     /// Decide about a connection that has just been accepted, given whether a slot under
-    /// `--max-conns` is free. Counts it when served; reaching `--count` stops accepting.
-    pub fn admit(&self, has_room: bool, peer: &Peer) -> Admission {
+    /// `--max-conns` is free. Counts it when served; reaching `--count` stops accepting. A
+    /// refused stream is armed to reset when the caller drops it.
+    pub fn admit(&self, has_room: bool, stream: &Stream, peer: &Peer) -> Admission {
+        if !has_room && !self.stop.requested() {
+            // A Unix socket has no reset: its client sees a plain close.
+            let _ = stream.reset_on_close();
+        }
+        self.admit_unit(has_room, peer)
+    }
+
+    /// [`Context::admit`] for what has no stream to refuse (a UDP datagram).
+    pub fn admit_unit(&self, has_room: bool, peer: &Peer) -> Admission {
         if self.stop.requested() {
             return Admission::Drop;
         }
@@ -307,8 +350,31 @@ impl Context {
             }
         }
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
-        crate::info!("netlab serve: {} from {peer}", self.unit);
+        if crate::log::enabled()
+            && let Some(skipped) = self.logged.admit()
+        {
+            self.say_skipped(skipped);
+            crate::log::line(format_args!("netlab serve: {} from {peer}", self.unit));
+        }
         Admission::Serve
+    }
+
+    /// Say how many `connection from` lines were counted and not printed under load.
+    fn say_skipped(&self, skipped: u64) {
+        if skipped > 0 {
+            crate::info!(
+                "netlab serve: … and {} more {}{}",
+                crate::log::thousands(skipped),
+                self.unit,
+                if skipped == 1 { "" } else { "s" }
+            );
+        }
+    }
+
+    /// On the way out: the counts of log lines not printed under load.
+    fn flush_log(&self) {
+        self.say_skipped(self.logged.take());
+        crate::log::flush_warnings();
     }
 
     /// Serve one connection on a blocking socket, to the end.
@@ -505,5 +571,9 @@ pub(crate) fn starved(err: &io::Error) -> bool {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    format!("{} {word}{}", net::Count(n as u64), if n == 1 { "" } else { "s" })
+    format!(
+        "{} {word}{}",
+        net::Count(n as u64),
+        if n == 1 { "" } else { "s" }
+    )
 }

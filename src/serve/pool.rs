@@ -9,16 +9,14 @@
 //! holder pass the turn on first. So a burst of greetings costs no wake-ups, where N workers
 //! all asleep in `accept` would be woken one per connection.
 
-use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
 use super::Context;
 use crate::net;
-use crate::net::Listener;
+use crate::net::Listeners;
 
-pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyhow::Result<()> {
-    ctx.stop
-        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+pub fn serve(ctx: &'static Context, listener: Listeners, workers: usize) -> anyhow::Result<()> {
+    ctx.stop.on_trigger(listener.wakers());
     let listener = Arc::new(listener);
     let turn = Arc::new(Mutex::new(()));
     let mut handles = Vec::with_capacity(workers);
@@ -52,7 +50,7 @@ pub fn serve(ctx: &'static Context, listener: Listener, workers: usize) -> anyho
     Ok(())
 }
 
-fn work(ctx: &Context, listener: &Listener, turn: &Mutex<()>) -> anyhow::Result<()> {
+fn work(ctx: &Context, listener: &Listeners, turn: &Mutex<()>) -> anyhow::Result<()> {
     while !ctx.stop.requested() {
         let mut holding = Some(net::lock(turn));
         while holding.is_some() && !ctx.stop.requested() {

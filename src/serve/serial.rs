@@ -4,14 +4,11 @@
 //! The loop runs on a thread of its own so that Ctrl-C can stop waiting for the client being
 //! served once the grace period is over.
 
-use std::os::fd::AsRawFd;
-
 use super::Context;
-use crate::net::Listener;
+use crate::net::Listeners;
 
-pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
-    ctx.stop
-        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+pub fn serve(ctx: &'static Context, listener: Listeners) -> anyhow::Result<()> {
+    ctx.stop.on_trigger(listener.wakers());
     // Shared with the loop, so the listener outlives any late wake-up call on its descriptor.
     let listener = std::sync::Arc::new(listener);
     let guard = ctx.live.enter();
@@ -34,7 +31,7 @@ pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn accept_loop(ctx: &Context, listener: &Listener) -> anyhow::Result<()> {
+fn accept_loop(ctx: &Context, listener: &Listeners) -> anyhow::Result<()> {
     while !ctx.stop.requested() {
         // One at a time, so always within --max-conns; the slot marks it as in progress.
         if let Some(client) = ctx.next_client(listener)? {

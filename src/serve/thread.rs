@@ -1,18 +1,16 @@
 //! `--model thread` (the default): SocketServer's ThreadingMixIn — the main thread accepts, and
 //! each client gets a thread of its own, up to `--max-conns` at once.
 
-use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 
 use super::Context;
-use crate::net::Listener;
+use crate::net::Listeners;
 
 /// The services keep their buffers on the heap, so a small stack is plenty (and cheap to map).
 const STACK: usize = 256 * 1024;
 
-pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
-    ctx.stop
-        .on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+pub fn serve(ctx: &'static Context, listener: Listeners) -> anyhow::Result<()> {
+    ctx.stop.on_trigger(listener.wakers());
     ctx.ready();
     while !ctx.stop.requested() {
         let Some(super::Client { stream, peer, slot }) = ctx.next_client(&listener)? else {

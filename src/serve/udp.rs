@@ -133,7 +133,7 @@ fn receive_loop(
         }
         match received {
             Ok((n, from)) => {
-                if ctx.admit(true, &Peer::Tcp(from)) == Admission::Serve {
+                if ctx.admit_unit(true, &Peer::Tcp(from)) == Admission::Serve {
                     each(&buf[..n], from);
                 }
             }
@@ -175,7 +175,7 @@ fn serve_poll(ctx: &'static Context, reply: &Reply, socket: &UdpSocket) -> anyho
         }
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => {
-                if ctx.admit(true, &Peer::Tcp(from)) == Admission::Serve {
+                if ctx.admit_unit(true, &Peer::Tcp(from)) == Admission::Serve {
                     answer(ctx, reply, socket, &buf[..n], from);
                 }
             }

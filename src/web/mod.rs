@@ -214,13 +214,15 @@ fn load_page(path: &Path) -> anyhow::Result<Page> {
         let now = files::unix_secs(SystemTime::now());
         return Ok(Page::new(body, path, now));
     }
-    let meta = std::fs::metadata(path)
-        .map_err(|err| Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err))))?;
+    let meta = std::fs::metadata(path).map_err(|err| {
+        Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err)))
+    })?;
     if !meta.is_file() {
         return Err(Code::Usage.error(format!("--page {shown}: not a regular file")));
     }
-    let body =
-        std::fs::read(path).map_err(|err| Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err))))?;
+    let body = std::fs::read(path).map_err(|err| {
+        Code::Usage.error(format!("--page {shown}: {}", crate::net::error_text(&err)))
+    })?;
     let modified = meta.modified().map(files::unix_secs).unwrap_or(0);
     Ok(Page::new(body, path, modified))
 }
@@ -231,14 +233,22 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
     // A connection holds a descriptor (two while a file is sent): with the usual soft limit of
     // 1024, descriptors would run out before --max-conns (1024 by default) is reached.
     net::raise_fd_limit();
-    let listener = net::listen_tcp(args.host, args.port, BACKLOG)?;
-    let addr = listener.local_addr().context("read the bound address")?;
-    // Always printed, even with --quiet: scripts read the address from it.
-    crate::log::line(format_args!(
-        "netlab web: listening on http://{}/ ({})",
-        net::url_authority(addr),
-        site.describe()
-    ));
-    let shutdown = net::Shutdown::on_signals()?;
-    server::serve(listener, Arc::new(site), args.max_conns as usize, shutdown)
+    let addrs = net::resolve_host(&args.host, args.port)?;
+    let (listeners, warnings) = net::listen_tcp_all(&addrs, BACKLOG)?;
+    // Always printed, even with --quiet: scripts read the address from the first.
+    for listener in &listeners {
+        let addr = listener.local_addr().context("read the bound address")?;
+        crate::log::line(format_args!(
+            "netlab web: listening on http://{}/ ({})",
+            net::url_authority(addr),
+            site.describe()
+        ));
+    }
+    for warning in warnings {
+        crate::warn!("{warning}");
+    }
+    let listeners = net::Listeners::new(listeners.into_iter().map(net::Listener::Tcp).collect())
+        .context("set up the listeners")?;
+    let shutdown = net::Shutdown::on_signals("web")?;
+    server::serve(listeners, Arc::new(site), args.max_conns as usize, shutdown)
 }

@@ -6,7 +6,7 @@
 //! requests in flight finish (bounded), print the summary.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +20,7 @@ use super::conn::ConnStats;
 use super::events;
 use super::registry::{Evicted, Registry, Watch};
 use super::response::Head;
-use crate::net::{ConnLimit, Shutdown, Stats};
+use crate::net::{ConnLimit, Listeners, Peer, Shutdown, Stats, Stream};
 
 /// Stack for a connection thread. The handler's buffers live on the heap; this is headroom
 /// for httparse's header array, the listing and std's copy fallback.
@@ -57,7 +57,7 @@ impl Shared {
 
 /// Accept and serve until `shutdown` triggers; then drain and print the summary.
 pub fn serve(
-    listener: TcpListener,
+    listener: Listeners,
     site: Arc<Site>,
     max_conns: usize,
     shutdown: Arc<Shutdown>,
@@ -70,7 +70,7 @@ pub fn serve(
         shutdown: Arc::clone(&shutdown),
         refusing: AtomicUsize::new(0),
     });
-    shutdown.on_trigger(crate::net::wake_acceptor(listener.as_raw_fd()));
+    shutdown.on_trigger(listener.wakers());
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let mut loops = Vec::with_capacity(cores);
     for n in 0..cores {
@@ -81,7 +81,9 @@ pub fn serve(
     let mut backoff = Duration::from_millis(5);
     while !shutdown.requested() {
         let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
+            Ok((Stream::Tcp(stream), Peer::Tcp(peer))) => (stream, peer),
+            // Only TCP listeners are given to web.
+            Ok(_) => continue,
             Err(err) => {
                 if shutdown.requested() {
                     break;
@@ -103,7 +105,6 @@ pub fn serve(
         if shutdown.requested() {
             break;
         }
-        let peer = crate::net::canonical(peer);
         match limit.try_acquire() {
             Some(slot) => {
                 next = (next + 1) % loops.len();
@@ -129,6 +130,7 @@ pub fn serve(
     while limit.active() > 0 && Instant::now() < until {
         thread::sleep(Duration::from_millis(5));
     }
+    crate::log::flush_warnings();
     crate::info!("netlab web: stopped: {}", shared.stats.summary());
     Ok(())
 }
@@ -197,7 +199,8 @@ impl EvictionLog {
 /// Over `--max-conns` with every connection mid-request: answer 503 and close, on a short-lived thread (bounded in number).
 fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: usize) {
     shared.stats.refused.fetch_add(1, Ordering::Relaxed);
-    crate::info!("{peer} refused: over --max-conns {max}");
+    // A warning, so a flood of refusals is bounded like every other repeated warning.
+    crate::warn!("{peer} refused: over --max-conns {max}");
     if shared.refusing.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSING {
         shared.refusing.fetch_sub(1, Ordering::AcqRel);
         return;

@@ -950,3 +950,34 @@ fn stays_quiet_on_stderr_when_all_is_well() {
         .stderr_empty();
     stop(server);
 }
+
+/// Issue 13: a client refused by `serve --max-conns` exited 0 as if served. The server now
+/// resets it, and connect says so with exit 1; a server that closes having sent nothing is
+/// still a success.
+#[test]
+fn connect_says_reset_by_the_server() {
+    let lab = Lab::new();
+    let server = serve(&lab, &["--echo", "--max-conns", "1"]);
+    let port = server.addr().port().to_string();
+    let mut held = server.connect();
+    held.write_all(b"x").unwrap();
+    let mut back = [0u8; 1];
+    held.read_exact(&mut back).unwrap();
+    lab.cmd(["connect", "127.0.0.1", &port])
+        .run()
+        .fails_with(1, "reset by the server (it may be at its --max-conns)");
+    lab.cmd(["connect", "127.0.0.1", &port, "--send", "hello"])
+        .run()
+        .fails_with(1, "reset by the server (it may be at its --max-conns)");
+    drop(held);
+    stop(server);
+    // A server that says nothing and closes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let closer = thread::spawn(move || drop(silent.accept()));
+    lab.cmd(["connect", "127.0.0.1", &port])
+        .run()
+        .success()
+        .stdout_is("");
+    closer.join().unwrap();
+}

@@ -145,7 +145,7 @@ suite!([serial, thread, pool, fork, poll] [
 ]);
 
 mod limits {
-    suite!([thread, pool, fork, poll][refuses_the_connection_over_max_conns]);
+    suite!([thread, pool, fork, poll][refuses_the_connection_over_max_conns, max_conns_refusal_is_a_reset]);
 }
 
 mod descriptors {
@@ -354,7 +354,9 @@ fn serves_a_unix_socket_and_removes_it(model: &str) {
 
 fn leaks_no_fd_thread_or_process(model: &str) {
     let lab = Lab::new();
-    let server = serve(&lab, model, &["--echo"]);
+    // -v: every `connection from` line, which the loop below counts (without it, lines past 20
+    // a second are summarised).
+    let server = serve(&lab, model, &["--echo", "-v"]);
     let baseline = census(server.pid());
     assert_eq!(baseline.2, 0, "children before any client");
     // One at a time, so every model (serial too) serves each: some leave politely, some reset,
@@ -465,29 +467,35 @@ fn refuses_the_connection_over_max_conns(model: &str) {
     let mut second = server.connect();
     round_trip(&mut first, b"one");
     round_trip(&mut second, b"two");
-    // A third is closed at once: end of stream or a reset, never an echo.
-    let mut third = server.connect();
-    let _ = third.write_all(b"three");
-    let mut buf = [0u8; 16];
-    match third.read(&mut buf) {
-        Ok(n) => assert_eq!(n, 0, "the third connection was served"),
-        Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),
+    // A third is reset at once (the reset may even beat the connect's own return), never an
+    // echo.
+    if let Ok(mut third) = TcpStream::connect_timeout(&server.addr(), WAIT) {
+        third.set_read_timeout(Some(WAIT)).unwrap();
+        let _ = third.write_all(b"three");
+        let mut buf = [0u8; 16];
+        match third.read(&mut buf) {
+            Ok(n) => assert_eq!(n, 0, "the third connection was served"),
+            Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),
+        }
     }
     server.wait_for_line("refused 127.0.0.1:");
     // The two admitted clients never noticed.
     round_trip(&mut first, b"one again");
     round_trip(&mut second, b"two again");
-    drop((first, second, third));
+    drop((first, second));
     // Once they leave there is room again (the server notices their end a moment later, so a
     // try may still be refused: bounded retries, each counted).
     let deadline = Instant::now() + WAIT;
     let mut refused = 1;
     loop {
-        let mut fourth = server.connect();
-        let served = fourth.write_all(b"four").is_ok() && {
+        // A refusal is a reset, which can reach the connect itself.
+        let served = TcpStream::connect_timeout(&server.addr(), WAIT).is_ok_and(|mut fourth| {
+            let _ = fourth.set_read_timeout(Some(WAIT));
             let mut back = [0u8; 4];
-            fourth.read_exact(&mut back).is_ok() && &back == b"four"
-        };
+            fourth.write_all(b"four").is_ok()
+                && fourth.read_exact(&mut back).is_ok()
+                && &back == b"four"
+        });
         if served {
             break;
         }
@@ -787,4 +795,172 @@ fn unix_socket_in_use_is_left_alone() {
         .stdout_is("Thank you for connecting");
     stop(server);
     assert!(!Path::new(&path).exists());
+}
+
+/// Issue 13: with a client connected, a second Ctrl-C waited out the whole drain (5 s). Now
+/// the first says a second stops at once, and the second ends the process with exit 130.
+#[test]
+fn second_sigint_stops_serve_at_once() {
+    let lab = Lab::new();
+    for model in ["serial", "thread", "pool", "fork", "poll"] {
+        let server = serve(&lab, model, &["--discard"]);
+        let mut client = server.connect();
+        client.write_all(b"held open").unwrap();
+        server.wait_for_line("connection from");
+        server.signal(2);
+        server.wait_for_line("stopping — Ctrl-C again to stop now");
+        let started = Instant::now();
+        server.signal(2);
+        let (status, log) = server.wait();
+        let took = started.elapsed();
+        assert_eq!(status.code(), Some(130), "{model}: {status}\n{log}");
+        // The drain would have waited 5 s for the client.
+        assert!(
+            took < Duration::from_secs(3),
+            "{model}: took {took:?}\n{log}"
+        );
+        drop(client);
+    }
+}
+
+/// Issue 13: `serve --max-conns` closed the connection over the limit as if it had been served
+/// (a clean end of stream), so the client could not tell. Now it is reset.
+fn max_conns_refusal_is_a_reset(model: &str) {
+    let lab = Lab::new();
+    let server = serve(&lab, model, &["--echo", "--max-conns", "1"]);
+    let mut first = server.connect();
+    round_trip(&mut first, b"one");
+    // The reset may come before connect has returned, or on the first read.
+    let refused = TcpStream::connect_timeout(&server.addr(), WAIT).and_then(|mut second| {
+        second.set_read_timeout(Some(WAIT))?;
+        second.read(&mut [0u8; 16])
+    });
+    match refused {
+        Err(err) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}"),
+        Ok(n) => panic!(
+            "{model}: the refused client read {n} bytes and a clean end\n{}",
+            server.log()
+        ),
+    }
+    server.wait_for_line("refused 127.0.0.1:");
+    round_trip(&mut first, b"still served");
+    stop(server);
+}
+
+/// Issue 13: a benchmark made `serve` write 310,923 `connection from` lines. Past 20 a second
+/// the lines are counted into summary lines (`… and 280 more connections`), in every model.
+#[test]
+fn serve_connection_log_is_summarised_under_load() {
+    const CLIENTS: u64 = 300;
+    let lab = Lab::new();
+    for model in ["serial", "thread", "pool", "fork", "poll"] {
+        let server = serve(&lab, model, &[]);
+        let started = Instant::now();
+        for _ in 0..CLIENTS {
+            assert_eq!(greeting(&server), "Thank you for connecting");
+        }
+        let log = stop(server);
+        let seconds = started.elapsed().as_secs() + 1;
+        let lines = log
+            .lines()
+            .filter(|l| l.contains("connection from"))
+            .count() as u64;
+        let summarised: u64 = log
+            .lines()
+            .filter_map(|l| l.split("… and ").nth(1))
+            .map(|rest| {
+                let count = rest.split(" more connection").next().unwrap();
+                count.replace(',', "").parse::<u64>().unwrap()
+            })
+            .sum();
+        assert_eq!(lines + summarised, CLIENTS, "{model}:\n{log}");
+        // At most 20 lines in each second (or part of one) the run took.
+        assert!(
+            lines <= 20 * seconds,
+            "{model}: {lines} lines in {seconds}s\n{log}"
+        );
+        assert!(summarised > 0, "{model}: no summary line\n{log}");
+    }
+}
+
+/// Issue 13: `serve --unix` told a live socket from a stale one by connecting, and the server
+/// listening there logged the probe as a client. The kernel is asked instead (sock_diag).
+#[test]
+fn unix_probe_does_not_show_as_a_client() {
+    let lab = Lab::new();
+    let path = lab.path().join("busy.sock");
+    let path = path.to_str().unwrap();
+    let server = lab.server(["serve", "--unix", path]);
+    lab.cmd(["serve", "--unix", path])
+        .run()
+        .fails_with(1, "a server is already listening there");
+    // A real client after it: a probe queued earlier would have been accepted first.
+    lab.cmd(["connect", "--unix", path])
+        .run()
+        .success()
+        .stdout_is("Thank you for connecting");
+    server.wait_for_line("connection from");
+    let log = stop(server);
+    let clients = log
+        .lines()
+        .filter(|l| l.contains("connection from"))
+        .count();
+    assert_eq!(clients, 1, "the probe showed as a client\n{log}");
+}
+
+/// The addresses `localhost` resolves to here that can be bound (127.0.0.1, and ::1 where the
+/// resolver gives it and IPv6 is up), in the resolver's order.
+pub fn localhost_addresses() -> Vec<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    let mut found = Vec::new();
+    for addr in ("localhost", 0)
+        .to_socket_addrs()
+        .expect("resolve localhost")
+    {
+        let ip = addr.ip();
+        if !found.contains(&ip) && std::net::TcpListener::bind((ip, 0)).is_ok() {
+            found.push(ip);
+        }
+    }
+    assert!(!found.is_empty(), "localhost has no address that binds");
+    found
+}
+
+/// Issue 13: `serve --host localhost` was refused (only addresses were taken). A name now binds
+/// every address it resolves to, on one port, one `listening on` line each.
+#[test]
+fn serve_host_localhost_binds_every_address() {
+    let lab = Lab::new();
+    let expected = localhost_addresses();
+    for model in ["serial", "thread", "pool", "fork", "poll"] {
+        let server = serve(&lab, model, &["--host", "localhost"]);
+        let port = server.addr().port();
+        for ip in &expected {
+            let mut client = TcpStream::connect_timeout(&(*ip, port).into(), WAIT)
+                .unwrap_or_else(|err| panic!("{model}: connect {ip} port {port}: {err}"));
+            client.set_read_timeout(Some(WAIT)).unwrap();
+            assert_eq!(
+                read_to_end(&mut client),
+                b"Thank you for connecting",
+                "{model} {ip}"
+            );
+        }
+        let log = stop(server);
+        let listening: Vec<&str> = log.lines().filter(|l| l.contains("listening on")).collect();
+        let wanted: Vec<String> = expected
+            .iter()
+            .map(|ip| {
+                let addr = std::net::SocketAddr::new(*ip, port);
+                format!("netlab serve: listening on tcp://{addr} (model {model})")
+            })
+            .collect();
+        assert_eq!(listening, wanted, "{model}\n{log}");
+        assert!(
+            log.contains(&format!("stopped: {} connection", expected.len())),
+            "{model}\n{log}"
+        );
+    }
+    lab.cmd(["serve", "--port", "0", "--host", "no-such-host.invalid"])
+        .run()
+        .fails_with(2, "--host: resolve no-such-host.invalid: ");
 }

@@ -199,6 +199,30 @@ fn web_sigterm_drains_and_summarises() {
     assert_closed(&mut idle);
 }
 
+/// Issue 13: with a download in flight, a second Ctrl-C waited out the whole drain (10 s). Now
+/// it ends the process at once with exit 130.
+#[test]
+fn second_sigint_stops_web_at_once() {
+    let lab = site();
+    // More than the socket buffers hold, so the server is still sending when it is told to stop.
+    lab.write("site/big.bin", vec![7u8; 64 << 20]);
+    let server = serve(&lab, &[]);
+    let mut conn = open(&server);
+    send(&mut conn, "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut line = String::new();
+    conn.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    server.signal(2);
+    server.wait_for_line("netlab web: stopping — Ctrl-C again to stop now");
+    let started = Instant::now();
+    server.signal(2);
+    let (status, log) = server.wait();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(130), "{status}\n{log}");
+    assert!(took < Duration::from_secs(5), "took {took:?}\n{log}");
+    drop(conn);
+}
+
 #[test]
 fn web_stop_lets_a_request_in_flight_finish() {
     let lab = site();
@@ -1823,4 +1847,41 @@ fn web_connections_leave_their_thread_when_idle() {
     }
     assert_eq!(threads_of(&server), before, "threads left behind");
     assert_all_served(&mut conns);
+}
+
+/// Issue 13: `web --host localhost` was refused (only addresses were taken). A name now binds
+/// every address it resolves to, on one port, one `listening on` line each.
+#[test]
+fn web_host_localhost_binds_every_address() {
+    let lab = site();
+    let expected = crate::serve::localhost_addresses();
+    let server = serve(&lab, &["--host", "localhost"]);
+    let port = server.addr().port();
+    for ip in &expected {
+        let mut conn = TcpStream::connect_timeout(&(*ip, port).into(), WAIT)
+            .unwrap_or_else(|err| panic!("connect {ip} port {port}: {err}"));
+        conn.set_read_timeout(Some(WAIT)).unwrap();
+        conn.write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{ip}: {answer}");
+        assert!(answer.ends_with("hello, world\n"), "{ip}: {answer}");
+    }
+    let log = crate::harness::stop(server);
+    let listening: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("listening on"))
+        .map(|l| l.split(" (").next().unwrap().to_string())
+        .collect();
+    let wanted: Vec<String> = expected
+        .iter()
+        .map(|ip| {
+            let addr = std::net::SocketAddr::new(*ip, port);
+            format!("netlab web: listening on http://{addr}/")
+        })
+        .collect();
+    assert_eq!(listening, wanted, "{log}");
+    lab.cmd(["web", "--port", "0", "--host", "no-such-host.invalid"])
+        .run()
+        .fails_with(2, "--host: resolve no-such-host.invalid: ");
 }

@@ -25,7 +25,7 @@ use slab::Slab;
 use self::job::{Interest, Job, Pending, Step};
 use super::service::{ECHO_BUF, LINGER, Service};
 use super::{Admission, Context, GRACE, accept_failed, starved};
-use crate::net::{Listener, Peer, Stream, Transport};
+use crate::net::{Listener, Listeners, Peer, Stream, Transport};
 
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
@@ -33,15 +33,17 @@ const LISTENER: Token = Token(usize::MAX - 1);
 const ACCEPT_BATCH: usize = 128;
 const SCRATCH: usize = 256 * 1024;
 
-pub fn serve(ctx: &'static Context, listener: Listener) -> anyhow::Result<()> {
+pub fn serve(ctx: &'static Context, listener: Listeners) -> anyhow::Result<()> {
     let poll = Poll::new().context("create epoll instance")?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).context("create epoll waker")?);
     listener.set_nonblocking(true)?;
-    poll.registry().register(
-        &mut SourceFd(&listener.as_raw_fd()),
-        LISTENER,
-        mio::Interest::READABLE,
-    )?;
+    for one in listener.iter() {
+        poll.registry().register(
+            &mut SourceFd(&one.as_raw_fd()),
+            LISTENER,
+            mio::Interest::READABLE,
+        )?;
+    }
     for shutdown in [&ctx.stop, &ctx.signals] {
         let waker = Arc::clone(&waker);
         shutdown.on_trigger(move || {
@@ -88,16 +90,16 @@ struct Loop {
 }
 
 impl Loop {
-    fn run(&mut self, listener: Listener) -> anyhow::Result<()> {
+    fn run(&mut self, listener: Listeners) -> anyhow::Result<()> {
         let mut listener = Some(listener);
         let result = self.serve(&mut listener);
-        if let Some(listener) = &listener {
-            let _ = self.forget(listener);
+        for one in listener.iter().flat_map(Listeners::iter) {
+            let _ = self.forget(one);
         }
         result
     }
 
-    fn serve(&mut self, listener: &mut Option<Listener>) -> anyhow::Result<()> {
+    fn serve(&mut self, listener: &mut Option<Listeners>) -> anyhow::Result<()> {
         let ctx = self.ctx;
         let mut events = Events::with_capacity(1024);
         let mut deadline = None;
@@ -109,7 +111,9 @@ impl Loop {
             let now = Instant::now();
             if ctx.stop.requested() {
                 if let Some(listener) = listener.take() {
-                    self.forget(&listener)?;
+                    for one in listener.iter() {
+                        self.forget(one)?;
+                    }
                     backlog = false;
                 }
                 if self.clients.is_empty() {
@@ -166,7 +170,12 @@ impl Loop {
                 self.advance(key);
             }
             if backlog && let Some(listener) = listener.as_ref() {
-                backlog = self.accept_ready(listener)?;
+                // Which listener woke the loop is not told apart: each is tried in turn.
+                let mut more = false;
+                for one in listener.iter() {
+                    more |= self.accept_ready(one)?;
+                }
+                backlog = more;
             }
         }
     }
@@ -196,7 +205,7 @@ impl Loop {
 
     fn admit(&mut self, mut conn: Stream, peer: Peer) {
         let ctx = self.ctx;
-        if ctx.admit(self.clients.len() < ctx.max_conns, &peer) != Admission::Serve {
+        if ctx.admit(self.clients.len() < ctx.max_conns, &conn, &peer) != Admission::Serve {
             return;
         }
         let job = match &ctx.service {

@@ -81,7 +81,7 @@ pub fn warning(args: std::fmt::Arguments<'_>) {
         if skipped > 0 {
             line(format_args!(
                 "netlab: warning: … and {} more warning{}",
-                thousands(skipped),
+                crate::net::Count(skipped),
                 if skipped == 1 { "" } else { "s" }
             ));
         }
@@ -95,7 +95,7 @@ pub fn flush_warnings() {
     if skipped > 0 && enabled() {
         line(format_args!(
             "netlab: warning: … and {} more warning{}",
-            thousands(skipped),
+            crate::net::Count(skipped),
             if skipped == 1 { "" } else { "s" }
         ));
     }
@@ -170,19 +170,6 @@ impl Default for Flood {
     }
 }
 
-/// `8412` as `8,412`, for counts people read.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// Detail printed only with `--verbose`.
 #[macro_export]
 macro_rules! debug {
@@ -202,14 +189,5 @@ mod tests {
         assert_eq!(printed, Flood::RATE as usize);
         assert_eq!(flood.take(), 100 - u64::from(Flood::RATE));
         assert_eq!(flood.take(), 0);
-    }
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(8412), "8,412");
-        assert_eq!(thousands(310_923), "310,923");
-        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

@@ -364,7 +364,7 @@ impl Context {
         if skipped > 0 {
             crate::info!(
                 "netlab serve: … and {} more {}{}",
-                crate::log::thousands(skipped),
+                net::Count(skipped),
                 self.unit,
                 if skipped == 1 { "" } else { "s" }
             );

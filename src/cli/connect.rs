@@ -22,7 +22,7 @@ pub struct ConnectArgs {
     #[arg(value_name = "HOST[:PORT]", required_unless_present = "unix")]
     pub target: Option<String>,
 
-    /// The port, when HOST[:PORT] is a bare host (`netlab connect ::1 8881`).
+    /// The port, when `HOST[:PORT]` is a bare host (`netlab connect ::1 8881`).
     #[arg(value_name = "PORT")]
     pub port: Option<String>,
 

@@ -89,6 +89,57 @@ fn failures_read_the_same_in_every_verb() {
 }
 
 #[test]
+fn a_timeout_reads_the_same_in_every_verb() {
+    // A listener whose accept queue is full (backlog 0, never accepted): the kernel drops the
+    // next handshake, so a connect gets no answer, on loopback, without any network.
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let client =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        client.set_nonblocking(true).unwrap();
+        let _ = client.connect(&addr.into());
+        held.push(client);
+    }
+    let lab = Lab::new();
+    let (target, url) = (addr.to_string(), format!("http://{addr}/"));
+    let said = "no answer within 500ms (is the host up? is a firewall dropping packets? see";
+    for (args, code, flag) in [
+        (
+            vec!["connect", &target, "--timeout", "0.5"],
+            1,
+            "--timeout)",
+        ),
+        (
+            vec!["fetch", "--connect-timeout", "0.5", &url],
+            28,
+            "--connect-timeout)",
+        ),
+        (
+            vec!["bench", "tcp", &target, "-n", "1", "--timeout", "0.5", "-q"],
+            1,
+            "--timeout)",
+        ),
+    ] {
+        lab.cmd(args)
+            .run()
+            .fails_with(code, &format!("{said} {flag}"));
+    }
+    drop(held);
+}
+
+#[test]
 fn no_os_error_numbers_in_any_message() {
     let lab = Lab::new();
     lab.write("site/page.txt", "hello\n");

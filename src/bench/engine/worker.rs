@@ -12,7 +12,6 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 use super::{Exchange, Feed, Shared};
-use crate::bench::report::Secs;
 use crate::bench::tally::{Failure, Tally};
 use crate::net;
 
@@ -381,7 +380,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
             let conn = &self.conns[index];
             if matches!(conn.phase, Phase::Sending | Phase::Receiving) && now >= conn.deadline {
                 self.fail(index, Failure::Timeout, || {
-                    format!("no answer within {} (see --timeout)", Secs(timeout))
+                    crate::net::failure::timed_out(timeout, "--timeout")
                 });
             }
         }

@@ -76,6 +76,50 @@ impl Lab {
         path
     }
 
+    /// A `netlab` command that sees `hosts` as its `/etc/hosts` (a private mount namespace, as
+    /// root, with `unshare`): how a test makes `localhost` resolve to several addresses on a
+    /// machine whose own hosts file gives one. `None` (the test is skipped, and says so) when
+    /// this process cannot make a mount namespace.
+    pub fn cmd_with_hosts<I, S>(&self, hosts: &str, args: I) -> Option<Cmd>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        if !peer("unshare") {
+            return None;
+        }
+        let works = Command::new("unshare")
+            .args(["-m", "true"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !works {
+            skip("no mount namespace here (unshare -m needs root)");
+            return None;
+        }
+        let file = self.write("hosts", hosts);
+        let mut cmd = self.cmd(args);
+        let program = std::mem::replace(&mut cmd.command, Command::new("unshare"));
+        cmd.command
+            .args([
+                "-m",
+                "sh",
+                "-c",
+                r#"mount --bind "$0" /etc/hosts && exec "$@""#,
+            ])
+            .arg(&file)
+            .arg(program.get_program())
+            .args(program.get_args())
+            .current_dir(self.path());
+        for (key, value) in program.get_envs() {
+            match value {
+                Some(value) => cmd.command.env(key, value),
+                None => cmd.command.env_remove(key),
+            };
+        }
+        Some(cmd)
+    }
+
     /// A `netlab` command run in this lab's directory.
     pub fn cmd<I, S>(&self, args: I) -> Cmd
     where

@@ -293,18 +293,25 @@ fn web_sends_no_charset_for_gbk_text() {
         .encode("<html><head><meta charset=\"gbk\"></head><body>中文测试</body></html>\n")
         .0
         .into_owned();
-    // Large files (over the 32 KiB read whole) are judged by their start.
+    // Large files (over the 32 KiB read whole) are judged whole too, once: a long ASCII start
+    // says nothing of what follows it.
     let big_gbk = encoding_rs::GBK
         .encode(&"中文测试\n".repeat(8000))
         .0
         .into_owned();
     let big_utf8 = "中文测试\n".repeat(8000);
+    let ascii_start = "plain ascii\n".repeat(30_000);
+    let late_utf8 = format!("{ascii_start}中文测试\n");
+    let mut late_gbk = ascii_start.clone().into_bytes();
+    late_gbk.extend_from_slice(&encoding_rs::GBK.encode("中文测试\n").0);
     for (name, bytes) in [
         ("gbk.html", gbk_page.as_slice()),
         ("utf8.txt", "中文测试\n".as_bytes()),
         ("ascii.txt", b"plain\n"),
         ("big-gbk.txt", &big_gbk),
         ("big-utf8.txt", big_utf8.as_bytes()),
+        ("late-utf8.txt", late_utf8.as_bytes()),
+        ("late-gbk.txt", &late_gbk),
     ] {
         settle(&lab.write(&format!("site/{name}"), bytes));
     }
@@ -320,6 +327,8 @@ fn web_sends_no_charset_for_gbk_text() {
         ("utf8.txt", "text/plain; charset=utf-8"),
         ("ascii.txt", "text/plain; charset=utf-8"),
         ("big-utf8.txt", "text/plain; charset=utf-8"),
+        ("late-utf8.txt", "text/plain; charset=utf-8"),
+        ("late-gbk.txt", "text/plain"),
     ] {
         // Twice: from disk, then (the small ones) from the cache.
         for _ in 0..2 {

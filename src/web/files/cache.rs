@@ -19,8 +19,19 @@ pub const MAX_CACHED_ENTRIES: usize = 4096;
 /// … and this many bytes in all.
 pub const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
 
+/// Timestamps are coarse (a few ms on many file systems): two writes of the same size in one
+/// tick would leave a stamp unchanged. A file last written a second ago or more cannot be
+/// rewritten within its own tick, so only such files are remembered.
+fn settled(meta: &Metadata) -> bool {
+    meta.modified().is_ok_and(|modified| {
+        SystemTime::now()
+            .duration_since(modified)
+            .is_ok_and(|age| age >= Duration::from_secs(1))
+    })
+}
+
 /// What identifies a file and its contents: device, inode, size, mtime and ctime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Stamp {
     dev: u64,
     ino: u64,
@@ -79,6 +90,8 @@ pub struct Kind {
 pub struct Cache {
     map: Mutex<HashMap<Box<[u8]>, Arc<Cached>>>,
     bytes: AtomicUsize,
+    /// Whether each large text file served is UTF-8, by identity: read through once.
+    utf8: Mutex<HashMap<Stamp, bool>>,
 }
 
 impl Cache {
@@ -110,15 +123,7 @@ impl Cache {
         if body.len() > SMALL_FILE || rel.is_empty() || body.len() as u64 != meta.len() {
             return;
         }
-        // Timestamps are coarse (a few ms on many file systems): two writes of the same size in
-        // one tick would leave the stamp unchanged. A file last written a second ago or more
-        // cannot be rewritten within its own tick, so only such files are kept.
-        let settled = meta.modified().is_ok_and(|modified| {
-            SystemTime::now()
-                .duration_since(modified)
-                .is_ok_and(|age| age >= Duration::from_secs(1))
-        });
-        if !settled {
+        if !settled(meta) {
             return;
         }
         let mut last_modified = Vec::with_capacity(29);
@@ -143,6 +148,32 @@ impl Cache {
             self.bytes.fetch_sub(old.body.len(), Ordering::Relaxed);
         }
         self.bytes.fetch_add(body.len(), Ordering::Relaxed);
+    }
+
+    /// Whether a large file (as `meta` describes it) is UTF-8: the verdict kept for its identity,
+    /// or read through once (see `files::file_is_utf8`) and kept when the file has settled.
+    pub fn utf8_of_large(&self, file: &std::fs::File, meta: &Metadata) -> std::io::Result<bool> {
+        let stamp = Stamp::of_meta(meta);
+        let known = self
+            .utf8
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&stamp)
+            .copied();
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        // A buffer of its own: a connection's scratch buffers stay small (idle connections are
+        // cheap), and this runs once per file.
+        let verdict = super::file_is_utf8(file, &mut Vec::new())?;
+        if settled(meta) {
+            let mut map = self.utf8.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= MAX_CACHED_ENTRIES {
+                map.clear();
+            }
+            map.insert(stamp, verdict);
+        }
+        Ok(verdict)
     }
 
     fn forget(&self, rel: &[u8]) {

@@ -14,7 +14,7 @@ pub use cache::{Cached, Kind};
 pub use conditional::{Condition, Validators, etag, http_date, mtime, unix_secs};
 pub use root::{Found, Root};
 pub use target::parse_target_into;
-pub use text::{file_starts_as_utf8, is_utf8};
+pub use text::{file_is_utf8, is_utf8};
 // For the fuzz targets and SECURITY.md's test (through `crate::fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use cache::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};

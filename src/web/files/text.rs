@@ -1,37 +1,43 @@
 //! Whether a text file is UTF-8, for the `charset` its Content-Type names: `charset=utf-8` only
 //! when the bytes are UTF-8, else none, so a page's own `<meta charset>` (or the browser's
 //! guess) decides, as with python's http.server. A small file is checked whole, once (the
-//! verdict is cached with it); a large one by its first [`SMALL_FILE`] bytes on each request.
+//! verdict is cached with it); a large one is read through once, and the verdict kept for its
+//! identity (device, inode, size, times) by the root's cache.
 
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-
-use super::SMALL_FILE;
 
 /// The whole of a file is UTF-8 (all ASCII counts: it reads the same in any charset).
 pub fn is_utf8(whole: &[u8]) -> bool {
     simdutf8::basic::from_utf8(whole).is_ok()
 }
 
-/// The start of a larger file is UTF-8 with some non-ASCII text in it (a character cut at the
-/// end of the window is fine). An ASCII start is no evidence: the rest may be GBK, and a
-/// page without a charset reads the same as one with the right one as long as it is ASCII.
-pub fn starts_as_utf8(start: &[u8]) -> bool {
-    let valid = match simdutf8::compat::from_utf8(start) {
-        Ok(_) => start,
-        Err(err) if err.error_len().is_none() => &start[..err.valid_up_to()],
-        Err(_) => return false,
-    };
-    !valid.is_ascii()
-}
-
-/// [`starts_as_utf8`] for an open file larger than [`SMALL_FILE`], its start read into `buf`
-/// (one `pread`: a regular file gives all that was asked for unless it ends first).
-pub fn file_starts_as_utf8(file: &File, buf: &mut Vec<u8>) -> io::Result<bool> {
-    buf.resize(SMALL_FILE, 0);
-    let got = file.read_at(buf, 0)?;
-    Ok(starts_as_utf8(&buf[..got]))
+/// Whether all of an open file larger than `SMALL_FILE` is UTF-8, read through `buf` in
+/// pieces (a character cut between two pieces is carried over). The caller keeps the verdict
+/// for the file's identity, so a file is read for this once, not once a request.
+pub fn file_is_utf8(file: &File, buf: &mut Vec<u8>) -> io::Result<bool> {
+    const PIECE: usize = 256 * 1024;
+    buf.resize(PIECE + 3, 0);
+    let mut offset = 0u64;
+    // Bytes of a character begun at the end of the last piece, moved to the front.
+    let mut carried = 0usize;
+    loop {
+        let got = file.read_at(&mut buf[carried..carried + PIECE], offset)?;
+        if got == 0 {
+            return Ok(carried == 0);
+        }
+        offset += got as u64;
+        let piece = &buf[..carried + got];
+        carried = match simdutf8::compat::from_utf8(piece) {
+            Ok(_) => 0,
+            // An incomplete character at the very end: it may finish in the next piece.
+            Err(err) if err.error_len().is_none() => piece.len() - err.valid_up_to(),
+            Err(_) => return Ok(false),
+        };
+        let start = piece.len() - carried;
+        buf.copy_within(start..start + carried, 0);
+    }
 }
 
 #[cfg(test)]
@@ -44,10 +50,26 @@ mod tests {
         assert!(is_utf8("中文测试".as_bytes()));
         assert!(is_utf8(b"plain ascii"));
         assert!(!is_utf8(&gbk));
-        let text = "中文测试".as_bytes();
-        assert!(starts_as_utf8(text));
-        assert!(starts_as_utf8(&text[..text.len() - 1]), "a cut character");
-        assert!(!starts_as_utf8(&gbk));
-        assert!(!starts_as_utf8(b"ascii only, so far"));
+    }
+
+    #[test]
+    fn a_large_file_is_judged_whole() {
+        use std::io::Write;
+        // ASCII for far longer than one piece, then UTF-8 (or GBK) text, with a character
+        // across the boundary of two pieces.
+        let mut ascii = vec![b'a'; 256 * 1024 - 1];
+        ascii.extend_from_slice("中文测试".as_bytes());
+        let (gbk, _, _) = encoding_rs::GBK.encode("中文测试");
+        let mut buf = Vec::new();
+        for (tail, want) in [(&b""[..], true), (&gbk[..], false)] {
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&ascii).unwrap();
+            file.write_all(tail).unwrap();
+            assert_eq!(file_is_utf8(&file, &mut buf).unwrap(), want);
+        }
+        // A file that ends inside a character is not UTF-8.
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&"中".as_bytes()[..2]).unwrap();
+        assert!(!file_is_utf8(&file, &mut buf).unwrap());
     }
 }

@@ -159,7 +159,7 @@ impl<'s> Ctx<'_, 's> {
                 if let Ok(Found::File(f, m)) = sibling {
                     // The charset is the original's: the sibling's bytes are compressed.
                     if takes_charset(mime) && self.site.charset.is_none() {
-                        utf8 = Some(utf8_of(&file, meta.len(), &mut self.bufs.body)?);
+                        utf8 = Some(utf8_of(root, &file, &meta, &mut self.bufs.body)?);
                     }
                     (file, meta, encoding) = (f, m, Some(coding));
                     break;
@@ -268,7 +268,7 @@ impl<'s> Ctx<'_, 's> {
             (_, Some(known)) => known,
             (Source::Memory(entry), None) => entry.utf8,
             (Source::File(..), None) if whole => files::is_utf8(&bufs.body[..len as usize]),
-            (Source::File(file, _), None) => files::file_starts_as_utf8(file, &mut bufs.body)?,
+            (Source::File(file, meta), None) => root.cache().utf8_of_large(file, meta)?,
         };
         if whole
             && v.encoding.is_none()
@@ -345,13 +345,18 @@ impl<'s> Ctx<'_, 's> {
     }
 }
 
-/// Whether a file of `len` bytes is UTF-8 text: all of it when small, its start when large
-/// (see `files::file_starts_as_utf8`); `buf` is scratch.
-fn utf8_of(file: &File, len: u64, buf: &mut Vec<u8>) -> io::Result<bool> {
-    if len > SMALL_FILE as u64 {
-        return files::file_starts_as_utf8(file, buf);
+/// Whether a file is UTF-8 text, all of it: read now when small, once per identity when large
+/// (see `Cache::utf8_of_large`); `buf` is scratch.
+fn utf8_of(
+    root: &Root,
+    file: &File,
+    meta: &std::fs::Metadata,
+    buf: &mut Vec<u8>,
+) -> io::Result<bool> {
+    if meta.len() > SMALL_FILE as u64 {
+        return root.cache().utf8_of_large(file, meta);
     }
-    let n = len as usize;
+    let n = meta.len() as usize;
     buf.resize(n, 0);
     file.read_exact_at(buf, 0)?;
     Ok(files::is_utf8(buf))

@@ -37,13 +37,15 @@ pub enum Code {
     Redirects = 47,
     /// fetch: the server's certificate could not be verified.
     Certificate = 60,
+    /// bench: a `--fail-if` threshold was crossed.
+    Threshold = 99,
     /// Interrupted by Ctrl-C where that is not a clean stop.
     Interrupted = 130,
 }
 
 impl Code {
     /// Every code, in order, for `--help`, the man page and README.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::Ok,
         Code::Failure,
         Code::Usage,
@@ -57,6 +59,7 @@ impl Code {
         Code::Tls,
         Code::Redirects,
         Code::Certificate,
+        Code::Threshold,
         Code::Interrupted,
     ];
 
@@ -76,6 +79,7 @@ impl Code {
             Code::Tls => "fetch: TLS handshake failed",
             Code::Redirects => "fetch: too many redirects or a redirect loop",
             Code::Certificate => "fetch: server certificate not trusted",
+            Code::Threshold => "bench --fail-if: a threshold was crossed",
             Code::Interrupted => "interrupted (Ctrl-C) where that is not a clean stop",
         }
     }

@@ -180,6 +180,9 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     for (_, report) in &rows {
         report.verdict()?;
     }
+    for (_, report) in &rows {
+        super::threshold::check(report, &load.thresholds)?;
+    }
     Ok(())
 }
 

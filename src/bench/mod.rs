@@ -11,6 +11,7 @@ mod http;
 mod report;
 mod tally;
 mod tcp;
+pub mod threshold;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -48,7 +49,8 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     );
     let report = measure(Kind::Tcp, &args.addr, addr, &exchange, &load, interrupt)?;
     print(&report, load.json)?;
-    report.verdict()
+    report.verdict()?;
+    threshold::check(&report, &load.thresholds)
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
@@ -63,7 +65,8 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         interrupt,
     )?;
     print(&report, load.json)?;
-    report.verdict()
+    report.verdict()?;
+    threshold::check(&report, &load.thresholds)
 }
 
 /// The load flags, validated.
@@ -75,6 +78,8 @@ struct Load {
     connections: u32,
     threads: usize,
     json: bool,
+    /// `--fail-if`: checked after the summary is printed.
+    thresholds: Vec<threshold::Threshold>,
 }
 
 impl Load {
@@ -102,6 +107,7 @@ impl Load {
             connections: args.connections,
             threads,
             json: args.json,
+            thresholds: args.fail_if.clone(),
         })
     }
 

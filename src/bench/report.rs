@@ -92,6 +92,26 @@ impl Report {
         self.tally().failed()
     }
 
+    pub fn succeeded(&self) -> u64 {
+        self.tally().ok
+    }
+
+    /// A latency quantile (1.0: the maximum) in microseconds; `None` when nothing completed.
+    pub fn latency_quantile(&self, q: f64) -> Option<u64> {
+        let latency = &self.tally().latency;
+        match latency.is_empty() {
+            true => None,
+            false if q >= 1.0 => Some(latency.max()),
+            false => Some(latency.value_at_quantile(q)),
+        }
+    }
+
+    /// The mean latency in microseconds; `None` when nothing completed.
+    pub fn latency_mean(&self) -> Option<f64> {
+        let latency = &self.tally().latency;
+        (!latency.is_empty()).then(|| latency.mean())
+    }
+
     /// The summary for people.
     pub fn text(&self) -> String {
         let tally = self.tally();

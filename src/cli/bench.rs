@@ -64,6 +64,12 @@ pub struct LoadArgs {
     /// Print the summary as one JSON object on stdout (no progress display).
     #[arg(long)]
     pub json: bool,
+
+    /// Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`,
+    /// `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the
+    /// summary is printed either way, then one line lists what was crossed.
+    #[arg(long = "fail-if", value_name = "THRESHOLD", value_parser = crate::bench::threshold::parse)]
+    pub fail_if: Vec<crate::bench::threshold::Threshold>,
 }
 
 #[derive(Debug, Args)]
@@ -78,7 +84,7 @@ pub struct LoadArgs {
     netlab bench tcp 127.0.0.1:8881 --json | jq .rate\n\n\
     Exit status: 0 when the run completed (failed connections are counted in the summary, by \
     kind); 1 when not a single one succeeded (nothing listening …), with a one-line reason; 2 \
-    for bad usage."
+    for bad usage; 99 when a --fail-if threshold was crossed."
 )]
 pub struct BenchTcpArgs {
     /// Server address, HOST:PORT (`[::1]:PORT` for IPv6); only its first address is loaded.
@@ -109,9 +115,11 @@ pub struct BenchTcpArgs {
     netlab bench http http://127.0.0.1:8000/1k.bin -c 64 -d 30s --warmup 2s\n  \
     netlab bench http http://127.0.0.1:8000/ -n 1000 --no-keepalive\n  \
     netlab bench http http://127.0.0.1:8000/api -X POST -H 'Content-Length: 0'\n  \
-    netlab bench http http://127.0.0.1:8000/ --json | jq '.latency_us.p99'\n\n\
+    netlab bench http http://127.0.0.1:8000/ --json | jq '.latency_us.p99'\n  \
+    netlab bench http http://127.0.0.1:8000/ -d 10s --fail-if 'p99>50ms' --fail-if 'errors>0.1%'\n\n\
     Exit status: 0 when the run completed (failed requests are counted in the summary, by \
-    kind); 1 when not a single request succeeded, with a one-line reason; 2 for bad usage."
+    kind); 1 when not a single request succeeded, with a one-line reason; 2 for bad usage; 99 \
+    when a --fail-if threshold was crossed."
 )]
 pub struct BenchHttpArgs {
     /// The URL to request (http:// only; the scheme may be left out).

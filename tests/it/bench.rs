@@ -540,3 +540,58 @@ fn help_ends_with_examples_and_exit_status() {
             .stdout_has("Exit status");
     }
 }
+
+// --- thresholds ---------------------------------------------------------------------------------
+
+#[test]
+fn fail_if_exits_99_listing_every_threshold_crossed() {
+    let lab = Lab::new();
+    let server = lab.server(["serve", "--port", "0", "-q"]);
+    let addr = server.addr().to_string();
+    // Held: nothing is printed beyond the summary, exit 0.
+    let run = lab
+        .cmd([
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "200",
+            "--fail-if",
+            "rate<1",
+            "--fail-if",
+            "errors>0",
+            "--fail-if",
+            "p99>60s",
+        ])
+        .run();
+    run.success();
+    assert!(!run.stderr().contains("--fail-if"), "{}", run.context());
+    // Crossed: the summary, then one line naming each threshold crossed with its figure.
+    let run = lab
+        .cmd([
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "200",
+            "--fail-if",
+            "rate>1",
+            "--fail-if",
+            "max>=0us",
+            "--fail-if",
+            "errors>=50%",
+        ])
+        .run();
+    run.fails_with(99, "--fail-if crossed: rate>1 (");
+    run.stdout_has("connections");
+    let last = run.stderr().lines().last().unwrap().to_string();
+    assert!(last.contains("max>=0us ("), "{last}");
+    assert!(!last.contains("errors>=50%"), "{last}");
+    // A threshold that does not parse is a usage error before anything runs.
+    lab.cmd(["bench", "tcp", &addr, "--fail-if", "p98>5ms"])
+        .run()
+        .fails_with(2, "--fail-if p98>5ms: unknown metric `p98`");
+    lab.cmd(["bench", "tcp", &addr, "--fail-if", "p99>50"])
+        .run()
+        .fails_with(2, "needs a unit");
+}

@@ -84,7 +84,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__compare)
-            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --json --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --rate --json --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-if)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -150,7 +154,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --json --fail-if --quiet --verbose --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --rate --json --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +212,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --fail-if)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -220,7 +228,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --json --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,6 +275,10 @@ _netlab() {
                     return 0
                     ;;
                 --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

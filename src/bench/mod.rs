@@ -78,6 +78,8 @@ struct Load {
     connections: u32,
     threads: usize,
     json: bool,
+    /// `--rate`: the open model.
+    rate: Option<f64>,
     /// `--fail-if`: checked after the summary is printed.
     thresholds: Vec<threshold::Threshold>,
 }
@@ -107,6 +109,7 @@ impl Load {
             connections: args.connections,
             threads,
             json: args.json,
+            rate: args.rate,
             thresholds: args.fail_if.clone(),
         })
     }
@@ -120,6 +123,7 @@ impl Load {
             warmup: self.warmup,
             timeout: self.timeout,
             nodelay: kind == Kind::Http,
+            rate: self.rate,
         }
     }
 
@@ -129,6 +133,9 @@ impl Load {
             Limit::Duration(duration) => format!("for {}", Secs(duration)),
             Limit::Count(count) => format!("{} {}", report::Count(count), kind.unit()),
         };
+        if let Some(rate) = self.rate {
+            text.push_str(&format!(" at {} {}", report::Rate(rate), kind.per_second()));
+        }
         if !self.warmup.is_zero() {
             text.push_str(&format!(" after {} of warm-up", Secs(self.warmup)));
         }
@@ -173,6 +180,7 @@ fn measure<E: Exchange>(
         addr,
         connections: load.connections,
         threads: load.threads,
+        target_rate: load.rate,
         outcome: outcome?,
     })
 }

@@ -60,6 +60,8 @@ pub struct Report {
     pub addr: SocketAddr,
     pub connections: u32,
     pub threads: usize,
+    /// `--rate`, when the run was an open-model one.
+    pub target_rate: Option<f64>,
     pub outcome: Outcome,
 }
 
@@ -112,6 +114,66 @@ impl Report {
         (!latency.is_empty()).then(|| latency.mean())
     }
 
+    /// Under `--rate`: what the two latencies mean, and whether the rate was held.
+    fn open_model_notes(&self, target: f64) -> String {
+        let tally = self.tally();
+        let mut notes = String::new();
+        let mut say = |text: String| notes.push_str(&format!("  {text}\n"));
+        let achieved = self.rate();
+        let started = tally.ok + tally.failed();
+        let short = 1.0 - achieved / target;
+        let (p99, sent_p99) = (
+            self.quantile(0.99),
+            if tally.uncorrected.is_empty() {
+                0
+            } else {
+                tally.uncorrected.value_at_quantile(0.99)
+            },
+        );
+        say(format!(
+            "target       {} {}, achieved {}{}",
+            Rate(target),
+            self.kind.per_second(),
+            Rate(achieved),
+            if short > 0.01 {
+                format!(" ({:.1}% short)", short * 100.0)
+            } else {
+                String::new()
+            }
+        ));
+        say(format!(
+            "connections  {} used of {}{}",
+            Count(tally.connections_used.min(u64::from(self.connections))),
+            Count(u64::from(self.connections)),
+            if tally.unsent > 0 {
+                format!(
+                    "; {} {} came due with none free (raise -c)",
+                    Count(tally.unsent),
+                    self.kind.unit()
+                )
+            } else {
+                String::new()
+            }
+        ));
+        if tally.busy > 0.9 {
+            say(format!(
+                "note         netlab's busiest load thread used {:.0}% of a core: the generator \
+                 itself may be what fell short (try --threads)",
+                tally.busy * 100.0
+            ));
+        }
+        let meaning = if p99 > sent_p99.saturating_mul(2) && started > 0 {
+            "the latency counts from when each exchange was due, \"as sent\" from when it left; \
+             they differ by the time exchanges waited for a free connection while the server \
+             was slow, which a closed loop never measures"
+        } else {
+            "the latency counts from when each exchange was due, \"as sent\" from when it left; \
+             they agree: every exchange left on time"
+        };
+        say(format!("note         {meaning}"));
+        notes
+    }
+
     /// The summary for people.
     pub fn text(&self) -> String {
         let tally = self.tally();
@@ -154,21 +216,31 @@ impl Report {
             );
         }
         line("errors", failure_list(tally, "none"));
-        line(
-            "latency",
-            if tally.latency.is_empty() {
+        let figures = |histogram: &hdrhistogram::Histogram<u64>| {
+            if histogram.is_empty() {
                 "-".to_string()
             } else {
                 format!(
                     "min {}   p50 {}   p90 {}   p99 {}   max {}",
-                    Micros(tally.latency.min()),
-                    Micros(self.quantile(0.5)),
-                    Micros(self.quantile(0.9)),
-                    Micros(self.quantile(0.99)),
-                    Micros(tally.latency.max()),
+                    Micros(histogram.min()),
+                    Micros(histogram.value_at_quantile(0.5)),
+                    Micros(histogram.value_at_quantile(0.9)),
+                    Micros(histogram.value_at_quantile(0.99)),
+                    Micros(histogram.max()),
                 )
-            },
-        );
+            }
+        };
+        match self.target_rate {
+            None => line("latency", figures(&tally.latency)),
+            Some(target) => {
+                line(
+                    "latency",
+                    format!("{}   (from when each was due)", figures(&tally.latency)),
+                );
+                line("  as sent", figures(&tally.uncorrected));
+                out.push_str(&self.open_model_notes(target));
+            }
+        }
         let mut head = format!(
             "bench {} {} ({}): {} connection{} on {} thread{}",
             kind.name(),
@@ -219,6 +291,29 @@ impl Report {
             "latency_us": latency,
             "interrupted": self.outcome.interrupted,
         });
+        // Seconds, as floats: the names issue 18 fixed (`latency_us` stays for scripts that
+        // read it).
+        let seconds = |histogram: &hdrhistogram::Histogram<u64>| {
+            if histogram.is_empty() {
+                return Value::Null;
+            }
+            let at = |q: f64| histogram.value_at_quantile(q) as f64 / 1e6;
+            json!({
+                "p50": at(0.5),
+                "p90": at(0.9),
+                "p95": at(0.95),
+                "p99": at(0.99),
+                "p999": at(0.999),
+                "max": histogram.max() as f64 / 1e6,
+            })
+        };
+        object["latency"] = json!({ "corrected": seconds(&tally.latency) });
+        object["connections_used"] = json!(tally.connections_used);
+        if let Some(target) = self.target_rate {
+            object["target_rate"] = json!(target);
+            object["latency"]["uncorrected"] = seconds(&tally.uncorrected);
+            object["unsent"] = json!(tally.unsent);
+        }
         if self.kind == Kind::Http {
             let status: Map<String, Value> = tally
                 .status_counts()

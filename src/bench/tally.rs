@@ -101,8 +101,17 @@ pub struct Tally {
     pub first_failure: [Option<String>; Failure::ALL.len()],
     /// HTTP status codes seen (index = code, 0..=999).
     pub status: Box<[u64; 1000]>,
-    /// Latency of completed exchanges, in microseconds.
+    /// Latency of completed exchanges, in microseconds. Under `--rate` it runs from when the
+    /// exchange was due (corrected for coordinated omission).
     pub latency: Histogram<u64>,
+    /// Under `--rate` only: latency from when the exchange was actually sent.
+    pub uncorrected: Histogram<u64>,
+    /// Under `--rate`: exchanges due before the run ended that no free connection could start.
+    pub unsent: u64,
+    /// Connections that were ever opened.
+    pub connections_used: u64,
+    /// The busiest load thread's CPU time over its wall time (1.0: saturated).
+    pub busy: f64,
     /// When the last counted exchange ended.
     pub last: Option<Instant>,
 }
@@ -117,14 +126,23 @@ impl Tally {
             status: Box::new([0; 1000]),
             // 3 significant digits: 1 µs resolution below a millisecond, 1 ms near a second.
             latency: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            uncorrected: Histogram::new_with_bounds(1, MAX_MICROS, 3)
+                .expect("valid histogram bounds"),
+            unsent: 0,
+            connections_used: 0,
+            busy: 0.0,
             last: None,
         }
     }
 
-    /// A completed exchange that took `micros`.
-    pub fn complete(&mut self, micros: u64, status: Option<u16>, now: Instant) {
+    /// A completed exchange that took `micros` (from when it was due); `sent`, under `--rate`,
+    /// the time from its actual send.
+    pub fn complete(&mut self, micros: u64, sent: Option<u64>, status: Option<u16>, now: Instant) {
         self.ok += 1;
         self.latency.saturating_record(micros.max(1));
+        if let Some(sent) = sent {
+            self.uncorrected.saturating_record(sent.max(1));
+        }
         if let Some(code) = status {
             self.status[usize::from(code).min(999)] += 1;
         }
@@ -149,6 +167,10 @@ impl Tally {
     pub fn merge(&mut self, other: Tally) {
         self.ok += other.ok;
         self.bytes += other.bytes;
+        self.unsent += other.unsent;
+        self.connections_used += other.connections_used;
+        self.busy = self.busy.max(other.busy);
+        let _ = self.uncorrected.add(&other.uncorrected);
         for (index, count) in other.failures.iter().enumerate() {
             self.failures[index] += count;
         }
@@ -201,11 +223,11 @@ mod tests {
     fn merge_adds_everything() {
         let now = Instant::now();
         let mut a = Tally::new();
-        a.complete(100, Some(200), now);
+        a.complete(100, None, Some(200), now);
         a.fail(Failure::Refused, || "first".into(), now);
         let mut b = Tally::new();
-        b.complete(300, Some(503), now);
-        b.complete(200, Some(200), now);
+        b.complete(300, None, Some(503), now);
+        b.complete(200, None, Some(200), now);
         b.fail(Failure::Refused, || "second".into(), now);
         b.fail(Failure::Timeout, || "slow".into(), now);
         b.bytes = 42;

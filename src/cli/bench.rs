@@ -61,6 +61,13 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<u32>,
 
+    /// The open model: start this many exchanges a second (requests; connections for tcp),
+    /// whatever the server does, and count each one's latency from when it was due, so a
+    /// server that stalls is charged for what it held back (coordinated omission). -c caps the
+    /// connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
     /// Print the summary as one JSON object on stdout (no progress display).
     #[arg(long)]
     pub json: bool,
@@ -70,6 +77,22 @@ pub struct LoadArgs {
     /// summary is printed either way, then one line lists what was crossed.
     #[arg(long = "fail-if", value_name = "THRESHOLD", value_parser = crate::bench::threshold::parse)]
     pub fail_if: Vec<crate::bench::threshold::Threshold>,
+}
+
+/// `--rate`: exchanges a second, more than 0 and at most a million (a slot under a microsecond
+/// cannot be kept).
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "must be a number of exchanges a second, such as 1000 or 0.5".to_string())?;
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err("must be more than 0".to_string());
+    }
+    if rate > 1_000_000.0 {
+        return Err("must be at most 1,000,000 (a slot under a microsecond cannot be kept)".into());
+    }
+    Ok(rate)
 }
 
 #[derive(Debug, Args)]

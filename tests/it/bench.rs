@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -594,4 +595,139 @@ fn fail_if_exits_99_listing_every_threshold_crossed() {
     lab.cmd(["bench", "tcp", &addr, "--fail-if", "p99>50"])
         .run()
         .fails_with(2, "needs a unit");
+}
+
+// --- the open model (--rate) ---------------------------------------------------------------------
+
+/// An HTTP/1.1 keep-alive server, a thread per connection, that answers every request at once
+/// except while it is frozen: for 500 ms in every 5 s, from 2.5 s after it starts (so a 10 s
+/// run sees two whole freezes), it holds every answer until the freeze ends.
+fn freezing_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let epoch = std::time::Instant::now();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                let mut line = String::new();
+                loop {
+                    // One request: its head, to the blank line.
+                    line.clear();
+                    loop {
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if line.ends_with("\r\n\r\n") || line == "\r\n" => break,
+                            Ok(_) => {}
+                        }
+                    }
+                    let phase = (epoch.elapsed() + Duration::from_millis(2500)).as_millis() % 5000;
+                    if phase < 500 {
+                        thread::sleep(Duration::from_millis((500 - phase) as u64));
+                    }
+                    if writer
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// The latency figure `name` (`p95` …) of `which` (`corrected`, `uncorrected`), in seconds.
+fn latency(summary: &Value, which: &str, name: &str) -> f64 {
+    summary["latency"][which][name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no latency.{which}.{name} in {summary}"))
+}
+
+/// The arithmetic: at 1,000 requests a second, one in ten falls due while the server is frozen
+/// (500 ms of every 5 s), and waits for the freeze's end: a uniform 0–500 ms. So the share of
+/// requests slower than x (for x < 500 ms) is (0.5 − x)/5: 5% above 250 ms (p95 = 250 ms) and
+/// 1% above 450 ms (p99 = 450 ms). Each is checked within 30% (the server drains its queue
+/// after each freeze). With 16 connections, only the 16 requests in flight when a freeze
+/// begins are sent and then held (32 of 10,000: under 1%): every other late one leaves when the
+/// freeze is over, so the latency from the actual send (uncorrected) has p99 under 100 ms. A
+/// closed loop on the same server never sends the held-back requests at all: its p99 hides the
+/// freezes just as the uncorrected figure does.
+#[test]
+fn rate_charges_a_stalling_server_for_the_requests_it_held_back() {
+    let lab = Lab::new();
+    let url = format!("http://{}/", freezing_server());
+    let run = lab
+        .cmd([
+            "bench", "http", &url, "--rate", "1000", "-c", "16", "-d", "10s", "--json",
+        ])
+        .run();
+    run.success();
+    let open = summary(&run);
+    let within = |got: f64, want: f64| (got - want).abs() <= want * 0.3;
+    let p95 = latency(&open, "corrected", "p95");
+    let p99 = latency(&open, "corrected", "p99");
+    assert!(
+        within(p95, 0.250),
+        "corrected p95 {p95} s, want 0.25 ± 30%\n{open}"
+    );
+    assert!(
+        within(p99, 0.450),
+        "corrected p99 {p99} s, want 0.45 ± 30%\n{open}"
+    );
+    let sent_p99 = latency(&open, "uncorrected", "p99");
+    assert!(sent_p99 < 0.100, "uncorrected p99 {sent_p99} s\n{open}");
+    assert_eq!(open["target_rate"], 1000.0);
+    let rate = open["rate"].as_f64().unwrap();
+    assert!((rate - 1000.0).abs() <= 20.0, "achieved {rate}/s\n{open}");
+    assert!(open["connections_used"].as_u64().unwrap() <= 16, "{open}");
+
+    // The closed loop against a fresh server of the same kind, over one freeze.
+    let url = format!("http://{}/", freezing_server());
+    let run = lab
+        .cmd(["bench", "http", &url, "-c", "16", "-d", "5s", "--json"])
+        .run();
+    run.success();
+    let closed = summary(&run);
+    let closed_p99 = latency(&closed, "corrected", "p99");
+    assert!(
+        closed_p99 < p99 / 2.0,
+        "the closed loop's p99 {closed_p99} s should hide the freeze the open model shows ({p99} s)"
+    );
+    assert!(closed.get("target_rate").is_none(), "{closed}");
+}
+
+#[test]
+fn rate_with_n_sends_exactly_n_at_the_rate() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "A");
+    let web = lab.server(["web", "site", "--port", "0"]);
+    let url = format!("{}/a.txt", web.base_url());
+    let run = lab
+        .cmd([
+            "bench", "http", &url, "--rate", "400", "-n", "200", "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    assert_eq!(json["count"], 200, "{json}");
+    // 200 at 400 a second: half a second, give or take the last answer.
+    let secs = json["duration_secs"].as_f64().unwrap();
+    assert!((0.45..1.5).contains(&secs), "{secs} s\n{json}");
+    // The server's access log counts the same requests.
+    let log = crate::harness::stop(web);
+    assert_eq!(
+        log.matches("\"GET /a.txt HTTP/1.1\" 200").count(),
+        200,
+        "{log}"
+    );
+    for bad in ["0", "-5", "2000000", "lots"] {
+        lab.cmd(["bench", "http", &url, &format!("--rate={bad}")])
+            .run()
+            .fails_with(2, &format!("--rate {bad}: must be"));
+    }
 }

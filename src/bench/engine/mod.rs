@@ -9,6 +9,11 @@
 //! sockets are registered once, edge-triggered, so a kept-alive request costs no `epoll_ctl`;
 //! and no counter is shared between threads on the hot path except the `-n` ticket counter.
 //!
+//! Under `--rate` (the open model) a thread starts its exchanges on a schedule, one every
+//! `threads / rate` seconds, whatever the server does: an exchange whose time has come waits
+//! for a free connection, and its latency counts from when it was due, so a server that stalls
+//! is charged for every request the stall held back (what wrk2 calls coordinated omission).
+//!
 //! This file is what the verbs see and the scheduler: the run's plan, spreading connections
 //! over threads, the state they share, and gathering their tallies. `worker.rs` is one thread:
 //! its event loop and each connection's state machine.
@@ -90,6 +95,10 @@ pub struct Plan {
     pub timeout: Duration,
     /// Set TCP_NODELAY (HTTP: a request must not wait for an ACK).
     pub nodelay: bool,
+    /// `--rate`: exchanges a second for the whole run (the open model), spread evenly over the
+    /// threads; `None` is the closed loop (each connection's next exchange starts when its last
+    /// ends).
+    pub rate: Option<f64>,
 }
 
 /// What a run measured.

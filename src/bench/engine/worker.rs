@@ -42,6 +42,9 @@ struct Conn<S> {
     state: S,
     /// Request bytes written so far.
     sent: usize,
+    /// When the exchange was due: its start in the closed loop, its slot in the schedule under
+    /// `--rate`.
+    due: Instant,
     started: Instant,
     deadline: Instant,
     /// Started after the warm-up: its result counts.
@@ -68,6 +71,17 @@ struct Worker<'s, 'a, E: Exchange> {
     live: usize,
     /// This thread has told the others that something succeeded.
     told_ok: bool,
+    /// `--rate`: this thread's schedule, and its connections free to take the next exchange.
+    schedule: Option<Schedule>,
+    idle: Vec<usize>,
+    /// `-n` is used up: connections finish as they come free.
+    exhausted: bool,
+}
+
+/// A thread's share of `--rate`: its next exchange is due at `next`, then one every `every`.
+struct Schedule {
+    next: Instant,
+    every: Duration,
 }
 
 /// One thread's run: returns its tally and when it stopped.
@@ -88,6 +102,7 @@ pub(super) fn work<E: Exchange>(
                 phase: Phase::Waiting,
                 state: shared.exchange.state(),
                 sent: 0,
+                due: now,
                 started: now,
                 deadline: now,
                 counted: false,
@@ -95,12 +110,29 @@ pub(super) fn work<E: Exchange>(
                 carry: Vec::new(),
             })
             .collect(),
-        restart: (0..connections).collect(),
+        restart: Vec::new(),
         buf: vec![0; READ_BUFFER].into_boxed_slice(),
         tally: Tally::new(),
         live: connections,
         told_ok: false,
+        schedule: shared.plan.rate.map(|rate| {
+            let threads = shared.plan.threads as f64;
+            // The threads' slots interleave: thread i starts i/rate after thread 0.
+            Schedule {
+                next: now + Duration::from_secs_f64(index as f64 / rate),
+                every: Duration::from_secs_f64(threads / rate),
+            }
+        }),
+        idle: Vec::new(),
+        exhausted: false,
     };
+    if worker.schedule.is_some() {
+        // Last in, first out: the same few connections carry the load while they can.
+        worker.idle = (0..connections).rev().collect();
+    } else {
+        worker.restart = (0..connections).collect();
+    }
+    let cpu_at_start = thread_cpu_time();
     let mut events = Events::with_capacity(connections.clamp(16, 1024));
     let mut starting = Vec::with_capacity(connections);
     let mut next_sweep = now + SWEEP;
@@ -108,8 +140,9 @@ pub(super) fn work<E: Exchange>(
         std::mem::swap(&mut starting, &mut worker.restart);
         let now = Instant::now();
         for index in starting.drain(..) {
-            worker.start(index, now);
+            worker.start(index, now, now);
         }
+        worker.start_due(now);
         worker.publish();
         let now = Instant::now();
         if shared.stopping() || worker.live == 0 || shared.end.is_some_and(|end| now >= end) {
@@ -122,6 +155,11 @@ pub(super) fn work<E: Exchange>(
         let mut wake = next_sweep;
         if let Some(end) = shared.end {
             wake = wake.min(end);
+        }
+        if let Some(schedule) = &worker.schedule
+            && !worker.idle.is_empty()
+        {
+            wake = wake.min(schedule.next);
         }
         let wait = if worker.restart.is_empty() {
             wake.saturating_duration_since(now)
@@ -138,9 +176,31 @@ pub(super) fn work<E: Exchange>(
         }
     }
     worker.publish();
+    let ended = Instant::now();
+    if let (Some(schedule), Some(end)) = (&worker.schedule, shared.end) {
+        // Slots that came due before the end with no connection free to take them.
+        let from = schedule.next.max(shared.measure_from);
+        if from < end {
+            let missed = end.duration_since(from).as_secs_f64() / schedule.every.as_secs_f64();
+            worker.tally.unsent += missed.ceil() as u64;
+        }
+    }
+    let wall = ended.duration_since(now).as_secs_f64();
+    if let (Some(before), Some(after)) = (cpu_at_start, thread_cpu_time())
+        && wall > 0.0
+    {
+        worker.tally.busy = (after - before).as_secs_f64() / wall;
+    }
     // Dropping the worker closes every socket; an exchange in flight at the deadline is
     // neither a success nor a failure.
-    Ok((worker.tally, Instant::now()))
+    Ok((worker.tally, ended))
+}
+
+/// CPU time this thread has used (for whether the load threads were saturated).
+fn thread_cpu_time() -> Option<Duration> {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .ok()
+        .map(Duration::from)
 }
 
 impl<E: Exchange> Worker<'_, '_, E> {
@@ -152,21 +212,49 @@ impl<E: Exchange> Worker<'_, '_, E> {
             .store(self.tally.failed(), Ordering::Relaxed);
     }
 
-    /// Begin the next exchange on connection `index`, on its open socket when it has one.
-    fn start(&mut self, index: usize, now: Instant) {
+    /// Under `--rate`: give every slot that has come due a free connection, as long as there
+    /// is one (a slot that finds none waits, and its latency runs from when it was due).
+    fn start_due(&mut self, now: Instant) {
+        loop {
+            let Some(schedule) = &mut self.schedule else {
+                return;
+            };
+            if schedule.next > now || self.idle.is_empty() {
+                return;
+            }
+            let due = schedule.next;
+            schedule.next += schedule.every;
+            let index = self.idle.pop().expect("checked");
+            self.start(index, now, due);
+        }
+    }
+
+    /// Begin the next exchange on connection `index`, on its open socket when it has one;
+    /// `due` is when it was due (`now`, in the closed loop).
+    fn start(&mut self, index: usize, now: Instant, due: Instant) {
         let shared = self.shared;
         let conn = &mut self.conns[index];
         if conn.phase == Phase::Finished {
             return;
         }
-        let counted = now >= shared.measure_from;
-        if shared.stopping() || (counted && !shared.take_ticket()) {
+        let counted = due >= shared.measure_from;
+        if shared.stopping() || self.exhausted || (counted && !shared.take_ticket()) {
             conn.stream = None;
             conn.phase = Phase::Finished;
             self.live -= 1;
+            if self.schedule.is_some() {
+                // -n is used up: the free connections finish too, the busy ones when they end.
+                self.exhausted = true;
+                for index in std::mem::take(&mut self.idle) {
+                    self.conns[index].stream = None;
+                    self.conns[index].phase = Phase::Finished;
+                    self.live -= 1;
+                }
+            }
             return;
         }
         conn.counted = counted;
+        conn.due = due;
         conn.started = now;
         conn.deadline = now + shared.plan.timeout;
         conn.sent = 0;
@@ -174,6 +262,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
         conn.carry.clear();
         shared.exchange.begin(&mut conn.state);
         if conn.stream.is_none() {
+            self.tally.connections_used += 1;
             match self.connect(index) {
                 Ok(stream) => self.conns[index].stream = Some(stream),
                 Err(err) => return self.fail(index, Failure::of(&err), || net::error_text(&err)),
@@ -332,12 +421,12 @@ impl<E: Exchange> Worker<'_, '_, E> {
         let conn = &mut self.conns[index];
         if conn.counted {
             self.tally.bytes += conn.received;
-            let micros = now.duration_since(conn.started).as_micros();
-            self.tally.complete(
-                u64::try_from(micros).unwrap_or(u64::MAX),
-                exchange.status(&conn.state),
-                now,
-            );
+            let micros = |from: Instant| {
+                u64::try_from(now.duration_since(from).as_micros()).unwrap_or(u64::MAX)
+            };
+            let sent = self.schedule.is_some().then(|| micros(conn.started));
+            self.tally
+                .complete(micros(conn.due), sent, exchange.status(&conn.state), now);
         }
         if !self.told_ok {
             self.told_ok = true;
@@ -347,7 +436,22 @@ impl<E: Exchange> Worker<'_, '_, E> {
             conn.stream = None;
         }
         conn.phase = Phase::Waiting;
-        self.start(index, now);
+        if self.schedule.is_some() {
+            self.free(index);
+        } else {
+            self.start(index, now, now);
+        }
+    }
+
+    /// Under `--rate`: connection `index` is free for the next slot (or finishes, past `-n`).
+    fn free(&mut self, index: usize) {
+        if self.exhausted {
+            self.conns[index].stream = None;
+            self.conns[index].phase = Phase::Finished;
+            self.live -= 1;
+        } else {
+            self.idle.push(index);
+        }
     }
 
     /// The exchange failed: count it, drop the connection, and queue a new start.
@@ -361,7 +465,12 @@ impl<E: Exchange> Worker<'_, '_, E> {
         }
         conn.stream = None;
         conn.phase = Phase::Waiting;
-        self.restart.push(index);
+        if self.schedule.is_some() {
+            // The schedule paces the next try: no spinning on a refused connection.
+            self.free(index);
+        } else {
+            self.restart.push(index);
+        }
         // Nothing listening: once every connection has been refused and nothing ever
         // succeeded, retrying for the rest of the run would only spin.
         if kind == Failure::Refused

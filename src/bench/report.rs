@@ -230,6 +230,26 @@ impl Report {
                 )
             }
         };
+        let p50_p99 = |histogram: &hdrhistogram::Histogram<u64>| {
+            if histogram.is_empty() {
+                "-".to_string()
+            } else {
+                format!(
+                    "p50 {} p99 {}",
+                    Micros(histogram.value_at_quantile(0.5)),
+                    Micros(histogram.value_at_quantile(0.99))
+                )
+            }
+        };
+        line(
+            "phases",
+            format!(
+                "connect {}   first byte {}   transfer {}",
+                p50_p99(&tally.connect),
+                p50_p99(&tally.ttfb),
+                p50_p99(&tally.transfer)
+            ),
+        );
         match self.target_rate {
             None => line("latency", figures(&tally.latency)),
             Some(target) => {
@@ -308,6 +328,13 @@ impl Report {
             })
         };
         object["latency"] = json!({ "corrected": seconds(&tally.latency) });
+        // No TLS yet: its phase is null until bench speaks it.
+        object["phases"] = json!({
+            "connect": seconds(&tally.connect),
+            "tls": Value::Null,
+            "ttfb": seconds(&tally.ttfb),
+            "transfer": seconds(&tally.transfer),
+        });
         object["connections_used"] = json!(tally.connections_used);
         if let Some(target) = self.target_rate {
             object["target_rate"] = json!(target);

@@ -112,6 +112,12 @@ pub struct Tally {
     pub connections_used: u64,
     /// The busiest load thread's CPU time over its wall time (1.0: saturated).
     pub busy: f64,
+    /// The phases of completed exchanges, in microseconds: connect (a new connection, up to
+    /// its first write), first byte (from the request's last byte to the answer's first) and
+    /// transfer (from the answer's first byte to its last).
+    pub connect: Histogram<u64>,
+    pub ttfb: Histogram<u64>,
+    pub transfer: Histogram<u64>,
     /// When the last counted exchange ended.
     pub last: Option<Instant>,
 }
@@ -131,6 +137,9 @@ impl Tally {
             unsent: 0,
             connections_used: 0,
             busy: 0.0,
+            connect: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            ttfb: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            transfer: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             last: None,
         }
     }
@@ -147,6 +156,19 @@ impl Tally {
             self.status[usize::from(code).min(999)] += 1;
         }
         self.last = Some(now);
+    }
+
+    /// The phases of a completed exchange that has them (see the fields).
+    pub fn phases(&mut self, connect: Option<u64>, ttfb: Option<u64>, transfer: Option<u64>) {
+        for (histogram, micros) in [
+            (&mut self.connect, connect),
+            (&mut self.ttfb, ttfb),
+            (&mut self.transfer, transfer),
+        ] {
+            if let Some(micros) = micros {
+                histogram.saturating_record(micros.max(1));
+            }
+        }
     }
 
     /// A failed exchange; `detail` is asked for only the first time a kind is seen.
@@ -171,6 +193,9 @@ impl Tally {
         self.connections_used += other.connections_used;
         self.busy = self.busy.max(other.busy);
         let _ = self.uncorrected.add(&other.uncorrected);
+        let _ = self.connect.add(&other.connect);
+        let _ = self.ttfb.add(&other.ttfb);
+        let _ = self.transfer.add(&other.transfer);
         for (index, count) in other.failures.iter().enumerate() {
             self.failures[index] += count;
         }

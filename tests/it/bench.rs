@@ -731,3 +731,55 @@ fn rate_with_n_sends_exactly_n_at_the_rate() {
             .fails_with(2, &format!("--rate {bad}: must be"));
     }
 }
+
+#[test]
+fn phases_say_where_the_time_went() {
+    // A server that takes 40 ms to think, then answers at once: the time is in the first byte,
+    // not in the connect or the transfer.
+    let slow = TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        thread::sleep(Duration::from_millis(40));
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+    });
+    let lab = Lab::new();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &slow.url(),
+            "-n",
+            "20",
+            "-c",
+            "2",
+            "--no-keepalive",
+            "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    let phase = |name: &str, q: &str| {
+        json["phases"][name][q]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no phases.{name}.{q} in {json}"))
+    };
+    assert!(phase("ttfb", "p50") >= 0.035, "{json}");
+    assert!(phase("connect", "p99") < 0.035, "{json}");
+    assert!(phase("transfer", "p99") < 0.035, "{json}");
+    assert!(json["phases"]["tls"].is_null(), "{json}");
+    // And in words.
+    let text = lab
+        .cmd([
+            "bench",
+            "http",
+            &slow.url(),
+            "-n",
+            "4",
+            "-c",
+            "2",
+            "--no-keepalive",
+        ])
+        .run();
+    text.success().stdout_has("phases       connect p50 ");
+    text.stdout_has("first byte p50 ");
+}

@@ -46,6 +46,13 @@ struct Conn<S> {
     /// `--rate`.
     due: Instant,
     started: Instant,
+    /// The phases of this exchange (see `Tally::phases`): when its connect began (a new
+    /// socket), when the request was all written (the connection was up by the first write),
+    /// and when the first byte of the answer came.
+    connecting: Option<Instant>,
+    connected: Option<Instant>,
+    sent_at: Option<Instant>,
+    first_byte: Option<Instant>,
     deadline: Instant,
     /// Started after the warm-up: its result counts.
     counted: bool,
@@ -104,6 +111,10 @@ pub(super) fn work<E: Exchange>(
                 sent: 0,
                 due: now,
                 started: now,
+                connecting: None,
+                connected: None,
+                sent_at: None,
+                first_byte: None,
                 deadline: now,
                 counted: false,
                 received: 0,
@@ -256,12 +267,17 @@ impl<E: Exchange> Worker<'_, '_, E> {
         conn.counted = counted;
         conn.due = due;
         conn.started = now;
+        conn.connecting = None;
+        conn.connected = None;
+        conn.sent_at = None;
+        conn.first_byte = None;
         conn.deadline = now + shared.plan.timeout;
         conn.sent = 0;
         conn.received = 0;
         conn.carry.clear();
         shared.exchange.begin(&mut conn.state);
         if conn.stream.is_none() {
+            conn.connecting = Some(now);
             self.tally.connections_used += 1;
             match self.connect(index) {
                 Ok(stream) => self.conns[index].stream = Some(stream),
@@ -270,6 +286,8 @@ impl<E: Exchange> Worker<'_, '_, E> {
         }
         let conn = &mut self.conns[index];
         if shared.exchange.request().is_empty() {
+            // Nothing to send: the first byte is timed from the start.
+            conn.sent_at = Some(now);
             conn.phase = Phase::Receiving;
         } else {
             conn.phase = Phase::Sending;
@@ -327,10 +345,14 @@ impl<E: Exchange> Worker<'_, '_, E> {
                     return self.fail(index, Failure::Reset, || "the connection closed".into());
                 }
                 Ok(n) => {
+                    if conn.sent == 0 && conn.connecting.is_some() {
+                        conn.connected = Some(Instant::now());
+                    }
                     conn.sent += n;
                     if conn.sent < request.len() {
                         continue;
                     }
+                    conn.sent_at = Some(Instant::now());
                     if exchange.half_close()
                         && let Err(err) = stream.shutdown(Shutdown::Write)
                     {
@@ -371,6 +393,9 @@ impl<E: Exchange> Worker<'_, '_, E> {
             match stream.read(&mut buf[carried..]) {
                 Ok(0) => return self.end_of_file(index),
                 Ok(n) => {
+                    if conn.first_byte.is_none() {
+                        conn.first_byte = Some(Instant::now());
+                    }
                     conn.received += n as u64;
                     let data = &buf[..carried + n];
                     match exchange.feed(&mut conn.state, data) {
@@ -425,6 +450,17 @@ impl<E: Exchange> Worker<'_, '_, E> {
                 u64::try_from(now.duration_since(from).as_micros()).unwrap_or(u64::MAX)
             };
             let sent = self.schedule.is_some().then(|| micros(conn.started));
+            let span = |from: Option<Instant>, to: Option<Instant>| match (from, to) {
+                (Some(from), Some(to)) => {
+                    u64::try_from(to.saturating_duration_since(from).as_micros()).ok()
+                }
+                _ => None,
+            };
+            self.tally.phases(
+                span(conn.connecting, conn.connected),
+                span(conn.sent_at, conn.first_byte),
+                span(conn.first_byte, Some(now)),
+            );
             self.tally
                 .complete(micros(conn.due), sent, exchange.status(&conn.state), now);
         }

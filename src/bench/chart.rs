@@ -55,20 +55,38 @@ pub fn terminal(bars: &[Bar], unit: &str) -> String {
 /// The colour of every bar (a test counts the bars by it).
 pub const BAR_COLOUR: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
 
-/// Where the SVG chart goes, opened before anything is measured: a path that cannot be written
-/// fails at once, not after minutes of measuring. The chart is written to a hidden file beside
-/// the path and renamed over it when complete, so a failure never leaves half a picture (or
-/// none) where a good one was; dropped unfinished, the hidden file is removed.
-pub struct SvgFile {
+/// Where the SVG chart goes (see [`Pending`]).
+pub struct SvgFile(Pending);
+
+impl SvgFile {
+    pub fn create(path: &Path) -> anyhow::Result<SvgFile> {
+        Pending::create("--svg", path).map(SvgFile)
+    }
+
+    /// Draw the chart, a panel per unit, into the file and put it in place.
+    pub fn write(self, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
+        let mut text = String::new();
+        draw(&mut text, panels, title)
+            .with_context(|| format!("draw the chart for {}", self.0.path.display()))?;
+        self.0.finish(text.as_bytes())
+    }
+}
+
+/// A file bench writes at the end of a run (`--svg`, `--hist-out`), opened before anything is
+/// measured: a path that cannot be written fails at once, not after minutes of measuring. The
+/// bytes go to a hidden file beside the path, renamed over it when complete, so a failure never
+/// leaves half a file (or none) where a good one was; dropped unfinished, the hidden file goes.
+pub struct Pending {
+    flag: &'static str,
     path: PathBuf,
     temporary: PathBuf,
     file: Option<File>,
 }
 
-impl SvgFile {
-    pub fn create(path: &Path) -> anyhow::Result<SvgFile> {
+impl Pending {
+    pub fn create(flag: &'static str, path: &Path) -> anyhow::Result<Pending> {
         let name = path.file_name().ok_or_else(|| {
-            Code::Usage.error(format!("--svg {}: not a file name", path.display()))
+            Code::Usage.error(format!("{flag} {}: not a file name", path.display()))
         })?;
         let mut hidden = std::ffi::OsString::from(".");
         hidden.push(name);
@@ -79,29 +97,34 @@ impl SvgFile {
             .create_new(true)
             .open(&temporary)
             .map_err(|err| {
-                Code::Usage.error(format!("--svg {}: {}", path.display(), error_text(&err)))
+                Code::Usage.error(format!("{flag} {}: {}", path.display(), error_text(&err)))
             })?;
-        Ok(SvgFile {
+        Ok(Pending {
+            flag,
             path: path.to_path_buf(),
             temporary,
             file: Some(file),
         })
     }
 
-    /// Draw the chart, a panel per unit, into the file and put it in place.
-    pub fn write(mut self, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
-        let shown = self.path.display().to_string();
-        let mut text = String::new();
-        draw(&mut text, panels, title).with_context(|| format!("draw the chart for {shown}"))?;
-        let mut file = self.file.take().expect("written once");
-        file.write_all(text.as_bytes())
+    /// Write `bytes` and put the file in place.
+    pub fn finish(mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        let mut file = self.file.take().expect("finished once");
+        file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .and_then(|()| std::fs::rename(&self.temporary, &self.path))
-            .map_err(|err| anyhow::anyhow!("write the chart to {shown}: {}", error_text(&err)))
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "{} {}: {}",
+                    self.flag,
+                    self.path.display(),
+                    error_text(&err)
+                )
+            })
     }
 }
 
-impl Drop for SvgFile {
+impl Drop for Pending {
     fn drop(&mut self) {
         // Unfinished (or the rename failed): the hidden file goes.
         let _ = std::fs::remove_file(&self.temporary);

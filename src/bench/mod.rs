@@ -42,6 +42,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     // The target first: a bad one is the news, before any note about the load.
     let addr = resolve(&args.addr)?;
+    let hist_out = hist_out(&args.load)?;
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let exchange = tcp::TcpExchange::new(
         args.send.as_deref().map(unescape),
@@ -49,12 +50,16 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     );
     let report = measure(Kind::Tcp, &args.addr, addr, &exchange, &load, interrupt)?;
     print(&report, load.json)?;
+    if let Some(file) = hist_out {
+        file.finish(report.percentile_distribution().as_bytes())?;
+    }
     report.verdict()?;
     threshold::check(&report, &load.thresholds)
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
+    let hist_out = hist_out(&args.load)?;
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let report = measure(
         Kind::Http,
@@ -65,8 +70,19 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         interrupt,
     )?;
     print(&report, load.json)?;
+    if let Some(file) = hist_out {
+        file.finish(report.percentile_distribution().as_bytes())?;
+    }
     report.verdict()?;
     threshold::check(&report, &load.thresholds)
+}
+
+/// `--hist-out`, opened before the run (see `chart::Pending`).
+fn hist_out(args: &LoadArgs) -> anyhow::Result<Option<chart::Pending>> {
+    args.hist_out
+        .as_deref()
+        .map(|path| chart::Pending::create("--hist-out", path))
+        .transpose()
 }
 
 /// The load flags, validated.

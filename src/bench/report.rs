@@ -114,6 +114,44 @@ impl Report {
         (!latency.is_empty()).then(|| latency.mean())
     }
 
+    /// The latency histogram (corrected, under `--rate`) in HdrHistogram's percentile
+    /// distribution format (what `outputPercentileDistribution` prints, and wrk2 with `-U`), in
+    /// milliseconds: five lines per halving of the distance to 100%.
+    pub fn percentile_distribution(&self) -> String {
+        let histogram = &self.tally().latency;
+        let mut out = format!(
+            "{:>12} {:>14} {:>10} {:>14}\n\n",
+            "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+        );
+        if !histogram.is_empty() {
+            for step in histogram.iter_quantiles(5) {
+                let quantile = step.quantile_iterated_to();
+                let value = step.value_iterated_to() as f64 / 1e3;
+                if quantile < 1.0 {
+                    out.push_str(&format!(
+                        "{value:12.3} {quantile:2.12} {:10} {:14.2}\n",
+                        count_at(histogram, step.value_iterated_to()),
+                        1.0 / (1.0 - quantile)
+                    ));
+                } else {
+                    out.push_str(&format!(
+                        "{value:12.3} {quantile:2.12} {:10}\n",
+                        count_at(histogram, step.value_iterated_to())
+                    ));
+                }
+            }
+        }
+        let (mean, stdev) = (histogram.mean() / 1e3, histogram.stdev() / 1e3);
+        out.push_str(&format!(
+            "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]\n#[Max     = {:12.3}, Total count    = {:12}]\n#[Buckets = {:12}, SubBuckets     = {:12}]\n",
+            histogram.max() as f64 / 1e3,
+            histogram.len(),
+            histogram.buckets(),
+            (2 * 10u64.pow(u32::from(histogram.sigfig()))).next_power_of_two(),
+        ));
+        out
+    }
+
     /// Under `--rate`: what the two latencies mean, and whether the rate was held.
     fn open_model_notes(&self, target: f64) -> String {
         let tally = self.tally();
@@ -459,6 +497,11 @@ impl Live {
 }
 
 pub use crate::net::Count;
+
+/// How many recorded values are at or below `value`.
+fn count_at(histogram: &hdrhistogram::Histogram<u64>, value: u64) -> u64 {
+    histogram.count_between(0, value)
+}
 
 /// A rate: grouped digits, one decimal below 100.
 pub struct Rate(pub f64);

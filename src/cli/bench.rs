@@ -72,6 +72,12 @@ pub struct LoadArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram's
+    /// percentile distribution format, in milliseconds, for the plotters that read it
+    /// (HdrHistogram's plotFiles.html, wrk2's). Not for compare.
+    #[arg(long, value_name = "FILE")]
+    pub hist_out: Option<std::path::PathBuf>,
+
     /// Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`,
     /// `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the
     /// summary is printed either way, then one line lists what was crossed.

@@ -783,3 +783,75 @@ fn phases_say_where_the_time_went() {
     text.success().stdout_has("phases       connect p50 ");
     text.stdout_has("first byte p50 ");
 }
+
+#[test]
+fn hist_out_writes_hdrhistograms_percentile_distribution() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "A");
+    let web = lab.server(["web", "site", "--port", "0", "-q"]);
+    let url = format!("{}/a.txt", web.base_url());
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "-n",
+            "500",
+            "--json",
+            "--hist-out",
+            "h.txt",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    let text = std::fs::read_to_string(lab.path().join("h.txt")).unwrap();
+    // Read it back as the plotters do: four columns (the last line three), after a header.
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+    );
+    let rows: Vec<(f64, f64, u64)> = lines
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            assert!(cols.len() == 4 || cols.len() == 3, "{line}");
+            (
+                cols[0].parse().unwrap(),
+                cols[1].parse().unwrap(),
+                cols[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rows.len() > 10, "{text}");
+    for pair in rows.windows(2) {
+        assert!(pair[0].0 <= pair[1].0 && pair[0].1 <= pair[1].1 && pair[0].2 <= pair[1].2);
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(last.1, 1.0, "{text}");
+    assert_eq!(last.2, 500, "{text}");
+    // Milliseconds: the maximum agrees with the JSON's (seconds).
+    let max = json["latency"]["corrected"]["max"].as_f64().unwrap() * 1e3;
+    assert!(
+        (last.0 - max).abs() < 0.01 * max.max(0.1),
+        "{} ms vs {max} ms",
+        last.0
+    );
+    assert!(text.contains("#[Max     ="), "{text}");
+    // A path that cannot be written fails before anything is measured.
+    lab.cmd([
+        "bench",
+        "http",
+        &url,
+        "-n",
+        "5",
+        "--hist-out",
+        "/nonexistent/h.txt",
+    ])
+    .run()
+    .fails_with(
+        2,
+        "--hist-out /nonexistent/h.txt: no such file or directory",
+    );
+}

@@ -216,6 +216,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('tcp', 'tcp', [CompletionResultType]::ParameterValue, 'Connect, (send,) read to EOF, close — connections per second')
             [CompletionResult]::new('http', 'http', [CompletionResultType]::ParameterValue, 'HTTP requests per second, keep-alive by default')
             [CompletionResult]::new('compare', 'compare', [CompletionResultType]::ParameterValue, 'Run several servers one after another under the same load and compare them')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Two runs saved with --save, side by side: every figure, its change, and whether the change is beyond the runs'' own noise')
             break
         }
         'netlab;bench;tcp' {
@@ -231,6 +232,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Count a connection attempt or a response as failed (timeout) after this long (0: never)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads generating the load [default: connections or CPU cores, the fewer]')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare')
             [CompletionResult]::new('--hist-out', '--hist-out', [CompletionResultType]::ParameterName, 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare')
             [CompletionResult]::new('--fail-if', '--fail-if', [CompletionResultType]::ParameterName, 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object on stdout (no progress display)')
@@ -259,6 +261,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Count a connection attempt or a response as failed (timeout) after this long (0: never)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads generating the load [default: connections or CPU cores, the fewer]')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare')
             [CompletionResult]::new('--hist-out', '--hist-out', [CompletionResultType]::ParameterName, 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare')
             [CompletionResult]::new('--fail-if', '--fail-if', [CompletionResultType]::ParameterName, 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed')
             [CompletionResult]::new('--no-keepalive', '--no-keepalive', [CompletionResultType]::ParameterName, 'A new connection for every request (sends `Connection: close`)')
@@ -287,6 +290,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Count a connection attempt or a response as failed (timeout) after this long (0: never)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads generating the load [default: connections or CPU cores, the fewer]')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare')
             [CompletionResult]::new('--hist-out', '--hist-out', [CompletionResultType]::ParameterName, 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare')
             [CompletionResult]::new('--fail-if', '--fail-if', [CompletionResultType]::ParameterName, 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object on stdout (no progress display)')
@@ -296,6 +300,17 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more: resolved addresses, request and response heads')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'netlab;bench;diff' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more: resolved addresses, request and response heads')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more: resolved addresses, request and response heads')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

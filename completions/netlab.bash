@@ -43,6 +43,9 @@ _netlab() {
             netlab__subcmd__bench,compare)
                 cmd="netlab__subcmd__bench__subcmd__compare"
                 ;;
+            netlab__subcmd__bench,diff)
+                cmd="netlab__subcmd__bench__subcmd__diff"
+                ;;
             netlab__subcmd__bench,http)
                 cmd="netlab__subcmd__bench__subcmd__http"
                 ;;
@@ -70,7 +73,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench)
-            opts="-q -v -h -V --quiet --verbose --help --version tcp http compare"
+            opts="-q -v -h -V --quiet --verbose --help --version tcp http compare diff"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -84,7 +87,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__compare)
-            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --rate --json --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +145,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hist-out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -157,8 +164,22 @@ _netlab() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        netlab__subcmd__bench__subcmd__diff)
+            opts="-q -v -h -V --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --rate --json --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +241,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --hist-out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -236,7 +261,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,6 +312,10 @@ _netlab() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -205,6 +205,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand tcp 'Connect, (send,) read to EOF, close — connections per second'
             cand http 'HTTP requests per second, keep-alive by default'
             cand compare 'Run several servers one after another under the same load and compare them'
+            cand diff 'Two runs saved with --save, side by side: every figure, its change, and whether the change is beyond the runs'' own noise'
         }
         &'netlab;bench;tcp'= {
             cand --send 'Send TEXT after connecting, then half-close (`\n`, `\r`, `\t` are understood)'
@@ -219,6 +220,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --timeout 'Count a connection attempt or a response as failed (timeout) after this long (0: never)'
             cand --threads 'Threads generating the load [default: connections or CPU cores, the fewer]'
             cand --rate 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds'
+            cand --save 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare'
             cand --hist-out 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare'
             cand --fail-if 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed'
             cand --json 'Print the summary as one JSON object on stdout (no progress display)'
@@ -246,6 +248,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --timeout 'Count a connection attempt or a response as failed (timeout) after this long (0: never)'
             cand --threads 'Threads generating the load [default: connections or CPU cores, the fewer]'
             cand --rate 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds'
+            cand --save 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare'
             cand --hist-out 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare'
             cand --fail-if 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed'
             cand --no-keepalive 'A new connection for every request (sends `Connection: close`)'
@@ -273,6 +276,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --timeout 'Count a connection attempt or a response as failed (timeout) after this long (0: never)'
             cand --threads 'Threads generating the load [default: connections or CPU cores, the fewer]'
             cand --rate 'The open model: start this many exchanges a second (requests; connections for tcp), whatever the server does, and count each one''s latency from when it was due, so a server that stalls is charged for what it held back (coordinated omission). -c caps the connections (raise it for high rates); with -n and no -d the run lasts N/RATE seconds'
+            cand --save 'Keep the run''s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare'
             cand --hist-out 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram''s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram''s plotFiles.html, wrk2''s). Not for compare'
             cand --fail-if 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed'
             cand --json 'Print the summary as one JSON object on stdout (no progress display)'
@@ -282,6 +286,16 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --verbose 'Say more: resolved addresses, request and response heads'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'netlab;bench;diff'= {
+            cand -q 'Silence logs (connection lines, access log, warnings, progress)'
+            cand --quiet 'Silence logs (connection lines, access log, warnings, progress)'
+            cand -v 'Say more: resolved addresses, request and response heads'
+            cand --verbose 'Say more: resolved addresses, request and response heads'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -56,9 +56,10 @@ impl Entry {
 
 /// `netlab bench compare`.
 pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
-    if args.load.hist_out.is_some() {
+    if args.load.hist_out.is_some() || args.load.save.is_some() {
         return Err(crate::exit::Code::Usage.error(
-            "--hist-out is for one run (bench tcp, bench http); compare writes --svg or --json",
+            "--hist-out and --save are for one run (bench tcp, bench http); compare writes --svg \
+             or --json",
         ));
     }
     // Every target, and where the chart goes, is checked before anything starts.

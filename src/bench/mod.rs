@@ -6,6 +6,7 @@
 
 mod chart;
 mod compare;
+mod diff;
 mod engine;
 mod http;
 mod report;
@@ -36,13 +37,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Tcp(args) => tcp_command(args, &interrupt),
         BenchTarget::Http(args) => http_command(args, &interrupt),
         BenchTarget::Compare(args) => compare::run(args, &interrupt),
+        BenchTarget::Diff(args) => diff::run(&args),
     }
 }
 
 fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     // The target first: a bad one is the news, before any note about the load.
     let addr = resolve(&args.addr)?;
-    let hist_out = hist_out(&args.load)?;
+    let (hist_out, save) = (
+        pending(&args.load.hist_out, "--hist-out")?,
+        pending(&args.load.save, "--save")?,
+    );
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let exchange = tcp::TcpExchange::new(
         args.send.as_deref().map(unescape),
@@ -53,13 +58,21 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     if let Some(file) = hist_out {
         file.finish(report.percentile_distribution().as_bytes())?;
     }
+    if let Some(file) = save {
+        let mut bytes = serde_json::to_vec(&report.saved()).context("write --save")?;
+        bytes.push(b'\n');
+        file.finish(&bytes)?;
+    }
     report.verdict()?;
     threshold::check(&report, &load.thresholds)
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
-    let hist_out = hist_out(&args.load)?;
+    let (hist_out, save) = (
+        pending(&args.load.hist_out, "--hist-out")?,
+        pending(&args.load.save, "--save")?,
+    );
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let report = measure(
         Kind::Http,
@@ -73,15 +86,22 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
     if let Some(file) = hist_out {
         file.finish(report.percentile_distribution().as_bytes())?;
     }
+    if let Some(file) = save {
+        let mut bytes = serde_json::to_vec(&report.saved()).context("write --save")?;
+        bytes.push(b'\n');
+        file.finish(&bytes)?;
+    }
     report.verdict()?;
     threshold::check(&report, &load.thresholds)
 }
 
-/// `--hist-out`, opened before the run (see `chart::Pending`).
-fn hist_out(args: &LoadArgs) -> anyhow::Result<Option<chart::Pending>> {
-    args.hist_out
-        .as_deref()
-        .map(|path| chart::Pending::create("--hist-out", path))
+/// `--hist-out` or `--save`, opened before the run (see `chart::Pending`).
+fn pending(
+    path: &Option<std::path::PathBuf>,
+    flag: &'static str,
+) -> anyhow::Result<Option<chart::Pending>> {
+    path.as_deref()
+        .map(|path| chart::Pending::create(flag, path))
         .transpose()
 }
 

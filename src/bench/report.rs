@@ -114,6 +114,28 @@ impl Report {
         (!latency.is_empty()).then(|| latency.mean())
     }
 
+    /// What `--save` keeps: the JSON summary, the latency histogram as `[microseconds, count]`
+    /// pairs and the second-by-second `[exchanges, latency sum in µs]` samples.
+    pub fn saved(&self) -> Value {
+        let tally = self.tally();
+        let mut object = self.json();
+        object["saved_by"] = json!(format!("netlab {}", env!("CARGO_PKG_VERSION")));
+        object["histogram_us"] = tally
+            .latency
+            .iter_recorded()
+            .map(|step| json!([step.value_iterated_to(), step.count_at_value()]))
+            .collect();
+        // Only whole seconds: the last one is cut short by the end of the run.
+        let whole = self.outcome.elapsed.as_secs() as usize;
+        object["seconds"] = tally
+            .seconds
+            .iter()
+            .take(whole)
+            .map(|(count, sum)| json!([count, sum]))
+            .collect();
+        object
+    }
+
     /// The latency histogram (corrected, under `--rate`) in HdrHistogram's percentile
     /// distribution format (what `outputPercentileDistribution` prints, and wrk2 with `-U`), in
     /// milliseconds: five lines per halving of the distance to 100%.

@@ -118,6 +118,9 @@ pub struct Tally {
     pub connect: Histogram<u64>,
     pub ttfb: Histogram<u64>,
     pub transfer: Histogram<u64>,
+    /// Completed exchanges in each second of the run (from the end of the warm-up), with the
+    /// sum of their latencies: the samples `bench diff` weighs a change against.
+    pub seconds: Vec<(u64, u64)>,
     /// When the last counted exchange ended.
     pub last: Option<Instant>,
 }
@@ -140,6 +143,7 @@ impl Tally {
             connect: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             ttfb: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             transfer: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            seconds: Vec::new(),
             last: None,
         }
     }
@@ -156,6 +160,22 @@ impl Tally {
             self.status[usize::from(code).min(999)] += 1;
         }
         self.last = Some(now);
+    }
+
+    /// Count a completed exchange in second `second` of the run (bounded: a day of seconds).
+    pub fn second(&mut self, second: u64, micros: u64) {
+        let Ok(index) = usize::try_from(second) else {
+            return;
+        };
+        if index >= 86_400 {
+            return;
+        }
+        if self.seconds.len() <= index {
+            self.seconds.resize(index + 1, (0, 0));
+        }
+        let slot = &mut self.seconds[index];
+        slot.0 += 1;
+        slot.1 = slot.1.saturating_add(micros);
     }
 
     /// The phases of a completed exchange that has them (see the fields).
@@ -196,6 +216,13 @@ impl Tally {
         let _ = self.connect.add(&other.connect);
         let _ = self.ttfb.add(&other.ttfb);
         let _ = self.transfer.add(&other.transfer);
+        if self.seconds.len() < other.seconds.len() {
+            self.seconds.resize(other.seconds.len(), (0, 0));
+        }
+        for (mine, theirs) in self.seconds.iter_mut().zip(&other.seconds) {
+            mine.0 += theirs.0;
+            mine.1 = mine.1.saturating_add(theirs.1);
+        }
         for (index, count) in other.failures.iter().enumerate() {
             self.failures[index] += count;
         }

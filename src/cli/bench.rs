@@ -31,6 +31,31 @@ pub enum BenchTarget {
     Http(BenchHttpArgs),
     /// Run several servers one after another under the same load and compare them.
     Compare(BenchCompareArgs),
+    /// Two runs saved with --save, side by side: every figure, its change, and whether the
+    /// change is beyond the runs' own noise.
+    Diff(BenchDiffArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A change is beyond the noise when the two runs' own spread cannot \
+    explain it: for the rate and the mean latency, the second-by-second samples of each run \
+    (Welch's test at about 95%); for a percentile, the range of ranks that could hold it given \
+    how many exchanges were measured and how much the run's seconds swung (about 95%). Runs of a \
+    second or less have too few samples to tell. Drift between runs (another load on the \
+    machine, a warmer cache) is not in any run's own noise: repeat runs, alternating, to see it.\n\n\
+    Examples:\n  \
+    netlab bench http http://127.0.0.1:8000/ -d 10s --save before.json\n  \
+    netlab bench http http://127.0.0.1:8000/ -d 10s --save after.json\n  \
+    netlab bench diff before.json after.json"
+)]
+pub struct BenchDiffArgs {
+    /// The run to compare against (the baseline).
+    #[arg(value_name = "A.json")]
+    pub a: PathBuf,
+    /// The run compared.
+    #[arg(value_name = "B.json")]
+    pub b: PathBuf,
 }
 
 /// How much load, for how long, and how to report it.
@@ -71,6 +96,11 @@ pub struct LoadArgs {
     /// Print the summary as one JSON object on stdout (no progress display).
     #[arg(long)]
     pub json: bool,
+
+    /// Keep the run's whole result in FILE (the --json summary with its histogram and its
+    /// second-by-second samples), for `netlab bench diff`. Not for compare.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<std::path::PathBuf>,
 
     /// Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram's
     /// percentile distribution format, in milliseconds, for the plotters that read it

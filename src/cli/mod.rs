@@ -18,7 +18,9 @@ mod usage;
 mod values;
 mod web;
 
-pub use bench::{BenchArgs, BenchCompareArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
+pub use bench::{
+    BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs,
+};
 pub use connect::{ConnectArgs, ResolveArgs};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};

@@ -855,3 +855,74 @@ fn hist_out_writes_hdrhistograms_percentile_distribution() {
         "--hist-out /nonexistent/h.txt: no such file or directory",
     );
 }
+
+#[test]
+fn save_then_diff_shows_every_figure_and_its_change() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "A");
+    // A slow server for B: every answer waits 20 ms, far beyond A's noise.
+    let slow = TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        thread::sleep(Duration::from_millis(20));
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nA");
+    });
+    let web = lab.server(["web", "site", "--port", "0", "-q"]);
+    let url = format!("{}/a.txt", web.base_url());
+    for (file, target, extra) in [
+        ("a.json", url.as_str(), "--no-keepalive"),
+        ("b.json", &slow.url(), "--no-keepalive"),
+    ] {
+        lab.cmd([
+            "bench", "http", target, "-d", "2.5s", "-c", "2", extra, "-q", "--save", file,
+        ])
+        .run()
+        .success();
+    }
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(lab.path().join("a.json")).unwrap()).unwrap();
+    assert!(
+        saved["histogram_us"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty()),
+        "{saved}"
+    );
+    assert_eq!(
+        saved["seconds"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+    let run = lab.cmd(["bench", "diff", "a.json", "b.json"]).run();
+    run.success();
+    let out = run.stdout();
+    for figure in ["rate", "mean", "p50", "p90", "p99", "p999", "max", "errors"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(figure)),
+            "no {figure} row:\n{out}"
+        );
+    }
+    let p50 = out.lines().find(|l| l.starts_with("p50")).unwrap();
+    assert!(
+        p50.contains("  yes ("),
+        "a 20 ms slower server is beyond the noise: {p50}"
+    );
+    let same = lab.cmd(["bench", "diff", "a.json", "a.json"]).run();
+    let p50 = same
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("p50"))
+        .unwrap()
+        .to_string();
+    assert!(p50.contains("+0.0%  no ("), "{p50}");
+    // Anything but a saved run is a usage error, in one line.
+    lab.write("other.json", "{\"rate\": 1}");
+    lab.cmd(["bench", "diff", "a.json", "other.json"])
+        .run()
+        .fails_with(
+            2,
+            "other.json: not a run saved with bench --save (no saved_by field)",
+        );
+    lab.cmd(["bench", "compare", "--target", &url, "--save", "c.json"])
+        .run()
+        .fails_with(2, "--hist-out and --save are for one run");
+}

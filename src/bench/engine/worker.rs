@@ -463,6 +463,10 @@ impl<E: Exchange> Worker<'_, '_, E> {
             );
             self.tally
                 .complete(micros(conn.due), sent, exchange.status(&conn.state), now);
+            let second = now
+                .saturating_duration_since(self.shared.measure_from)
+                .as_secs();
+            self.tally.second(second, micros(conn.due));
         }
         if !self.told_ok {
             self.told_ok = true;

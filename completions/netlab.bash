@@ -335,7 +335,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --quiet --verbose --help --version"
+            opts="-u -C -z -4 -6 -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +354,18 @@ _netlab() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -465,7 +477,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__serve)
-            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +528,22 @@ _netlab() {
                     return 0
                     ;;
                 --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-save-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -575,7 +603,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +646,22 @@ _netlab() {
                     return 0
                     ;;
                 --write-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-save-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

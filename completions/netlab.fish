@@ -51,9 +51,14 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l backlog -d 'Leng
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-conns -d 'Most connections served at once; one over the limit is reset at once (its client sees a failure, not an empty answer) and logged' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 'Close a connection after this long with no progress: no byte from the client (echo, discard), or none taken by it (echo, file). 0: no limit' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l discard -d 'Read and throw away everything the client sends (a sink)'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -62,12 +67,17 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l unix -d 'Conne
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l send -d 'Send TEXT instead of reading stdin, then half-close' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l timeout -d 'Give up connecting after this long (0: no limit but the system\'s)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -d 'Close after this long with no byte in either direction (off by default; 0: off)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host connected to' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cacert -d 'Trust only the certificates in FILE (PEM): a CA, or the server\'s own self-signed certificate (`serve --tls-save-cert` writes one)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l alpn -d 'Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l hexdump -d 'Hex dump of both directions on stderr (`>` sent, `<` received)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 4 -d 'Use IPv4 addresses only'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 6 -d 'Use IPv6 addresses only'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls -d 'Speak TLS (as `tls://HOST:PORT` does): the server\'s certificate is checked against the system\'s CA store and the bundled Mozilla roots, or --cacert'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l insecure -d 'Do not check the server\'s certificate at all (long only: `-k` is netcat\'s keep-listening)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s h -l help -d 'Print help'
@@ -85,10 +95,15 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408). More than 0: it is the server\'s guard against clients that send a head slowly' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long (0: no keep-alive, every response closes its connection, as nginx\'s keepalive_timeout 0)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long. More than 0: it is the server\'s guard against clients that stop reading' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l hidden -d 'Serve and list dotfiles (hidden and refused by default)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s h -l help -d 'Print help'

@@ -15,7 +15,9 @@ use super::parse_timeout;
     netlab connect --send 'ping' --udp 127.0.0.1:9999\n  \
     netlab connect --unix /tmp/lab.sock\n  \
     netlab connect -z 127.0.0.1:8000-8010             # which ports accept a connection?\n  \
-    netlab connect --hexdump 127.0.0.1:8881")]
+    netlab connect --hexdump 127.0.0.1:8881\n  \
+    netlab connect --tls example.org 443 --crlf       # talk HTTPS by hand\n  \
+    netlab connect tls://127.0.0.1:8443 --cacert saved.pem")]
 pub struct ConnectArgs {
     /// Where to connect: HOST:PORT, `[IPv6]:PORT`, or HOST with PORT as the next argument
     /// (with -z, PORT may be a range like 8000-8010).
@@ -65,6 +67,30 @@ pub struct ConnectArgs {
     /// Use IPv6 addresses only.
     #[arg(short = '6')]
     pub ipv6: bool,
+
+    /// Speak TLS (as `tls://HOST:PORT` does): the server's certificate is checked against the
+    /// system's CA store and the bundled Mozilla roots, or --cacert.
+    #[arg(long, conflicts_with_all = ["udp", "unix", "probe"], help_heading = "TLS")]
+    pub tls: bool,
+
+    /// The name sent in the handshake (SNI) and looked for in the certificate, instead of the
+    /// host connected to.
+    #[arg(long, value_name = "NAME", help_heading = "TLS")]
+    pub sni: Option<String>,
+
+    /// Trust only the certificates in FILE (PEM): a CA, or the server's own self-signed
+    /// certificate (`serve --tls-save-cert` writes one).
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub cacert: Option<PathBuf>,
+
+    /// Do not check the server's certificate at all (long only: `-k` is netcat's
+    /// keep-listening).
+    #[arg(long, conflicts_with = "cacert", help_heading = "TLS")]
+    pub insecure: bool,
+
+    /// Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable.
+    #[arg(long, value_name = "PROTO", help_heading = "TLS")]
+    pub alpn: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod bench;
 mod connect;
 mod fetch;
 mod serve;
+mod tls;
 mod url;
 mod usage;
 mod values;
@@ -24,6 +25,7 @@ pub use bench::{
 pub use connect::{ConnectArgs, ResolveArgs};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};
+pub use tls::TlsArgs;
 pub use url::{InputKind, UrldecodeArgs, UrlencodeArgs};
 pub use values::{
     MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,

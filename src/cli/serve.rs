@@ -41,7 +41,8 @@ impl Model {
     netlab serve --port 0 --echo --model poll         # echo server on a free port, epoll loop\n  \
     netlab serve --udp --port 9999 --echo             # UDP echo\n  \
     netlab serve --unix /tmp/lab.sock --file notes.txt\n  \
-    netlab serve --discard --model pool --workers 4   # a sink for throughput tests")]
+    netlab serve --discard --model pool --workers 4   # a sink for throughput tests\n  \
+    netlab serve --tls --echo --tls-save-cert c.pem   # TLS echo; netlab connect --tls --cacert c.pem")]
 pub struct ServeArgs {
     /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
     /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
@@ -108,4 +109,7 @@ pub struct ServeArgs {
     /// Exit after serving N connections (or N datagrams with --udp).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
+
+    #[command(flatten)]
+    pub tls: super::TlsArgs,
 }

@@ -14,7 +14,9 @@ use super::{parse_duration, parse_port, parse_positive_duration};
     netlab web --page page.html --port 10001          # the notes' simple_webserver.py, done right\n  \
     netlab web --echo                                 # see what your browser sends\n  \
     netlab web ./old-site --charset gbk               # legacy pages without <meta charset>\n  \
-    netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4")]
+    netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4\n  \
+    netlab web --tls --tls-save-cert c.pem            # https with a fresh certificate; curl --cacert c.pem\n  \
+    netlab web --tls-cert chain.pem --tls-key key.pem # https with your own certificate")]
 pub struct WebArgs {
     /// Directory to serve.
     #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
@@ -80,6 +82,9 @@ pub struct WebArgs {
     /// the server's guard against clients that stop reading.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     pub write_timeout: Duration,
+
+    #[command(flatten)]
+    pub tls: super::TlsArgs,
 }
 
 /// What `netlab web` means without flags. Read from the definition above, so code that needs

@@ -34,6 +34,7 @@ enum Target {
     Tcp {
         host: String,
         port: u16,
+        tls: Option<TlsClient>,
     },
     Udp {
         host: String,
@@ -58,6 +59,52 @@ pub struct Options {
     pub family: Family,
 }
 
+/// `connect --tls`: what the handshake offers and trusts.
+struct TlsClient {
+    config: std::sync::Arc<rustls::ClientConfig>,
+    /// The name asked for (SNI, and the name the certificate must hold).
+    name: rustls::pki_types::ServerName<'static>,
+    /// What to do about a certificate not trusted.
+    hint: &'static str,
+    presented: net::tls::Presented,
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsClient")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl TlsClient {
+    fn from_args(args: &ConnectArgs, host: &str) -> anyhow::Result<TlsClient> {
+        use net::tls::Trust;
+        let (trust, hint) = match (&args.cacert, args.insecure) {
+            (Some(path), _) => (
+                Trust::CaCert(net::tls::read_certs(path, "--cacert")?),
+                "(is --cacert the server's certificate, or the CA that signed it?)",
+            ),
+            (None, true) => (Trust::Insecure, ""),
+            (None, false) => (
+                Trust::Default,
+                "(trust it with --cacert FILE, or skip the check with --insecure)",
+            ),
+        };
+        let alpn = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+        let sni = args.sni.as_deref().unwrap_or(host);
+        let name = rustls::pki_types::ServerName::try_from(sni.to_string())
+            .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
+        let (config, presented) = net::tls::client_config(trust, alpn)?;
+        Ok(TlsClient {
+            config,
+            name,
+            hint,
+            presented,
+        })
+    }
+}
+
 /// `connect`'s flags, checked: a bad flag fails here with exit 2, before any socket opens.
 #[derive(Debug)]
 struct Config {
@@ -66,13 +113,32 @@ struct Config {
 }
 
 impl Config {
-    fn from_args(args: ConnectArgs) -> anyhow::Result<Config> {
+    fn from_args(mut args: ConnectArgs) -> anyhow::Result<Config> {
+        if let Some(rest) = args
+            .target
+            .as_deref()
+            .and_then(|t| t.strip_prefix("tls://"))
+        {
+            if args.udp || args.probe {
+                return Err(Code::Usage.error("tls:// is TCP: it does not go with --udp or -z"));
+            }
+            args.target = Some(rest.trim_end_matches('/').to_string());
+            args.tls = true;
+        }
+        if !args.tls
+            && (args.sni.is_some()
+                || args.cacert.is_some()
+                || args.insecure
+                || !args.alpn.is_empty())
+        {
+            return Err(Code::Usage.error("--sni, --cacert, --insecure and --alpn need --tls"));
+        }
         let family = match (args.ipv4, args.ipv6) {
             (true, _) => Family::V4,
             (_, true) => Family::V6,
             _ => Family::Any,
         };
-        let target = match (args.unix, args.target) {
+        let target = match (args.unix.take(), args.target.take()) {
             (Some(path), _) => {
                 if args.port.is_some() {
                     return Err(Code::Usage.error("--unix takes no port"));
@@ -104,9 +170,14 @@ impl Config {
                             port,
                         }
                     } else {
+                        let tls = args
+                            .tls
+                            .then(|| TlsClient::from_args(&args, &split.host))
+                            .transpose()?;
                         Target::Tcp {
                             host: split.host,
                             port,
+                            tls,
                         }
                     }
                 }
@@ -140,9 +211,13 @@ impl Config {
 pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
     let Config { target, options } = Config::from_args(args)?;
     match target {
-        Target::Tcp { host, port } => {
+        Target::Tcp { host, port, tls } => {
             let stream = connect_tcp(&host, port, &options)?;
-            session::run(net::Stream::Tcp(stream), &options)
+            let stream = match tls {
+                None => net::Stream::Tcp(stream),
+                Some(tls) => secure(stream, &host, port, tls, &options)?,
+            };
+            session::run(stream, &options)
         }
         Target::Unix(path) => {
             let stream = connect_unix(&path)?;
@@ -212,6 +287,39 @@ fn connect_tcp(host: &str, port: u16, options: &Options) -> anyhow::Result<TcpSt
     let why = failure.unwrap_or_else(|| "no address to try".to_string());
     let shown = shown_target(host, port, &addrs);
     anyhow::bail!("connect {shown}: {why}")
+}
+
+/// The TLS handshake on a connected socket, within `--timeout`.
+fn secure(
+    socket: TcpStream,
+    host: &str,
+    port: u16,
+    tls: TlsClient,
+    options: &Options,
+) -> anyhow::Result<net::Stream> {
+    let authority = match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(_)) => format!("[{host}]:{port}"),
+        _ => format!("{host}:{port}"),
+    };
+    let asked = tls.name.to_str().into_owned();
+    let session = net::tls::Tls::client(&tls.config, tls.name, socket)
+        .map_err(|err| Code::Tls.error(format!("TLS with {authority}: {err}")))?;
+    if let Err(err) = session.handshake(options.timeout) {
+        let mut certs = session.peer_certificates();
+        if certs.is_empty() {
+            certs.extend(net::lock(&tls.presented).take());
+        }
+        return Err(net::tls::handshake_failure(
+            &err, &asked, &authority, &certs, tls.hint,
+        ));
+    }
+    if crate::log::verbose() {
+        crate::debug!("netlab connect: TLS: {}", session.describe());
+        for line in net::tls::describe_chain(&session.peer_certificates()) {
+            crate::debug!("netlab connect: {line}");
+        }
+    }
+    Ok(net::Stream::Tls(std::sync::Arc::new(session)))
 }
 
 fn connect_unix(path: &std::path::Path) -> anyhow::Result<UnixStream> {

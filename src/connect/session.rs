@@ -141,14 +141,17 @@ fn send(
             clock.touch();
             socket.write_all(text)
         }
-        None => match (dump.is_none() && !options.crlf).then(stdin_kind) {
-            Some(Stdin::File(size)) => send_stdin_file(&mut socket, size, options, clock)?,
-            Some(Stdin::Pipe) => {
-                widen_stdin_pipe();
-                copy_stdin(&mut socket, options, clock, None)?
+        // A TLS session encrypts what it sends: stdin goes through a buffer.
+        None => {
+            match (dump.is_none() && !options.crlf && socket.tls().is_none()).then(stdin_kind) {
+                Some(Stdin::File(size)) => send_stdin_file(&mut socket, size, options, clock)?,
+                Some(Stdin::Pipe) => {
+                    widen_stdin_pipe();
+                    copy_stdin(&mut socket, options, clock, None)?
+                }
+                _ => copy_stdin(&mut socket, options, clock, dump.as_mut())?,
             }
-            _ => copy_stdin(&mut socket, options, clock, dump.as_mut())?,
-        },
+        }
     };
     if let Err(err) = sent {
         // The server closed or reset: the receiving side reports what matters.

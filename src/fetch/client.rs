@@ -3,11 +3,11 @@
 //! decide, so `-v` can show every hop and a loop is caught.
 
 use std::cell::OnceCell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ureq::Agent;
 use ureq::http;
-use ureq::tls::TlsConfig;
 use url::Url;
 
 use super::errors;
@@ -21,7 +21,7 @@ const INPUT_BUFFER: usize = 256 * 1024;
 /// of `--timeout`.
 pub struct Session<'a> {
     plan: &'a Plan,
-    tls: OnceCell<TlsConfig>,
+    tls: OnceCell<Arc<rustls::ClientConfig>>,
     deadline: Option<Instant>,
 }
 
@@ -68,7 +68,7 @@ impl<'a> Session<'a> {
         if let Some(proxy) = &proxy {
             crate::debug!("* via proxy {}", proxy.uri());
         }
-        let mut config = Agent::config_builder()
+        let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .allow_non_standard_methods(true)
@@ -85,10 +85,20 @@ impl<'a> Session<'a> {
             .timeout_global(global)
             .input_buffer_size(INPUT_BUFFER)
             .max_idle_connections(0);
-        if url.scheme() == "https" {
-            config = config.tls_config(self.tls.get_or_init(|| super::tls::config(plan)).clone());
-        }
-        Ok((config.build().new_agent(), proxy))
+        let tls = if url.scheme() == "https" {
+            if self.tls.get().is_none() {
+                let _ = self.tls.set(super::tls::config(plan)?);
+            }
+            self.tls.get().cloned()
+        } else {
+            None
+        };
+        let agent = Agent::with_parts(
+            config.build(),
+            super::tls::connector(tls),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
+        Ok((agent, proxy))
     }
 }
 

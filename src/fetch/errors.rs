@@ -218,6 +218,10 @@ fn tls(err: &rustls::Error, host: &str, authority: &str, plan: &Plan) -> anyhow:
                 date(not_before.as_secs())
             ),
             CertificateError::Revoked => format!("the certificate of {host} has been revoked"),
+            other if crate::net::tls::ca_as_server(other) => format!(
+                "the certificate of {host} is a CA certificate, not a server's (give that very \
+                 certificate with --cacert to trust it as curl does)"
+            ),
             other => format!("the certificate of {host} is not acceptable: {other:?}"),
         },
         rustls::Error::InvalidCertRevocationList(crl) => {

@@ -45,7 +45,7 @@ pub struct Plan {
     pub total_timeout: Option<Duration>,
     pub insecure: bool,
     /// The certificates of `--cacert`, already read and parsed.
-    pub cacert: Option<Vec<ureq::tls::Certificate<'static>>>,
+    pub cacert: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
     pub proxy: Option<String>,
     pub noproxy: Option<String>,
 }
@@ -150,7 +150,11 @@ impl Plan {
         if let Some(proxy) = args.proxy.as_deref().filter(|p| !p.is_empty()) {
             check_proxy(proxy).map_err(|err| Code::Usage.wrap(err).context("--proxy"))?;
         }
-        let cacert = args.cacert.as_deref().map(read_cacert).transpose()?;
+        let cacert = args
+            .cacert
+            .as_deref()
+            .map(|path| crate::net::tls::read_certs(path, "--cacert"))
+            .transpose()?;
 
         Ok(Plan {
             url,
@@ -407,24 +411,6 @@ fn read_payload(spec: &str) -> anyhow::Result<Payload> {
         }
         None => Ok(Payload::Bytes(spec.as_bytes().into())),
     }
-}
-
-/// `--cacert FILE`: every certificate in a PEM file (a bundle works).
-fn read_cacert(path: &Path) -> anyhow::Result<Vec<ureq::tls::Certificate<'static>>> {
-    let what = || format!("--cacert {}", path.display());
-    let pem = std::fs::read(path).map_err(|err| Code::Usage.wrap(err).context(what()))?;
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
-            Ok(_) => {}
-            Err(err) => return Err(Code::Usage.wrap(err).context(what())),
-        }
-    }
-    if certs.is_empty() {
-        return Err(Code::Usage.error(format!("{}: no PEM certificate in it", what())));
-    }
-    Ok(certs)
 }
 
 /// A proxy URL: `http://host:port`, `https://…`, `socks5://…` (the scheme defaults to http).

@@ -1,44 +1,120 @@
-//! Which certificates `fetch` trusts: `--cacert` alone when given (as curl), otherwise the system's
-//! CA store and the bundled Mozilla roots together, so a machine without `ca-certificates` still
-//! reaches public sites and a company CA installed in the system store is still trusted.
+//! `fetch`'s TLS: the client configuration `connect --tls` uses too (`net::tls`: `--cacert`
+//! alone when given, as curl, otherwise the system's CA store and the bundled Mozilla roots; a
+//! server whose certificate is itself one of the `--cacert` certificates is trusted, as curl
+//! trusts it), put into ureq's chain of connectors in place of its own rustls step, after the
+//! proxies and TCP.
 
+use std::io::{Read, Write};
 use std::sync::Arc;
 
-use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
+use ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    SocksConnector, TcpConnector, Transport, TransportAdapter,
+};
 
 use super::request::Plan;
+use crate::net::tls::{self, Trust};
 
-/// The TLS settings of every https hop.
-pub fn config(plan: &Plan) -> TlsConfig {
-    let builder = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()));
-    if plan.insecure {
-        return builder.disable_verification(true).build();
-    }
-    let roots = match &plan.cacert {
-        Some(certs) => RootCerts::new_with_certs(certs),
-        None => system_and_bundled(),
+/// The client configuration of every https hop (the roots are read once per run).
+pub fn config(plan: &Plan) -> anyhow::Result<Arc<ClientConfig>> {
+    let trust = match (&plan.cacert, plan.insecure) {
+        (_, true) => Trust::Insecure,
+        (Some(certs), false) => Trust::CaCert(certs.clone()),
+        (None, false) => Trust::Default,
     };
-    builder.root_certs(roots).build()
+    Ok(tls::client_config(trust, Vec::new())?.0)
 }
 
-fn system_and_bundled() -> RootCerts {
-    let system = rustls_native_certs::load_native_certs();
-    for err in &system.errors {
-        crate::debug!("* system CA store: {err}");
+/// ureq's connectors as its default chain has them (a SOCKS proxy, a CONNECT proxy, TCP), then
+/// TLS with `config` for an https hop.
+pub fn connector(config: Option<Arc<ClientConfig>>) -> impl Connector {
+    ().chain(SocksConnector::default())
+        .chain(ConnectProxyConnector::default())
+        .chain(TcpConnector::default())
+        .chain(TlsConnector { config })
+}
+
+/// Wraps the connection in TLS when the hop is https.
+#[derive(Debug)]
+struct TlsConnector {
+    config: Option<Arc<ClientConfig>>,
+}
+
+impl<In: Transport> Connector<In> for TlsConnector {
+    type Out = Either<In, TlsTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let Some(transport) = chained else {
+            return Ok(None);
+        };
+        if !details.needs_tls() || transport.is_tls() {
+            return Ok(Some(Either::A(transport)));
+        }
+        let config = self
+            .config
+            .clone()
+            .ok_or(ureq::Error::Tls("no TLS configuration for an https hop"))?;
+        let host = details.uri.host().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|_| ureq::Error::Tls("the host is not a name TLS can check"))?;
+        let mut conn = ClientConnection::new(config, name)?;
+        let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+        sock.set_timeout(details.timeout);
+        conn.complete_io(&mut sock)?;
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(Either::B(TlsTransport {
+            buffers,
+            stream: StreamOwned { conn, sock },
+        })))
     }
-    crate::debug!(
-        "* trusting {} system and {} bundled CA certificates",
-        system.certs.len(),
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS.len()
-    );
-    let system = system
-        .certs
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-    RootCerts::from(system.chain(bundled))
+}
+
+/// A TLS session on ureq's transport.
+struct TlsTransport {
+    buffers: LazyBuffers,
+    stream: StreamOwned<ClientConnection, TransportAdapter>,
+}
+
+impl std::fmt::Debug for TlsTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsTransport").finish()
+    }
+}
+
+impl Transport for TlsTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let output = &self.buffers.output()[..amount];
+        self.stream.write_all(output)?;
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.stream.get_mut().set_timeout(timeout);
+        let input = self.buffers.input_append_buf();
+        let amount = self.stream.read(input)?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.stream.get_mut().get_mut().is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        true
+    }
 }

@@ -4,8 +4,9 @@
 //! [`listen`] binds, [`addr`] splits and resolves addresses, [`failure`] words a failed connect
 //! the same for every verb, [`shutdown`] carries Ctrl-C to
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
-//! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, and [`stream`] is the one
-//! connected-stream type (TCP or Unix, later TLS) and the trait handlers are written against.
+//! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, [`stream`] is the one
+//! connected-stream type (TCP, Unix or TLS) and the trait handlers are written against, and
+//! [`tls`] holds the TLS session, the servers' certificates and what clients trust.
 
 pub mod addr;
 pub mod failure;
@@ -15,6 +16,7 @@ pub mod limit;
 pub mod listen;
 pub mod shutdown;
 pub mod stream;
+pub mod tls;
 
 pub use addr::{
     HostPort, canonical, parse_port, parse_port_range, resolve, split_host_port, url_authority,

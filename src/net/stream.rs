@@ -1,8 +1,9 @@
 //! The one connected stream both servers talk to, and the one trait their handlers are written
 //! against.
 //!
-//! [`Stream`] is a TCP or Unix socket today; a TLS session will be one more variant, so `web`'s
-//! handlers and `serve`'s services never see which it is. [`Transport`] is what a handler needs
+//! [`Stream`] is a TCP or Unix socket, or a TLS session on a TCP socket ([`super::tls`]), so
+//! `web`'s handlers and `serve`'s services never see which it is. A TLS session has no
+//! sendfile, no cork and no `MSG_TRUNC`: it reads and writes through a buffer. [`Transport`] is what a handler needs
 //! of a stream — `Read + Write` plus what a socket adds (timeouts, FIN, sending a file) — with
 //! defaults that suit bytes in memory, so tests and fuzzers drive the same handlers without a
 //! socket. [`Listener`] accepts either kind, and [`Peer`] names who connected.
@@ -13,9 +14,11 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::io::{copy_at, sendfile_all, sendfile_at};
+use super::tls::Tls;
 
 /// A byte stream a handler can drive: `Read + Write` plus what a socket adds. The defaults are
 /// what bytes in memory do (no timeouts, no FIN, files copied through a buffer).
@@ -60,17 +63,37 @@ pub trait Transport: Read + Write {
     /// Send up to `max` bytes of `file` from `*offset` (advanced by what was sent); `Ok(0)` at
     /// the end of the file. Without a socket underneath: read and write through a buffer.
     fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
-        let mut buf = [0u8; 8192];
-        let len = max.min(buf.len());
-        let n = file.read_at(&mut buf[..len], *offset)?;
-        if n == 0 {
-            return Ok(0);
-        }
-        let sent = self.write(&buf[..n])?;
-        *offset += sent as u64;
-        Ok(sent)
+        copy_file_at(self, file, offset, max)
     }
+
+    /// Advance a TLS handshake without waiting; whether it still goes on (never, without TLS).
+    fn advance_handshake(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// Send what a TLS session still holds, without waiting; whether all of it went.
+    fn flush_pending(&mut self) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// Up to `max` bytes of `file` from `*offset` (advanced by what went) through a buffer.
+fn copy_file_at(
+    out: &mut (impl Write + ?Sized),
+    file: &File,
+    offset: &mut u64,
+    max: usize,
+) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 16384];
+    let len = max.min(buf.len());
+    let n = file.read_at(&mut buf[..len], *offset)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    let sent = out.write(&buf[..n])?;
+    *offset += sent as u64;
+    Ok(sent)
 }
 
 /// A connected socket: what a listener accepted.
@@ -78,35 +101,53 @@ pub trait Transport: Read + Write {
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// Shared, so two threads can hold it as two handles on one socket (see [`Stream::try_clone`]).
+    Tls(Arc<Tls>),
 }
 
 /// Run the same expression on whichever socket the stream holds (their std types have the same
-/// inherent methods).
+/// inherent methods); a TLS session's own socket underneath.
 macro_rules! each {
     ($stream:expr, $socket:ident => $body:expr) => {
         match $stream {
             Stream::Tcp($socket) => $body,
             Stream::Unix($socket) => $body,
+            Stream::Tls(tls) => {
+                let $socket = tls.socket();
+                $body
+            }
         }
     };
 }
 
 impl Stream {
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        each!(self, s => s.set_nonblocking(nonblocking))
+        match self {
+            Stream::Tls(tls) => tls.set_nonblocking(nonblocking),
+            _ => each!(self, s => s.set_nonblocking(nonblocking)),
+        }
     }
 
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        each!(self, s => s.set_write_timeout(timeout))
+        match self {
+            Stream::Tls(tls) => tls.set_write_timeout(timeout),
+            _ => each!(self, s => s.set_write_timeout(timeout)),
+        }
     }
 
-    /// Close one direction (or both) of the connection.
+    /// Close one direction (or both) of the connection (a TLS session says close_notify first).
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
-        each!(self, s => s.shutdown(how))
+        match self {
+            Stream::Tls(tls) => tls.shutdown(how),
+            _ => each!(self, s => s.shutdown(how)),
+        }
     }
 
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        each!(self, s => s.set_read_timeout(timeout))
+        match self {
+            Stream::Tls(tls) => tls.set_read_timeout(timeout),
+            _ => each!(self, s => s.set_read_timeout(timeout)),
+        }
     }
 
     /// A second handle on the same socket (one thread reads while another writes).
@@ -114,7 +155,30 @@ impl Stream {
         Ok(match self {
             Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
             Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+            Stream::Tls(tls) => Stream::Tls(Arc::clone(tls)),
         })
+    }
+
+    /// The TLS session, when it is one.
+    pub fn tls(&self) -> Option<&Tls> {
+        match self {
+            Stream::Tls(tls) => Some(tls),
+            _ => None,
+        }
+    }
+
+    /// Encrypted bytes wait in a TLS session for room in the socket.
+    pub fn wants_write(&self) -> bool {
+        self.tls().is_some_and(Tls::wants_write)
+    }
+
+    /// Send what a TLS session still holds: `Ok(true)` once it is all out (at once without
+    /// TLS); on a non-blocking socket `Ok(false)` when the socket takes no more for now.
+    pub fn send_pending(&self) -> io::Result<bool> {
+        match self {
+            Stream::Tls(tls) => tls.flush_pending(),
+            _ => Ok(true),
+        }
     }
 
     /// Make the close that follows tell the peer something went wrong on this side: a reset,
@@ -122,6 +186,9 @@ impl Stream {
     pub fn reset_on_close(&self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => socket2::SockRef::from(s).set_linger(Some(Duration::ZERO)),
+            Stream::Tls(tls) => {
+                socket2::SockRef::from(tls.socket()).set_linger(Some(Duration::ZERO))
+            }
             Stream::Unix(_) => Ok(()),
         }
     }
@@ -130,6 +197,7 @@ impl Stream {
     pub fn peer_name(&self) -> String {
         let name = match self {
             Stream::Tcp(s) => s.peer_addr().ok().map(|addr| addr.to_string()),
+            Stream::Tls(tls) => tls.socket().peer_addr().ok().map(|addr| addr.to_string()),
             Stream::Unix(s) => s
                 .peer_addr()
                 .ok()
@@ -142,7 +210,7 @@ impl Stream {
     pub fn tcp(&self) -> Option<&TcpStream> {
         match self {
             Stream::Tcp(socket) => Some(socket),
-            Stream::Unix(_) => None,
+            Stream::Unix(_) | Stream::Tls(_) => None,
         }
     }
 }
@@ -161,11 +229,22 @@ impl Read for Stream {
 /// event loop read while it holds the connection's other state.
 impl Read for &Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        each!(self, s => (&*s).read(buf))
+        match self {
+            Stream::Tcp(s) => (&*s).read(buf),
+            Stream::Unix(s) => (&*s).read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        each!(self, s => (&*s).read_vectored(bufs))
+        match self {
+            Stream::Tcp(s) => (&*s).read_vectored(bufs),
+            Stream::Unix(s) => (&*s).read_vectored(bufs),
+            Stream::Tls(tls) => {
+                let buf = bufs.iter_mut().find(|b| !b.is_empty());
+                buf.map_or(Ok(0), |buf| tls.read(buf))
+            }
+        }
     }
 }
 
@@ -185,11 +264,19 @@ impl Write for Stream {
 
 impl Write for &Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        each!(self, s => (&*s).write(buf))
+        match self {
+            Stream::Tcp(s) => (&*s).write(buf),
+            Stream::Unix(s) => (&*s).write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+        }
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        each!(self, s => (&*s).write_vectored(bufs))
+        match self {
+            Stream::Tcp(s) => (&*s).write_vectored(bufs),
+            Stream::Unix(s) => (&*s).write_vectored(bufs),
+            Stream::Tls(tls) => tls.write_vectored(bufs),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -203,10 +290,8 @@ impl Transport for Stream {
     }
 
     fn set_timeouts(&mut self, idle: Duration) -> io::Result<()> {
-        each!(self, s => {
-            s.set_read_timeout(Some(idle))?;
-            s.set_write_timeout(Some(idle))
-        })
+        Stream::set_read_timeout(self, Some(idle))?;
+        Stream::set_write_timeout(self, Some(idle))
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {
@@ -220,11 +305,15 @@ impl Transport for Stream {
         match self {
             Stream::Tcp(s) => recv(s.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(Into::into),
             Stream::Unix(s) => s.read(scratch),
+            Stream::Tls(tls) => tls.read(scratch),
         }
     }
 
     fn drain_unread(&mut self, scratch: &mut [u8]) -> bool {
-        drain_socket(self.as_fd(), scratch)
+        match self {
+            Stream::Tls(tls) => tls.drain_unread(scratch),
+            _ => drain_socket(self.as_fd(), scratch),
+        }
     }
 
     /// On TCP, MSG_MORE holds the last segment back until the close, so the data and the FIN
@@ -254,6 +343,11 @@ impl Transport for Stream {
     /// piece as it comes (about a quarter slower on loopback here).
     fn send_file(&mut self, head: &[u8], file: &File, offset: u64, len: u64) -> io::Result<u64> {
         use nix::sys::socket::{setsockopt, sockopt::TcpCork};
+        if let Stream::Tls(_) = self {
+            // Encrypted, so through a buffer: the head and the file's bytes in one stream.
+            self.write_all(head)?;
+            return copy_at(file, offset, len, self);
+        }
         let corked = self
             .tcp()
             .is_some_and(|tcp| setsockopt(tcp, TcpCork, &true).is_ok());
@@ -268,7 +362,21 @@ impl Transport for Stream {
     }
 
     fn send_file_at(&mut self, file: &File, offset: &mut u64, max: usize) -> io::Result<usize> {
-        sendfile_at(self.as_fd(), file, offset, max)
+        match self {
+            Stream::Tls(_) => copy_file_at(self, file, offset, max),
+            _ => sendfile_at(self.as_fd(), file, offset, max),
+        }
+    }
+
+    fn advance_handshake(&mut self) -> io::Result<bool> {
+        match self {
+            Stream::Tls(tls) => tls.advance_handshake(),
+            _ => Ok(false),
+        }
+    }
+
+    fn flush_pending(&mut self) -> io::Result<bool> {
+        self.send_pending()
     }
 }
 

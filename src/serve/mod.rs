@@ -5,7 +5,10 @@
 //! This file turns the flags into a `Config`, binds, hands the listener to the model, and
 //! prints the summary. What every model shares — the `listening on` line once it is ready,
 //! admitting a connection under `--count` and `--max-conns`, logging it, serving it on a
-//! blocking socket, draining in-flight work on shutdown — lives in `Context`.
+//! blocking socket, draining in-flight work on shutdown — lives in `Context`. Over TLS
+//! (`--tls`), `Context` also makes each connection's session and runs its handshake, bounded by
+//! `--tls-handshake-timeout`, on the thread (or child) that serves it; the poll model runs the
+//! handshake as the first step of its state machine.
 
 mod fork;
 mod poll;
@@ -58,6 +61,7 @@ struct Config {
     max_conns: usize,
     idle: Duration,
     count: Option<u64>,
+    tls: Option<net::tls::ServerTls>,
 }
 
 impl Config {
@@ -106,6 +110,18 @@ impl Config {
             None if args.udp => Transport::Udp(net::resolve_host(&args.host, args.port)?),
             None => Transport::Tcp(net::resolve_host(&args.host, args.port)?),
         };
+        let tls = match &transport {
+            Transport::Tcp(addrs) => {
+                let names = net::tls::names_for(&args.host, addrs);
+                net::tls::ServerTls::from_args(&args.tls, &names, &[])?
+            }
+            _ if args.tls.tls || args.tls.tls_cert.is_some() || args.tls.tls_key.is_some() => {
+                return Err(Code::Usage.error(
+                    "TLS is served over TCP: --tls and --tls-cert do not go with --udp or --unix",
+                ));
+            }
+            _ => net::tls::ServerTls::from_args(&args.tls, &[], &[])?,
+        };
         Ok(Config {
             transport,
             service,
@@ -115,6 +131,7 @@ impl Config {
             max_conns: args.max_conns as usize,
             idle: args.idle_timeout,
             count: args.count,
+            tls,
         })
     }
 }
@@ -149,6 +166,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             net::raise_fd_limit();
             let (listeners, skipped) = net::listen_tcp_all(addrs, config.backlog)?;
             warnings = skipped;
+            warnings.extend(config.tls.as_ref().and_then(|tls| tls.warning.clone()));
             (listeners.into_iter().map(Listener::Tcp).collect(), None)
         }
         Transport::Unix(path) => {
@@ -162,14 +180,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .as_ref()
         .filter(|file| file.replaced_stale)
         .map(|_| "replaced a stale socket (no server was listening on it)");
-    let ctx = Context::new(
-        &config,
-        stats,
-        signals,
-        listener.locations()?,
-        warnings,
-        note,
-    );
+    let mut locations = listener.locations()?;
+    if config.tls.is_some() {
+        for location in &mut locations {
+            if let Some(addr) = location.strip_prefix("tcp://") {
+                *location = format!("tls://{addr}");
+            }
+        }
+    }
+    let ctx = Context::new(&config, stats, signals, locations, warnings, note);
     match (config.model, fork_signals) {
         (Model::Fork, Some(signals)) => fork::serve(ctx, listener, signals)?,
         (Model::Serial, _) => serial::serve(ctx, listener)?,
@@ -203,6 +222,8 @@ pub(crate) struct Context {
     pub idle: Duration,
     count: Option<u64>,
     admitted: AtomicU64,
+    /// `--tls`: what every connection's session is made with.
+    pub tls: Option<net::tls::ServerTls>,
     /// Set by Ctrl-C or SIGTERM: in-flight work then gets [`GRACE`] to finish.
     pub signals: Arc<Shutdown>,
     /// Set by a signal or by reaching `--count`: stop accepting.
@@ -243,6 +264,11 @@ impl Context {
         note: Option<&'static str>,
     ) -> &'static Context {
         let stop = Shutdown::new();
+        let tls_summary = config
+            .tls
+            .as_ref()
+            .map(|tls| format!("; {}", tls.summary()))
+            .unwrap_or_default();
         {
             let stop = Arc::clone(&stop);
             signals.on_trigger(move || stop.trigger());
@@ -255,6 +281,7 @@ impl Context {
             idle: config.idle,
             count: config.count,
             admitted: AtomicU64::new(0),
+            tls: config.tls.clone(),
             signals,
             stop,
             live: Live::default(),
@@ -267,7 +294,7 @@ impl Context {
                 .iter()
                 .map(|location| {
                     format!(
-                        "netlab serve: listening on {location} (model {})",
+                        "netlab serve: listening on {location} (model {}{tls_summary})",
                         config.model.name()
                     )
                 })
@@ -377,9 +404,55 @@ impl Context {
         crate::log::flush_warnings();
     }
 
-    /// Serve one connection on a blocking socket, to the end.
+    /// Serve one connection on a blocking socket, to the end (over TLS, its handshake first).
     pub fn serve(&self, stream: Stream, peer: &Peer) {
-        self.serve_stream(stream, peer);
+        if let Some(stream) = self.secure(stream, peer) {
+            self.serve_stream(stream, peer);
+        }
+    }
+
+    /// Without TLS, the stream as it is; with it, the stream's session once its handshake is
+    /// done within `--tls-handshake-timeout` (`None`: it failed, and was said).
+    pub fn secure(&self, stream: Stream, peer: &Peer) -> Option<Stream> {
+        let Some(tls) = &self.tls else {
+            return Some(stream);
+        };
+        let Stream::Tcp(socket) = stream else {
+            return Some(stream);
+        };
+        let stream = match tls.accept(socket) {
+            Ok(stream) => stream,
+            Err(err) => {
+                crate::warn!("{peer}: TLS: {err}");
+                return None;
+            }
+        };
+        let done = stream
+            .tls()
+            .map_or(Ok(()), |session| session.handshake(tls.handshake_timeout));
+        match done {
+            Ok(()) => Some(stream),
+            Err(err) => {
+                self.tls_failed(&err, peer, tls.handshake_timeout);
+                None
+            }
+        }
+    }
+
+    /// Say why a TLS handshake failed: once per client, in words.
+    pub fn tls_failed(&self, err: &io::Error, peer: &Peer, timeout: Duration) {
+        if let Some(not_tls) = net::tls::not_tls(err) {
+            crate::info!("netlab serve: {peer}: {not_tls}");
+        } else if err.kind() == io::ErrorKind::TimedOut {
+            crate::info!(
+                "netlab serve: closed {peer}: no TLS handshake within {} (--tls-handshake-timeout)",
+                format_duration(timeout)
+            );
+        } else if let Some(why) = net::tls::rustls_error(err) {
+            crate::info!("netlab serve: {peer}: TLS handshake failed: {why}");
+        } else {
+            crate::debug!("netlab serve: {peer}: TLS handshake: {err}");
+        }
     }
 
     /// Serve one connection while holding the pool's turn to accept: a short greeting goes out
@@ -389,17 +462,17 @@ impl Context {
         self.serve_stream_holding(stream, peer, release);
     }
 
-    fn serve_stream_holding<S: crate::net::Transport>(
-        &self,
-        mut stream: S,
-        peer: &Peer,
-        release: impl FnOnce(),
-    ) {
+    fn serve_stream_holding(&self, mut stream: Stream, peer: &Peer, release: impl FnOnce()) {
         let message = match &self.service {
-            Service::Greeting(message) if message.len() <= service::INLINE_GREETING => message,
+            // A TLS handshake waits on the client.
+            Service::Greeting(message)
+                if message.len() <= service::INLINE_GREETING && self.tls.is_none() =>
+            {
+                message
+            }
             _ => {
                 release();
-                return self.serve_stream(stream, peer);
+                return self.serve(stream, peer);
             }
         };
         let done = service::greet(&mut stream, message, self.stats).and_then(|sent_us_data| {

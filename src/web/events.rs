@@ -114,10 +114,16 @@ impl Client {
     fn flush(&mut self) -> io::Result<bool> {
         let before = self.outbox.unsent();
         let flushed = self.outbox.flush(&self.socket);
-        if self.outbox.unsent() < before {
+        if self.outbox.unsent() < before || matches!(flushed, Ok(true)) {
             self.last_write = Instant::now();
         }
         flushed
+    }
+
+    /// Bytes accepted for the client wait for room: in the outbox, or encrypted in its TLS
+    /// session.
+    fn pending(&self) -> bool {
+        !self.outbox.is_empty() || self.socket.wants_write()
     }
 }
 
@@ -137,6 +143,8 @@ struct Client {
     /// When the client last sent something, or the outbox last moved.
     last_read: Instant,
     last_write: Instant,
+    /// When it came to this loop (for the TLS handshake's deadline).
+    arrived: Instant,
 }
 
 struct Loop {
@@ -253,6 +261,7 @@ impl Loop {
                 queued: false,
                 last_read: now,
                 last_write: now,
+                arrived: now,
             });
             // The request often comes with the connection.
             self.guarded(key, Self::drive);
@@ -269,7 +278,7 @@ impl Loop {
             return;
         };
         for _ in 0..TURN {
-            if !client.outbox.is_empty() {
+            if client.pending() {
                 match client.flush() {
                     Ok(true) => {}
                     Ok(false) => return,
@@ -303,7 +312,7 @@ impl Loop {
                 }
                 Step::Linger => return self.hand_over(key, After::Linger),
                 Step::NeedsThread(_) => return self.hand_over(key, After::Return),
-                Step::NeedInput if client.outbox.is_empty() => shared.waiting(&client.watch),
+                Step::NeedInput if !client.pending() => shared.waiting(&client.watch),
                 Step::NeedInput => {}
             }
             match client.session.read_from(&mut &client.socket, site) {
@@ -311,7 +320,12 @@ impl Loop {
                 Ok(_) => client.last_read = Instant::now(),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return self.close(key),
+                Err(err) => {
+                    if let Some(not_tls) = crate::net::tls::not_tls(&err) {
+                        super::server::not_tls(&shared, &client.socket, &client.peer, not_tls);
+                    }
+                    return self.close(key);
+                }
             }
         }
         // Its turn is up with work left: the others go first.
@@ -328,7 +342,7 @@ impl Loop {
         let Some(client) = self.clients.get_mut(key) else {
             return;
         };
-        if !client.outbox.is_empty() {
+        if client.pending() {
             // The kernel reports room only once a good part of the send buffer is free; a
             // client reading slowly but steadily makes progress before that.
             match client.flush() {
@@ -341,7 +355,18 @@ impl Loop {
                 Err(_) => return self.close(key),
             }
         }
-        let expired = if !client.outbox.is_empty() {
+        let handshake = self.shared.tls.as_ref().map(|tls| tls.handshake_timeout);
+        let expired = if let Some(limit) = handshake
+            && now.duration_since(client.arrived) >= limit
+            && client.socket.tls().is_some_and(|tls| tls.is_handshaking())
+        {
+            crate::info!(
+                "{} closed: no TLS handshake within {} (--tls-handshake-timeout)",
+                client.peer,
+                crate::net::format_duration(limit)
+            );
+            true
+        } else if client.pending() {
             let stalled = now.duration_since(client.last_write) >= site.write_timeout;
             if stalled {
                 crate::info!(

@@ -234,21 +234,36 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
     // 1024, descriptors would run out before --max-conns (1024 by default) is reached.
     net::raise_fd_limit();
     let addrs = net::resolve_host(&args.host, args.port)?;
+    let names = net::tls::names_for(&args.host, &addrs);
+    let tls = net::tls::ServerTls::from_args(&args.tls, &names, &[b"http/1.1"])?;
     let (listeners, warnings) = net::listen_tcp_all(&addrs, BACKLOG)?;
+    let (scheme, summary) = match &tls {
+        Some(tls) => ("https", format!("; {}", tls.summary())),
+        None => ("http", String::new()),
+    };
     // Always printed, even with --quiet: scripts read the address from the first.
     for listener in &listeners {
         let addr = listener.local_addr().context("read the bound address")?;
         crate::log::line(format_args!(
-            "netlab web: listening on http://{}/ ({})",
+            "netlab web: listening on {scheme}://{}/ ({}{summary})",
             net::url_authority(addr),
             site.describe()
         ));
     }
-    for warning in warnings {
+    for warning in warnings
+        .iter()
+        .chain(tls.as_ref().and_then(|t| t.warning.as_ref()))
+    {
         crate::warn!("{warning}");
     }
     let listeners = net::Listeners::new(listeners.into_iter().map(net::Listener::Tcp).collect())
         .context("set up the listeners")?;
     let shutdown = net::Shutdown::on_signals("web")?;
-    server::serve(listeners, Arc::new(site), args.max_conns as usize, shutdown)
+    server::serve(
+        listeners,
+        Arc::new(site),
+        args.max_conns as usize,
+        shutdown,
+        tls,
+    )
 }

@@ -3,7 +3,8 @@
 //! keeps its buffers on the heap) only when it needs a blocking socket; `--max-conns` enforced
 //! by evicting the connection that has waited longest for a request head, or with a 503 when
 //! every connection has a request in hand; and a graceful stop — stop accepting, wake idle keep-alive connections, let
-//! requests in flight finish (bounded), print the summary.
+//! requests in flight finish (bounded), print the summary. Over TLS a connection's session is
+//! made as it is accepted and its handshake runs on the event loop, as its reads do.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -20,6 +21,7 @@ use super::conn::ConnStats;
 use super::events;
 use super::registry::{Evicted, Registry, Watch};
 use super::response::Head;
+use crate::net::tls::{NotTls, ServerTls};
 use crate::net::{ConnLimit, Listeners, Peer, Shutdown, Stats, Stream};
 
 /// Stack for a connection thread. The handler's buffers live on the heap; this is headroom
@@ -37,6 +39,8 @@ pub struct Shared {
     pub stats: Stats,
     pub registry: Registry,
     pub shutdown: Arc<Shutdown>,
+    /// `--tls`: what every connection's session is made with.
+    pub tls: Option<ServerTls>,
     refusing: AtomicUsize,
 }
 
@@ -61,6 +65,7 @@ pub fn serve(
     site: Arc<Site>,
     max_conns: usize,
     shutdown: Arc<Shutdown>,
+    tls: Option<ServerTls>,
 ) -> anyhow::Result<()> {
     let limit = ConnLimit::new(max_conns);
     let shared = Arc::new(Shared {
@@ -68,6 +73,7 @@ pub fn serve(
         stats: Stats::default(),
         registry: Registry::default(),
         shutdown: Arc::clone(&shutdown),
+        tls,
         refusing: AtomicUsize::new(0),
     });
     shutdown.on_trigger(listener.wakers());
@@ -143,14 +149,21 @@ fn dispatch(
     slot: crate::net::ConnSlot,
 ) {
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-    if let Err(err) = stream.set_nonblocking(true) {
-        crate::warn!("{peer}: {err}");
-        return;
-    }
     let _ = stream.set_nodelay(true);
-    let (id, watch) = shared.registry.add(stream.as_raw_fd());
+    let fd = stream.as_raw_fd();
+    let stream = match &shared.tls {
+        None => Stream::Tcp(stream),
+        Some(tls) => match tls.accept(stream) {
+            Ok(stream) => stream,
+            Err(err) => return crate::warn!("{peer}: TLS: {err}"),
+        },
+    };
+    if let Err(err) = stream.set_nonblocking(true) {
+        return crate::warn!("{peer}: {err}");
+    }
+    let (id, watch) = shared.registry.add(fd);
     let arrival = events::Arrival {
-        stream: crate::net::Stream::Tcp(stream),
+        stream,
         peer: peer.to_string(),
         slot,
         id,
@@ -201,6 +214,10 @@ fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: us
     shared.stats.refused.fetch_add(1, Ordering::Relaxed);
     // A warning, so a flood of refusals is bounded like every other repeated warning.
     crate::warn!("{peer} refused: over --max-conns {max}");
+    // A TLS client would need a handshake before it could read a 503: it sees a close.
+    if shared.tls.is_some() {
+        return;
+    }
     if shared.refusing.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSING {
         shared.refusing.fetch_sub(1, Ordering::AcqRel);
         return;
@@ -244,5 +261,38 @@ fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: us
         });
     if spawned.is_err() {
         shared.refusing.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A client spoke something else than TLS on the TLS port: say so once, and answer a plain-HTTP
+/// client with a 400 in plain text that names the https URL (as nginx's 497 does).
+pub fn not_tls(shared: &Shared, socket: &Stream, peer: &str, why: &NotTls) {
+    crate::info!("{peer}: {why}");
+    let Some(tls) = socket.tls() else {
+        return;
+    };
+    if !why.plain_http {
+        return;
+    }
+    let mut raw = tls.socket();
+    let url = raw
+        .local_addr()
+        .map(|addr| format!("https://{}/", crate::net::url_authority(addr)))
+        .unwrap_or_else(|_| "https://".into());
+    let body = format!("400 Bad Request: this port speaks HTTPS; use {url}\n");
+    let mut out = Vec::with_capacity(256);
+    let mut head = Head::new(&mut out, 400, shared.site.cors);
+    head.header("Content-Type", "text/plain; charset=utf-8")
+        .number("Content-Length", body.len() as u64)
+        .connection(false, 1)
+        .finish();
+    out.extend_from_slice(body.as_bytes());
+    // The socket is fresh: a small answer fits in its buffer at once.
+    if raw.write_all(&out).is_ok() {
+        shared.stats.add_out(out.len());
+        let _ = raw.shutdown(std::net::Shutdown::Write);
+        // What the client sent is read and dropped, so the close is no reset.
+        let mut sink = [0u8; 4096];
+        while matches!(raw.read(&mut sink), Ok(n) if n > 0) {}
     }
 }

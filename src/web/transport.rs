@@ -2,8 +2,9 @@
 //! (`crate::net`), one trait for every server verb: a [`Stream`] (TCP or Unix, sendfile and
 //! the cork) on a connection's own thread, [`Nonblocking`] on an event loop (what the socket
 //! cannot take at once waits in an [`Outbox`]), a [`Duplex`] of bytes in tests and fuzzers. A
-//! TLS session will be one more kind of [`Stream`]; no handler changes. TCP_NODELAY is set as a
-//! connection is accepted (`server.rs`).
+//! TLS session is one more kind of [`Stream`]; no handler changes (what it has encrypted and
+//! the socket has not taken waits in the session, and [`Outbox::flush`] sends that too).
+//! TCP_NODELAY is set as a connection is accepted (`server.rs`).
 //!
 //! [`Wire`] is a connection's side of its transport: the stream, the bytes counted through it,
 //! and the read timeout last set on it.
@@ -85,8 +86,8 @@ impl Outbox {
         self.bytes.extend_from_slice(bytes);
     }
 
-    /// Send what waits; `Ok(true)` once all of it is out, `Ok(false)` when the socket takes no
-    /// more for now.
+    /// Send what waits (here, and in a TLS session); `Ok(true)` once all of it is out,
+    /// `Ok(false)` when the socket takes no more for now.
     pub(crate) fn flush(&mut self, mut socket: &Stream) -> io::Result<bool> {
         while self.sent < self.bytes.len() {
             match socket.write(&self.bytes[self.sent..]) {
@@ -99,7 +100,7 @@ impl Outbox {
         }
         self.bytes.clear();
         self.sent = 0;
-        Ok(true)
+        socket.send_pending()
     }
 
     /// Send what waits on a blocking socket: a write that times out is an error.

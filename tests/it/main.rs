@@ -18,6 +18,7 @@ mod properties;
 mod regressions;
 mod security_md;
 mod serve;
+mod tls;
 mod urldecode;
 mod urldecode_whatwg;
 mod web;

@@ -119,6 +119,10 @@ fn actual() -> BTreeMap<String, Value> {
             Value::Time(web_args.keepalive_timeout),
         ),
         ("web.write_timeout", Value::Time(web_args.write_timeout)),
+        (
+            "web.tls_handshake_timeout",
+            Value::Time(web_args.tls.tls_handshake_timeout),
+        ),
         ("web.max_conns", Value::Number(web_args.max_conns.into())),
         ("web.max_refusing", count(server::MAX_REFUSING)),
         ("web.backlog", Value::Number(web::BACKLOG.into())),
@@ -136,6 +140,10 @@ fn actual() -> BTreeMap<String, Value> {
         ("serve.max_conns", Value::Number(serve.max_conns.into())),
         ("serve.backlog", Value::Number(serve.backlog.into())),
         ("serve.idle_timeout", Value::Time(serve.idle_timeout)),
+        (
+            "serve.tls_handshake_timeout",
+            Value::Time(serve.tls.tls_handshake_timeout),
+        ),
         ("connect.timeout", Value::Time(connect.timeout)),
         ("fetch.connect_timeout", Value::Time(fetch.connect_timeout)),
         ("fetch.idle_timeout", Value::Time(fetch.idle_timeout)),

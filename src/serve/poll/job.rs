@@ -33,6 +33,10 @@ pub(super) enum Job {
     /// it closes (or [`LINGER`](crate::serve::service::LINGER) passes), so that closing does not
     /// reset the connection.
     Linger,
+    /// A TLS handshake under way; then the service's job.
+    Handshake(Box<Job>),
+    /// The service is done; its last bytes wait, encrypted, for room in the socket.
+    Flush,
 }
 
 /// A fixed buffer of bytes in flight: `buf[start..end]` is still to be written.
@@ -91,8 +95,8 @@ impl Pending {
 impl Job {
     pub fn first_interest(&self) -> Interest {
         match self {
-            Job::Greeting(_) | Job::File(..) => Interest::WRITE,
-            Job::Echo(_) | Job::Discard | Job::Linger => Interest::READ,
+            Job::Greeting(_) | Job::File(..) | Job::Flush => Interest::WRITE,
+            Job::Echo(_) | Job::Discard | Job::Linger | Job::Handshake(_) => Interest::READ,
         }
     }
 
@@ -106,7 +110,25 @@ impl Job {
         stats: &Stats,
         moved: &mut bool,
     ) -> io::Result<Step> {
+        if let Job::Handshake(next) = self {
+            if stream.advance_handshake()? {
+                let sent = stream.flush_pending()?;
+                return Ok(Step::Wait(Interest {
+                    read: true,
+                    write: !sent,
+                }));
+            }
+            *moved = true;
+            let next = std::mem::replace(next.as_mut(), Job::Flush);
+            *self = next;
+        }
         match (self, service) {
+            (Job::Flush, _) => Ok(if stream.flush_pending()? {
+                Step::Done
+            } else {
+                Step::Wait(Interest::WRITE)
+            }),
+            (Job::Handshake(_), _) => Err(io::Error::other("a handshake after a handshake")),
             (Job::Greeting(sent), Service::Greeting(message)) => {
                 while *sent < message.len() {
                     match stream.write(&message[*sent..]) {

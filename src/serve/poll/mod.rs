@@ -73,6 +73,8 @@ struct Client {
     queued: bool,
     /// When a byte last moved; the sweep closes clients idle longer than `--idle-timeout`.
     last: Instant,
+    /// When it was accepted (for `--tls-handshake-timeout`).
+    arrived: Instant,
 }
 
 struct Loop {
@@ -208,6 +210,19 @@ impl Loop {
         if ctx.admit(self.clients.len() < ctx.max_conns, &conn, &peer) != Admission::Serve {
             return;
         }
+        if let (Some(tls), Stream::Tcp(_)) = (&ctx.tls, &conn) {
+            let Stream::Tcp(socket) = conn else {
+                return;
+            };
+            // The handshake first, then the service's job as on a plain connection.
+            let Some(job) = service_job(&ctx.service, &peer) else {
+                return;
+            };
+            return match tls.accept(socket) {
+                Ok(secure) => self.register(secure, peer, Job::Handshake(Box::new(job))),
+                Err(err) => crate::warn!("{peer}: TLS: {err}"),
+            };
+        }
         let job = match &ctx.service {
             Service::Greeting(message) => match send_last(&conn, message) {
                 Ok(n) if n == message.len() => {
@@ -235,8 +250,13 @@ impl Loop {
                 Err(err) => return crate::warn!("{peer}: {}: {err}", path.display()),
             },
         };
+        self.register(conn, peer, job);
+    }
+
+    /// Watch a connection on epoll and keep it with its job.
+    fn register(&mut self, conn: Stream, peer: Peer, job: Job) {
         if let Err(err) = conn.set_nonblocking(true) {
-            return ctx.report(&err, &peer);
+            return self.ctx.report(&err, &peer);
         }
         let interest = job.first_interest();
         let place = self.clients.vacant_entry();
@@ -258,6 +278,7 @@ impl Loop {
             interest,
             queued: false,
             last: Instant::now(),
+            arrived: Instant::now(),
         });
     }
 
@@ -268,6 +289,13 @@ impl Loop {
             return; // closed earlier in this batch of events
         };
         let mut moved = false;
+        if client.conn.wants_write() {
+            // Encrypted bytes the socket had no room for go before anything new.
+            if let Err(err) = client.conn.send_pending() {
+                ctx.report(&err, &client.peer);
+                return self.close(key);
+            }
+        }
         let step = client.job.step(
             &ctx.service,
             &mut client.conn,
@@ -279,6 +307,11 @@ impl Loop {
             client.last = Instant::now();
         }
         let step = match step {
+            // Over TLS, the last bytes may still wait in the session.
+            Ok(Step::Done) if client.conn.wants_write() => {
+                client.job = Job::Flush;
+                Ok(Step::Wait(Interest::WRITE))
+            }
             // A reply is complete: end gently if the client sent anything.
             Ok(Step::Done) if matches!(client.job, Job::Greeting(_) | Job::File(..)) => {
                 if client.conn.drain_unread(&mut self.scratch) {
@@ -296,7 +329,7 @@ impl Loop {
             }
             step => step,
         };
-        let interest = match step {
+        let mut interest = match step {
             Ok(Step::Wait(interest)) => interest,
             Ok(Step::Again(interest)) => {
                 if !client.queued {
@@ -307,10 +340,17 @@ impl Loop {
             }
             Ok(Step::Done) => return self.close(key),
             Err(err) => {
-                ctx.report(&err, &client.peer);
+                match (&client.job, &ctx.tls) {
+                    (Job::Handshake(_), Some(tls)) => {
+                        ctx.tls_failed(&err, &client.peer, tls.handshake_timeout)
+                    }
+                    _ => ctx.report(&err, &client.peer),
+                }
                 return self.close(key);
             }
         };
+        // What the session could not send yet needs the socket's room.
+        interest.write |= client.conn.wants_write();
         if interest != client.interest {
             client.interest = interest;
             let changed = self.poll.registry().reregister(
@@ -332,7 +372,14 @@ impl Loop {
         keys.extend(self.clients.iter().map(|(key, _)| key));
         for &key in &keys {
             let client = &self.clients[key];
-            if matches!(client.job, Job::Linger) {
+            if let (Job::Handshake(_), Some(tls)) = (&client.job, &self.ctx.tls)
+                && now.duration_since(client.arrived) >= tls.handshake_timeout
+            {
+                let timeout = io::Error::from(io::ErrorKind::TimedOut);
+                self.ctx
+                    .tls_failed(&timeout, &client.peer, tls.handshake_timeout);
+                self.close(key);
+            } else if matches!(client.job, Job::Linger) {
                 if now.duration_since(client.last) >= LINGER {
                     self.close(key);
                 }
@@ -367,6 +414,22 @@ impl Loop {
             .registry()
             .deregister(&mut SourceFd(&socket.as_raw_fd()))
     }
+}
+
+/// A service's job from its start (over TLS, where nothing goes out before the handshake).
+fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
+    Some(match service {
+        Service::Greeting(_) => Job::Greeting(0),
+        Service::Echo => Job::Echo(Pending::new(ECHO_BUF)),
+        Service::Discard => Job::Discard,
+        Service::File(path) => match File::open(path) {
+            Ok(file) => Job::File(file, 0),
+            Err(err) => {
+                crate::warn!("{peer}: {}: {err}", path.display());
+                return None;
+            }
+        },
+    })
 }
 
 /// Send on a fresh (still blocking) socket without waiting: one system call, no `fcntl`.

@@ -35,6 +35,7 @@ complete -c netlab -n "__fish_netlab_needs_command" -f -a "web" -d 'Run an HTTP/
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "fetch" -d 'Fetch a URL over HTTP(S) and write the body to stdout or a file'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "urldecode" -d 'Percent-decode URLs and query strings, or break them into their parts'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "urlencode" -d 'Percent-encode text for a URL component, form or path'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "url" -d 'Change URLs and print their parts, with trurl\'s options, by RFC 3986 or WHATWG'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "bench" -d 'Measure a TCP or HTTP server: connections or requests per second, latency percentiles'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l host -d 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s p -l port -d 'Port to bind; 0 picks a free one (the first stderr line says which)' -r
@@ -156,6 +157,35 @@ complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s q -l quiet -
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s h -l help -d 'Print help'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l url -d 'A URL to work on (repeat for more), as trurl spells it' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s f -l url-file -d 'Read URLs from this file, one a line (`-` is stdin)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s s -l set -d 'Set a component: COMP=VALUE (VALUE is percent-encoded for you), COMP:=VALUE (VALUE is already encoded), COMP?=VALUE (only when the component is empty). An empty VALUE removes the component. COMP is one of url, scheme, user, password, options, host, port, path, query, fragment, zoneid' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s a -l append -d 'Append to the path (a segment: path=SEGMENT) or to the query (a pair: query=NAME=VALUE)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l trim -d 'Remove the query pairs whose name matches a glob (`*` matches any run, case insensitively): --trim \'query=utm_*\'' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l qtrim -d 'Like --trim query=GLOB' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l redirect -d 'Resolve this (relative) URL against each URL, as following a redirect does' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s g -l get -d 'Print this template instead of the URL: {scheme}, {host}, {path}, {query:NAME} (first value), {query-all:NAME} (every value) …, with modifiers {url:…} (percent-encoded), {strict:…}, {must:…}, {default:port}, {puny:host}, {idn:host}; `\\n`, `\\t` and `{{` as in trurl' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l query-separator -d 'The character between query pairs (default `&`)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l charset -d 'Charset of the percent-encoded bytes in --get and --json output: an encoding label (gbk, big5, shift_jis …) or `auto` (as urldecode takes it)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l compare -d 'Parse this URL by both standards and show, part by part, where they disagree and why' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l sort-query -d 'Sort the query pairs by name (then value); pairs of equal name keep their order'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l json -d 'Print the URLs as a JSON array, in trurl\'s shape: {"url", "parts", "params"}'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l keep-port -d 'Keep a port that is the scheme\'s default (https://h:443/ stays as it is)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l default-port -d 'Show the scheme\'s default port when the URL has none'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l no-guess-scheme -d 'Refuse URLs without a scheme instead of guessing one (http://, or ftp:// for ftp.…)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l punycode -d 'Print host names in punycode (xn--…)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l as-idn -d 'Print punycode host names as Unicode'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l accept-space -d 'Accept spaces in URLs (they are encoded as %20)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l urlencode -d 'Print components percent-encoded (in --get and --json), and the URL fully encoded'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l verify -d 'Make a bad URL fatal (exit 2) instead of a warning that skips it'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l form -d 'Treat `+` as a space in every component --get and --json show (in query pairs it always is)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l strict -d 'Make a component that does not decode to text an error (exit 2) that says at which byte, as if every {part} were {strict:part}; under --whatwg, also a % that starts no %XX escape'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l rfc3986 -d 'Read URLs by RFC 3986, as trurl does (the default)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l whatwg -d 'Read URLs by the WHATWG URL Standard, as browsers do'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s h -l help -d 'Print help'

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => fetch::run(args),
         Command::Urldecode(args) => url::decode_command(args),
         Command::Urlencode(args) => url::encode_command(args),
+        Command::Url(args) => url::url_command(args),
         Command::Bench(args) => bench::run(args),
     }
 }

@@ -26,7 +26,9 @@ pub use connect::{ConnectArgs, ResolveArgs};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};
 pub use tls::TlsArgs;
-pub use url::{InputKind, UrldecodeArgs, UrlencodeArgs};
+pub use url::{
+    InputKind, Standard, URL_ABOUT, URLDECODE_ABOUT, UrlArgs, UrldecodeArgs, UrlencodeArgs,
+};
 pub use values::{
     MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,
 };
@@ -40,6 +42,7 @@ const EXAMPLES: &str = "Examples:
   netlab web ./site --port 0            # serve a directory over HTTP
   netlab fetch http://127.0.0.1:8000/   # print a page
   netlab urldecode -p 'https://www.baidu.com/s?wd=python%E6%95%99%E7%A8%8B'
+  netlab url -s host=example.org -g '{url}' http://localhost:8000/a
   netlab bench tcp 127.0.0.1:8881 -c 8 -d 5s";
 
 /// The whole command line: global flags and one verb.
@@ -84,9 +87,13 @@ pub enum Command {
     /// Fetch a URL over HTTP(S) and write the body to stdout or a file.
     Fetch(FetchArgs),
     /// Percent-decode URLs and query strings, or break them into their parts.
+    #[command(long_about = URLDECODE_ABOUT)]
     Urldecode(UrldecodeArgs),
     /// Percent-encode text for a URL component, form or path.
     Urlencode(UrlencodeArgs),
+    /// Change URLs and print their parts, with trurl's options, by RFC 3986 or WHATWG.
+    #[command(long_about = URL_ABOUT)]
+    Url(UrlArgs),
     /// Measure a TCP or HTTP server: connections or requests per second, latency percentiles.
     Bench(BenchArgs),
 }

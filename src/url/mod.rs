@@ -1,4 +1,5 @@
-//! `netlab urldecode` and `netlab urlencode`: percent-decoding, URL inspection, charsets.
+//! `netlab urldecode`, `netlab urlencode` and `netlab url`: percent-decoding, URL inspection,
+//! charsets, and (in `edit`, `template`, `tool`, `compare`) trurl's editing by two standards.
 //!
 //! Inputs are the arguments, or stdin lines when there are none. Stdin is read in large chunks of
 //! whole lines; in the default mode a chunk is decoded in one pass and validated once, and only a
@@ -6,6 +7,8 @@
 //! line, not by the input.
 
 mod charset;
+mod compare;
+pub mod edit;
 mod encode;
 mod inspect;
 mod json;
@@ -14,6 +17,8 @@ pub mod percent;
 mod render;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+mod template;
+mod tool;
 mod view;
 
 use std::io::{self, IsTerminal, Write};
@@ -23,6 +28,7 @@ use anyhow::Context;
 pub use charset::Charset;
 pub use encode::{EncodeSet, encode_into};
 pub use inspect::{Inspected, Inspector, Parsed, Problem, guess};
+pub use tool::command as url_command;
 
 use crate::cli::{InputKind, UrldecodeArgs, UrlencodeArgs};
 use crate::exit::Code;

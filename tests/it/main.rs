@@ -19,6 +19,7 @@ mod regressions;
 mod security_md;
 mod serve;
 mod tls;
+mod url;
 mod urldecode;
 mod urldecode_whatwg;
 mod web;

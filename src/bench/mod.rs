@@ -54,17 +54,7 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         args.expect.as_deref().map(unescape),
     );
     let report = measure(Kind::Tcp, &args.addr, addr, &exchange, &load, interrupt)?;
-    print(&report, load.json)?;
-    if let Some(file) = hist_out {
-        file.finish(report.percentile_distribution().as_bytes())?;
-    }
-    if let Some(file) = save {
-        let mut bytes = serde_json::to_vec(&report.saved()).context("write --save")?;
-        bytes.push(b'\n');
-        file.finish(&bytes)?;
-    }
-    report.verdict()?;
-    threshold::check(&report, &load.thresholds)
+    finish(&report, &load, hist_out, save)
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
@@ -82,7 +72,18 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         &load,
         interrupt,
     )?;
-    print(&report, load.json)?;
+    finish(&report, &load, hist_out, save)
+}
+
+/// After a run of `bench tcp` or `bench http`: the summary, the files asked for, then the exit
+/// status (1 when nothing succeeded, 99 for a crossed `--fail-if`).
+fn finish(
+    report: &Report,
+    load: &Load,
+    hist_out: Option<chart::Pending>,
+    save: Option<chart::Pending>,
+) -> anyhow::Result<()> {
+    print(report, load.json)?;
     if let Some(file) = hist_out {
         file.finish(report.percentile_distribution().as_bytes())?;
     }
@@ -92,7 +93,7 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         file.finish(&bytes)?;
     }
     report.verdict()?;
-    threshold::check(&report, &load.thresholds)
+    threshold::check(report, &load.thresholds)
 }
 
 /// `--hist-out` or `--save`, opened before the run (see `chart::Pending`).

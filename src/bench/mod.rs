@@ -8,6 +8,7 @@ mod chart;
 mod compare;
 mod diff;
 mod engine;
+mod histogram;
 mod http;
 mod report;
 mod tally;
@@ -85,7 +86,7 @@ fn finish(
 ) -> anyhow::Result<()> {
     print(report, load.json)?;
     if let Some(file) = hist_out {
-        file.finish(report.percentile_distribution().as_bytes())?;
+        file.finish(histogram::percentile_distribution(report.latency()).as_bytes())?;
     }
     if let Some(file) = save {
         let mut bytes = serde_json::to_vec(&report.saved()).context("write --save")?;

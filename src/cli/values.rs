@@ -64,12 +64,55 @@ pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A size in bytes: `1000`, `64K`, `10M`, `2G`, `1T` (powers of 1024; `KiB`, `MB`, `b` …
+/// read the same way, case ignored). More than 0.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    const WHAT: &str = "must be a size such as 1000, 64K, 10M or 2G";
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number.parse().map_err(|_| WHAT.to_string())?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.trim_end_matches('b').trim_end_matches('i');
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(WHAT.to_string()),
+    };
+    let bytes = value
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| "is out of range".to_string())?;
+    if bytes == 0 {
+        return Err("must be more than 0".to_string());
+    }
+    Ok(bytes)
+}
+
 /// The longest duration any flag takes.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("64K"), Ok(64 * 1024));
+        assert_eq!(parse_size("10MiB"), Ok(10 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("5 MB"), Ok(5 << 20));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("1.5M").is_err());
+        assert!(parse_size("3X").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 
     #[test]
     fn durations_parse() {

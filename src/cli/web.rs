@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, FromArgMatches};
 
-use super::{parse_duration, parse_port, parse_positive_duration};
+use super::{parse_duration, parse_port, parse_positive_duration, parse_size};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -16,7 +16,10 @@ use super::{parse_duration, parse_port, parse_positive_duration};
     netlab web ./old-site --charset gbk               # legacy pages without <meta charset>\n  \
     netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4\n  \
     netlab web --tls --tls-save-cert c.pem            # https with a fresh certificate; curl --cacert c.pem\n  \
-    netlab web --tls-cert chain.pem --tls-key key.pem # https with your own certificate")]
+    netlab web --tls-cert chain.pem --tls-key key.pem # https with your own certificate\n  \
+    netlab web ./drop --upload --max-upload 1G        # curl -T file.iso http://127.0.0.1:8000/\n  \
+    netlab web --upload --mkdir --delete --overwrite  # a folder others may change\n  \
+    netlab web --upload --auth ann:pw --auth-for write --tls   # public reads, writes need a password")]
 pub struct WebArgs {
     /// Directory to serve.
     #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
@@ -83,8 +86,57 @@ pub struct WebArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
     pub write_timeout: Duration,
 
+    /// Take uploads: `PUT /path/name` creates a file (201; an existing one is 409 unless
+    /// --overwrite). The body goes to a temporary file beside the target, fsynced, and is
+    /// renamed into place only when whole: a cut or failed upload leaves nothing.
+    #[arg(long, conflicts_with_all = ["page", "echo"])]
+    pub upload: bool,
+
+    /// With --upload: a PUT may replace an existing file (204).
+    #[arg(long, requires = "upload")]
+    pub overwrite: bool,
+
+    /// Allow creating folders: a PUT into a folder that does not exist creates it (else 404).
+    #[arg(long, conflicts_with_all = ["page", "echo"])]
+    pub mkdir: bool,
+
+    /// Allow `DELETE` of a file or an empty folder (204).
+    #[arg(long, conflicts_with_all = ["page", "echo"])]
+    pub delete: bool,
+
+    /// Largest upload (`100M`, `2G`); 413 above it, checked against Content-Length before a
+    /// byte is read and while the body streams. Without it the disk is the limit (a full disk
+    /// gets 507).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "upload")]
+    pub max_upload: Option<u64>,
+
+    /// Ask for a user and password (HTTP Basic): `USER:PASS`, or `USER:sha256:HEX` with the
+    /// SHA-256 of the password in hex (`printf %s PASS | sha256sum`), so it need not sit in
+    /// shell history. Repeat for more users. Over plain HTTP the password crosses the network
+    /// readable: use --tls beyond this machine.
+    #[arg(long, value_name = "USER:PASS", action = clap::ArgAction::Append)]
+    pub auth: Vec<String>,
+
+    /// Users from a file, one `USER:PASS` or `USER:sha256:HEX` a line (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
+
+    /// What the password guards: `all` requests, or only `write`s (uploads, new folders,
+    /// deletions: reads stay public).
+    #[arg(long, value_name = "WHAT", value_enum, default_value_t = AuthFor::All)]
+    pub auth_for: AuthFor,
+
     #[command(flatten)]
     pub tls: super::TlsArgs,
+}
+
+/// What `--auth` guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthFor {
+    /// Every request.
+    All,
+    /// Only uploads, new folders and deletions; reads stay public.
+    Write,
 }
 
 /// What `netlab web` means without flags. Read from the definition above, so code that needs

@@ -16,7 +16,7 @@ use super::body::BodyReader;
 // Named here for SECURITY.md's test (through `crate::fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use super::body::DISCARD_LIMIT;
-use super::handlers::{Ctx, Format, Framing, Route, echo, format_of};
+use super::handlers::{Change, Ctx, Format, Framing, Route, changes, echo, format_of};
 use super::input::Input;
 use super::request::{self, Body, Reject, Request};
 pub use super::response::Scratch;
@@ -310,6 +310,8 @@ enum Work<'h, 'b, 's> {
     Malformed(Reject),
     /// The request has a body, to read (echo) or skip; nothing is routed yet.
     WithBody(Request<'h, 'b>),
+    /// The request changes the served directory (an upload, a deletion).
+    Change(Request<'h, 'b>),
     /// Routed, the answer built and not yet sent.
     Routed(Meta, io::Result<Route<'s>>),
 }
@@ -318,7 +320,7 @@ impl Work<'_, '_, '_> {
     fn heavy(&self) -> Option<Heavy> {
         match self {
             Work::Malformed(_) => Some(Heavy::Malformed),
-            Work::WithBody(_) => Some(Heavy::Body),
+            Work::WithBody(_) | Work::Change(_) => Some(Heavy::Body),
             Work::Routed(_, Ok(Route::Listing { .. })) => Some(Heavy::Listing),
             Work::Routed(_, Ok(Route::Answer(answer))) if answer.payload.is_large() => {
                 Some(Heavy::LargeBody)
@@ -374,6 +376,7 @@ impl<'a, S: Transport> Conn<'a, S> {
         let work = match parsed {
             Ok(None) => return Step::NeedInput,
             Err(reject) => Work::Malformed(reject),
+            Ok(Some(req)) if changes(&req, self.site) => Work::Change(req),
             Ok(Some(req)) if req.body != Body::None => Work::WithBody(req),
             Ok(Some(req)) => {
                 let meta = Meta::of(&req, self.site, stop());
@@ -399,6 +402,17 @@ impl<'a, S: Transport> Conn<'a, S> {
                 }
             }
             Work::Routed(meta, route) => self.answer(session, meta, route, began),
+            Work::Change(req) => {
+                let stopping = stop();
+                let meta = Meta::of(&req, self.site, stopping);
+                let keep_after_body = req.keep_alive && self.site.keep_alive && !stopping;
+                let change = Change::of(&req, self.site, self.peer, keep_after_body);
+                let line = request_line(&input.filled()[..meta.head_len]).to_vec();
+                input.consume(meta.head_len);
+                let (reply, body_read) = self.change(input, &change, meta);
+                self.log(&line, &reply, began);
+                self.after(session, meta, reply, body_read)
+            }
             Work::WithBody(req) => {
                 let meta = Meta::of(&req, self.site, stop());
                 if !matches!(self.site.mode, Mode::Echo) {
@@ -426,13 +440,42 @@ impl<'a, S: Transport> Conn<'a, S> {
         let reply = route.and_then(|route| {
             let answer = match route {
                 Route::Answer(answer) => answer,
-                Route::Listing { root, format } => self.ctx(meta.framing).listing(root, format),
+                Route::Listing { root, format, sort } => {
+                    self.ctx(meta.framing).listing(root, format, sort)
+                }
             };
             self.send(answer)
         });
         self.log(request_line(session.input.filled()), &reply, began);
         session.input.consume(meta.head_len);
         self.after(session, meta, reply, false)
+    }
+
+    /// A change to the served directory: its body (if any) streams where the handler puts it.
+    fn change(
+        &mut self,
+        input: &mut Input,
+        change: &Change,
+        meta: Meta,
+    ) -> (io::Result<Reply>, bool) {
+        let Mode::Dir(root) = &self.site.mode else {
+            unreachable!("only a directory is changed (handlers::changes)")
+        };
+        let mut reader = BodyReader {
+            wire: &mut self.wire,
+            input,
+            timeout: self.site.header_timeout,
+        };
+        let mut ctx = Ctx {
+            site: self.site,
+            peer: self.peer,
+            bufs: &mut self.bufs,
+            framing: meta.framing,
+        };
+        match ctx.change(change, root, &mut reader) {
+            Ok(changed) => (self.send(changed.answer), changed.body_read),
+            Err(err) => (Err(err), false),
+        }
     }
 
     /// `--echo` with a body: read it (bounded), answer with the request.

@@ -16,6 +16,7 @@
 //! own (the fuzz targets and tests reach them through the `fuzzing` feature).
 
 mod access_log;
+pub(crate) mod auth;
 mod body;
 pub(crate) mod conn;
 pub(crate) mod events;
@@ -116,6 +117,25 @@ pub struct Site {
     pub keep_alive: bool,
     pub keepalive_timeout: Duration,
     pub write_timeout: Duration,
+    /// What clients may change: `--upload`, `--overwrite`, `--mkdir`, `--delete`, `--max-upload`.
+    pub writes: Writes,
+    /// `--auth`, `--auth-file`: the users, and what they guard.
+    pub auth: Option<auth::Auth>,
+}
+
+/// The opt-ins that let clients change the served directory (all off by default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Writes {
+    /// `PUT` (and the listing page's form) may create files.
+    pub upload: bool,
+    /// An upload may replace an existing file.
+    pub overwrite: bool,
+    /// An upload may create the folders it names; the page may create a folder.
+    pub mkdir: bool,
+    /// `DELETE` removes a file or an empty folder.
+    pub delete: bool,
+    /// The largest upload, in bytes.
+    pub max_upload: Option<u64>,
 }
 
 impl Site {
@@ -139,6 +159,7 @@ impl Site {
             )));
         }
         let charset = args.charset.as_deref().map(charset_name).transpose()?;
+        let auth = load_auth(args)?;
         let mode = if args.echo {
             Mode::Echo
         } else if let Some(page) = &args.page {
@@ -148,6 +169,7 @@ impl Site {
         };
         Ok(Site {
             charset,
+            auth,
             ..Site::with_mode(mode, args)
         })
     }
@@ -165,6 +187,14 @@ impl Site {
             keep_alive: !args.keepalive_timeout.is_zero(),
             keepalive_timeout: clamp_timeout(args.keepalive_timeout),
             write_timeout: clamp_timeout(args.write_timeout),
+            writes: Writes {
+                upload: args.upload,
+                overwrite: args.overwrite,
+                mkdir: args.mkdir,
+                delete: args.delete,
+                max_upload: args.max_upload,
+            },
+            auth: None,
         }
     }
 
@@ -202,6 +232,30 @@ fn charset_name(label: &str) -> anyhow::Result<String> {
 /// never overflows.
 fn clamp_timeout(timeout: Duration) -> Duration {
     timeout.clamp(Duration::from_millis(1), crate::cli::MAX_DURATION)
+}
+
+/// `--auth` and `--auth-file` (read now: a missing file is a usage error), if either is given.
+fn load_auth(args: &WebArgs) -> anyhow::Result<Option<auth::Auth>> {
+    if args.auth.is_empty() && args.auth_file.is_none() {
+        return Ok(None);
+    }
+    let text = match &args.auth_file {
+        Some(path) => Some((
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|err| {
+                Code::Usage.error(format!(
+                    "--auth-file {}: {}",
+                    path.display(),
+                    crate::net::error_text(&err)
+                ))
+            })?,
+        )),
+        None => None,
+    };
+    let file = text
+        .as_ref()
+        .map(|(name, text)| (name.as_str(), text.as_str()));
+    auth::Auth::new(&args.auth, file, args.auth_for).map(Some)
 }
 
 fn load_page(path: &Path) -> anyhow::Result<Page> {
@@ -250,8 +304,20 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
             site.describe()
         ));
     }
+    let cleartext_auth = (site.auth.is_some() && tls.is_none())
+        .then(|| listeners.iter().filter_map(|l| l.local_addr().ok()))
+        .into_iter()
+        .flatten()
+        .find(|addr| !addr.ip().is_loopback())
+        .map(|addr| {
+            format!(
+                "--auth over plain HTTP on {}: passwords cross the network readable; use --tls",
+                net::url_authority(addr)
+            )
+        });
     for warning in warnings
         .iter()
+        .chain(cleartext_auth.as_ref())
         .chain(tls.as_ref().and_then(|t| t.warning.as_ref()))
     {
         crate::warn!("{warning}");

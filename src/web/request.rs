@@ -24,6 +24,12 @@ pub enum Method {
     Get,
     Head,
     Options,
+    /// Served with `--upload`.
+    Put,
+    /// Served with `--upload` (a form from the listing page).
+    Post,
+    /// Served with `--delete`.
+    Delete,
     /// A method HTTP defines that netlab does not serve (405 with `Allow`).
     Other,
     /// A method nobody defined (501).
@@ -36,10 +42,11 @@ impl Method {
             "GET" => Method::Get,
             "HEAD" => Method::Head,
             "OPTIONS" => Method::Options,
-            "POST" | "PUT" | "DELETE" | "PATCH" | "TRACE" | "CONNECT" | "PROPFIND"
-            | "PROPPATCH" | "MKCOL" | "COPY" | "MOVE" | "LOCK" | "UNLOCK" | "QUERY" => {
-                Method::Other
-            }
+            "PUT" => Method::Put,
+            "POST" => Method::Post,
+            "DELETE" => Method::Delete,
+            "PATCH" | "TRACE" | "CONNECT" | "PROPFIND" | "PROPPATCH" | "MKCOL" | "COPY"
+            | "MOVE" | "LOCK" | "UNLOCK" | "QUERY" => Method::Other,
             _ => Method::Unknown,
         }
     }
@@ -93,6 +100,8 @@ pub struct Request<'h, 'b> {
     pub accept_encoding: Option<&'b [u8]>,
     pub origin: Option<&'b [u8]>,
     pub cors_request_headers: Option<&'b [u8]>,
+    pub authorization: Option<&'b [u8]>,
+    pub content_type: Option<&'b [u8]>,
 }
 
 impl Request<'_, '_> {
@@ -206,6 +215,8 @@ pub fn parse<'h, 'b>(
         accept_encoding: None,
         origin: None,
         cors_request_headers: None,
+        authorization: None,
+        content_type: None,
     };
     let mut hosts = 0;
     let mut length: Option<u64> = None;
@@ -246,7 +257,9 @@ pub fn parse<'h, 'b>(
                     }
                 }
             }
+            12 if name.eq_ignore_ascii_case(b"content-type") => out.content_type = Some(value),
             13 if name.eq_ignore_ascii_case(b"if-none-match") => out.if_none_match = Some(value),
+            13 if name.eq_ignore_ascii_case(b"authorization") => out.authorization = Some(value),
             14 if name.eq_ignore_ascii_case(b"content-length") => {
                 if length.is_some() {
                     return Err(Reject::new(400, "duplicate Content-Length"));
@@ -469,11 +482,11 @@ mod tests {
     fn bodies_and_methods() {
         assert_eq!(
             check("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"),
-            Ok(Some((Method::Other, Body::Length(5), true)))
+            Ok(Some((Method::Post, Body::Length(5), true)))
         );
         assert_eq!(
             check("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n"),
-            Ok(Some((Method::Other, Body::Chunked, true)))
+            Ok(Some((Method::Put, Body::Chunked, true)))
         );
         assert_eq!(
             check("BREW / HTTP/1.1\r\nHost: x\r\n\r\n"),

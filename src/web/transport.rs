@@ -219,6 +219,13 @@ impl<'a, S: Transport> Wire<'a, S> {
         Ok(n)
     }
 
+    /// Read into `buf` straight from the stream (past the input buffer), counting what came.
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.stream.read(buf)?;
+        self.stats.bytes_in += n as u64;
+        Ok(n)
+    }
+
     /// Write `bytes` whole, counting them.
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.stream.write_all(bytes)?;

@@ -9,32 +9,32 @@ use crate::harness::{Lab, Server, WAIT};
 
 /// One response as read off the wire.
 #[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-type Conn = BufReader<TcpStream>;
+pub(crate) type Conn = BufReader<TcpStream>;
 
-fn open(server: &Server) -> Conn {
+pub(crate) fn open(server: &Server) -> Conn {
     BufReader::new(server.connect())
 }
 
-fn send(conn: &mut Conn, raw: impl AsRef<[u8]>) {
+pub(crate) fn send(conn: &mut Conn, raw: impl AsRef<[u8]>) {
     conn.get_mut()
         .write_all(raw.as_ref())
         .expect("send request");
@@ -42,7 +42,7 @@ fn send(conn: &mut Conn, raw: impl AsRef<[u8]>) {
 
 /// Read one response; `head` when it answers a HEAD request (no body whatever the headers say).
 #[track_caller]
-fn read_response(conn: &mut Conn, head: bool) -> Resp {
+pub(crate) fn read_response(conn: &mut Conn, head: bool) -> Resp {
     let mut line = String::new();
     conn.read_line(&mut line).expect("read status line");
     let status = line
@@ -81,20 +81,20 @@ fn read_response(conn: &mut Conn, head: bool) -> Resp {
 
 /// Send a request on a fresh connection and read one response.
 #[track_caller]
-fn request(server: &Server, raw: impl AsRef<[u8]>) -> Resp {
+pub(crate) fn request(server: &Server, raw: impl AsRef<[u8]>) -> Resp {
     let mut conn = open(server);
     send(&mut conn, raw.as_ref());
     read_response(&mut conn, raw.as_ref().starts_with(b"HEAD "))
 }
 
 #[track_caller]
-fn get(server: &Server, target: &str) -> Resp {
+pub(crate) fn get(server: &Server, target: &str) -> Resp {
     request(server, format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"))
 }
 
 /// The server closed the connection: EOF (or a reset) within the wait.
 #[track_caller]
-fn assert_closed(conn: &mut Conn) {
+pub(crate) fn assert_closed(conn: &mut Conn) {
     let mut rest = Vec::new();
     match conn.read_to_end(&mut rest) {
         Ok(_) => assert!(

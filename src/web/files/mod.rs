@@ -1,20 +1,23 @@
 //! From a request target to the bytes of a file, safely, one room each: `target.rs` decodes the
 //! path and refuses escapes, `root.rs` opens it beneath the served directory (`openat2`),
 //! `cache.rs` keeps small files in memory, `conditional.rs` holds the validators (ETag,
-//! Last-Modified) and the conditional-request rules, and `text.rs` tells whether a text file is
-//! UTF-8 (for the charset its Content-Type names).
+//! Last-Modified) and the conditional-request rules, `text.rs` tells whether a text file is
+//! UTF-8 (for the charset its Content-Type names), and `write.rs` changes the directory (uploads,
+//! new folders, deletions) without leaving it or a torn file.
 
 mod cache;
 mod conditional;
 mod root;
 mod target;
 mod text;
+mod write;
 
 pub use cache::{Cached, Kind};
 pub use conditional::{Condition, Validators, etag, http_date, mtime, unix_secs};
 pub use root::{Found, Root};
 pub use target::parse_target_into;
 pub use text::{file_is_utf8, is_utf8};
+pub use write::{Existing, TempFile, check_name, existing, io_reject, remove};
 // For the fuzz targets and SECURITY.md's test (through `crate::fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use cache::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};

@@ -133,7 +133,7 @@ impl Root {
         &self.cache
     }
 
-    fn open_fd(&self, rel: &[u8], flags: OFlag) -> Result<OwnedFd, Reject> {
+    pub(super) fn open_fd(&self, rel: &[u8], flags: OFlag) -> Result<OwnedFd, Reject> {
         let rel = non_empty(rel);
         let flags = flags | OFlag::O_CLOEXEC;
         if self.openat2.load(Ordering::Relaxed) {

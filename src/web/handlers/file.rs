@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
 
-use super::{Ctx, Format, Route, format_of};
+use super::{Ctx, Format, Route, format_of, listing};
 use crate::web::files::{self, Cached, Condition, Found, Kind, Root, SMALL_FILE, Validators};
 use crate::web::range::{Ranged, parse_range};
 use crate::web::request::{Request, accepts_coding};
@@ -99,7 +99,8 @@ impl<'s> Ctx<'_, 's> {
                 let json = format_of(req) == Format::Json
                     || query.is_some_and(|q| q.split('&').any(|p| p == "format=json"));
                 let format = if json { Format::Json } else { Format::Text };
-                Ok(Route::Listing { root, format })
+                let sort = listing::Sort::from_query(query);
+                Ok(Route::Listing { root, format, sort })
             }
             Err(reject) => Ok(Route::Answer(self.reject(reject))),
         }

@@ -28,6 +28,79 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// How a listing is ordered: `?sort=name|size|time&order=asc|desc` (name ascending by
+/// default). Directories come first whatever the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Size,
+    Time,
+}
+
+impl Sort {
+    /// From a listing's query; unknown values are ignored.
+    pub fn from_query(query: Option<&str>) -> Sort {
+        let mut sort = Sort::default();
+        for pair in query.unwrap_or("").split('&') {
+            match pair {
+                "sort=name" => sort.key = SortKey::Name,
+                "sort=size" => sort.key = SortKey::Size,
+                "sort=time" => sort.key = SortKey::Time,
+                "order=asc" => sort.descending = false,
+                "order=desc" => sort.descending = true,
+                _ => {}
+            }
+        }
+        sort
+    }
+
+    /// Order entries already sorted by name (directories first).
+    pub fn apply(self, entries: &mut [Entry]) {
+        match self.key {
+            SortKey::Name => {}
+            // Stable: equal sizes or times keep the name order.
+            SortKey::Size => entries.sort_by_key(|e| (!e.is_dir, e.size)),
+            SortKey::Time => entries.sort_by_key(|e| (!e.is_dir, e.modified)),
+        }
+        if self.descending {
+            let dirs = entries.iter().take_while(|e| e.is_dir).count();
+            let (dirs, files) = entries.split_at_mut(dirs);
+            dirs.reverse();
+            files.reverse();
+        }
+    }
+
+    /// The link a column head points to: this key, ascending unless it is the current
+    /// ascending order already.
+    fn link(self, key: SortKey) -> &'static str {
+        let flip = self.key == key && !self.descending;
+        match (key, flip) {
+            (SortKey::Name, false) => "?sort=name&amp;order=asc",
+            (SortKey::Name, true) => "?sort=name&amp;order=desc",
+            (SortKey::Size, false) => "?sort=size&amp;order=asc",
+            (SortKey::Size, true) => "?sort=size&amp;order=desc",
+            (SortKey::Time, false) => "?sort=time&amp;order=asc",
+            (SortKey::Time, true) => "?sort=time&amp;order=desc",
+        }
+    }
+
+    /// The arrow after the current column's head.
+    fn mark(self, key: SortKey) -> &'static str {
+        match (self.key == key, self.descending) {
+            (false, _) => "",
+            (true, false) => " ↑",
+            (true, true) => " ↓",
+        }
+    }
+}
+
 /// One listed name.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -58,11 +131,12 @@ impl Entry {
 impl<'s> Ctx<'_, 's> {
     /// The listing of the directory at `Scratch::path` beneath `root` (403 if it cannot be
     /// read).
-    pub(crate) fn listing(&mut self, root: &Root, format: Format) -> Answer<'s> {
+    pub(crate) fn listing(&mut self, root: &Root, format: Format, sort: Sort) -> Answer<'s> {
         let path = &self.bufs.path;
-        let Ok((entries, left_out)) = read(root, path, self.site.hidden) else {
+        let Ok((mut entries, left_out)) = read(root, path, self.site.hidden) else {
             return self.short(403, &[]);
         };
+        sort.apply(&mut entries);
         let mut title = String::with_capacity(path.len() + 2);
         title.push('/');
         if !path.is_empty() {
@@ -73,7 +147,7 @@ impl<'s> Ctx<'_, 's> {
         body.clear();
         match format {
             Format::Json => json(&title, &entries, left_out, body),
-            Format::Text => html(&title, &entries, left_out, body),
+            Format::Text => html(&title, &entries, left_out, sort, body),
         }
         let len = body.len();
         let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
@@ -146,7 +220,7 @@ pub fn read(root: &Root, rel: &[u8], hidden: bool) -> io::Result<(Vec<Entry>, us
 }
 
 /// The listing page. `path` is the decoded URL path of the directory (`/docs/`).
-pub fn html(path: &str, entries: &[Entry], left_out: usize, out: &mut Vec<u8>) {
+pub fn html(path: &str, entries: &[Entry], left_out: usize, sort: Sort, out: &mut Vec<u8>) {
     let title = escape(path);
     let _ = write!(
         out,
@@ -163,7 +237,14 @@ pub fn html(path: &str, entries: &[Entry], left_out: usize, out: &mut Vec<u8>) {
          a{{text-decoration:none}}\n\
          @media (max-width:36rem){{.t{{display:none}}}}\n\
          </style></head>\n<body>\n<h1>Index of {title}</h1>\n<table>\n\
-         <thead><tr><th>Name</th><th class=\"n\">Size</th><th class=\"t\">Modified (UTC)</th></tr></thead>\n<tbody>\n"
+         <thead><tr><th><a href=\"{}\">Name{}</a></th><th class=\"n\"><a href=\"{}\">Size{}</a></th>\
+         <th class=\"t\"><a href=\"{}\">Modified (UTC){}</a></th></tr></thead>\n<tbody>\n",
+        sort.link(SortKey::Name),
+        sort.mark(SortKey::Name),
+        sort.link(SortKey::Size),
+        sort.mark(SortKey::Size),
+        sort.link(SortKey::Time),
+        sort.mark(SortKey::Time),
     );
     if path != "/" {
         out.extend_from_slice(
@@ -287,6 +368,41 @@ mod tests {
     }
 
     #[test]
+    fn sorting_keeps_directories_first() {
+        let entry = |name: &str, is_dir: bool, size: u64, modified: u64| Entry {
+            name: name.into(),
+            is_dir,
+            size,
+            modified,
+        };
+        let sorted = |query: &str| {
+            let mut entries = vec![
+                entry("d1", true, 0, 5),
+                entry("d2", true, 0, 1),
+                entry("a", false, 30, 2),
+                entry("b", false, 10, 3),
+                entry("c", false, 20, 1),
+            ];
+            Sort::from_query(Some(query)).apply(&mut entries);
+            entries
+                .iter()
+                .map(|e| e.display().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sorted(""), ["d1", "d2", "a", "b", "c"]);
+        assert_eq!(sorted("order=desc"), ["d2", "d1", "c", "b", "a"]);
+        assert_eq!(sorted("sort=size"), ["d1", "d2", "b", "c", "a"]);
+        assert_eq!(sorted("sort=size&order=desc"), ["d2", "d1", "a", "c", "b"]);
+        assert_eq!(sorted("sort=time"), ["d2", "d1", "c", "a", "b"]);
+        assert_eq!(sorted("sort=bogus&x=1"), ["d1", "d2", "a", "b", "c"]);
+        let mut page = Vec::new();
+        html("/", &[], 0, Sort::from_query(Some("sort=size")), &mut page);
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("<a href=\"?sort=size&amp;order=desc\">Size ↑</a>"));
+        assert!(page.contains("<a href=\"?sort=name&amp;order=asc\">Name</a>"));
+    }
+
+    #[test]
     fn hostile_names_are_escaped_and_encoded() {
         let entries = vec![
             Entry {
@@ -315,7 +431,7 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        html("/x&y/", &entries, 0, &mut out);
+        html("/x&y/", &entries, 0, Sort::default(), &mut out);
         let page = String::from_utf8(out).unwrap();
         assert!(page.contains("<title>Index of /x&amp;y/</title>"));
         assert!(page.contains("<a href=\"%3Cimg%3E.txt\">&lt;img&gt;.txt</a>"));

@@ -9,14 +9,17 @@ pub mod echo;
 mod file;
 pub(crate) mod listing;
 mod page;
+mod upload;
 
 use std::io;
 
+use super::auth::{AuthFor, CHALLENGE, Verdict};
 use super::body;
 use super::files::Root;
 use super::request::{Method, Reject, Request};
 use super::response::{Answer, Head, Payload, Scratch, push_decimal, reason};
 use super::{Mode, Site};
+pub(crate) use upload::Change;
 
 /// How a listing or an echo is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +70,11 @@ pub(crate) enum Route<'s> {
     Answer(Answer<'s>),
     /// A directory listing (the directory's path in [`Scratch::path`]): reading a directory can
     /// take a while, so it is read only where that may happen ([`Ctx::listing`]).
-    Listing { root: &'s Root, format: Format },
+    Listing {
+        root: &'s Root,
+        format: Format,
+        sort: listing::Sort,
+    },
 }
 
 /// What a handler works with: the site, who asked (for the log and the echo), the connection's
@@ -84,6 +91,15 @@ impl<'s> Ctx<'_, 's> {
     /// only when a small file cannot be read after it was opened.
     pub(crate) fn route(&mut self, req: &Request<'_, '_>, head: &[u8]) -> io::Result<Route<'s>> {
         let site = self.site;
+        if let Some(auth) = &site.auth
+            && auth.scope == AuthFor::All
+            && !(req.method == Method::Options && site.cors)
+        {
+            let verdict = auth.check(req.authorization, self.peer);
+            if verdict != Verdict::Allowed {
+                return Ok(Route::Answer(self.denied(verdict)));
+            }
+        }
         let answer = match (&site.mode, req.method) {
             // Every method is mirrored; the body (none) is in `scratch`.
             (Mode::Echo, _) => {
@@ -93,13 +109,8 @@ impl<'s> Ctx<'_, 's> {
             (Mode::Dir(root), Method::Get | Method::Head) => return self.file(req, root),
             (Mode::Page(page), Method::Get | Method::Head) => self.page(req, page),
             (_, Method::Options) if site.cors => self.preflight(req),
-            (_, Method::Options | Method::Other) => {
-                let allow = if site.cors {
-                    "GET, HEAD, OPTIONS"
-                } else {
-                    "GET, HEAD"
-                };
-                self.short(405, &[("Allow", allow)])
+            (_, Method::Options | Method::Other | Method::Put | Method::Post | Method::Delete) => {
+                self.short(405, &[("Allow", &allowed(site))])
             }
             (_, Method::Unknown) => self.short(501, &[]),
         };
@@ -133,6 +144,15 @@ impl<'s> Ctx<'_, 's> {
         }
     }
 
+    /// No entry without the right password: 401 with the challenge, or 429 after too many
+    /// failures.
+    pub(crate) fn denied(&mut self, verdict: Verdict) -> Answer<'s> {
+        match verdict {
+            Verdict::TooMany => self.short(429, &[("Retry-After", "60")]),
+            _ => self.short(401, &[("WWW-Authenticate", CHALLENGE)]),
+        }
+    }
+
     /// A refusal found while answering (a bad target, a file that may not be read).
     fn reject(&mut self, reject: Reject) -> Answer<'s> {
         crate::debug!("{} {}: {}", self.peer, reject.status, reject.why);
@@ -143,7 +163,7 @@ impl<'s> Ctx<'_, 's> {
     fn preflight(&mut self, req: &Request<'_, '_>) -> Answer<'s> {
         let keep = self.framing.keep;
         let mut head = Head::new(&mut self.bufs.out, 204, true);
-        head.header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+        head.header("Access-Control-Allow-Methods", allowed(self.site))
             .header("Access-Control-Max-Age", "86400");
         if let Some(asked) = req.cors_request_headers {
             head.header("Access-Control-Allow-Headers", asked);
@@ -170,6 +190,34 @@ impl<'s> Ctx<'_, 's> {
             linger: false,
         }
     }
+}
+
+/// Whether `req` asks to change the served directory, and the flags allow that kind of change:
+/// then the connection reads its body (if any) into [`Ctx::change`] on a thread of its own.
+pub(crate) fn changes(req: &Request<'_, '_>, site: &Site) -> bool {
+    matches!(site.mode, Mode::Dir(_))
+        && match req.method {
+            Method::Put => site.writes.upload,
+            Method::Delete => site.writes.delete,
+            _ => false,
+        }
+}
+
+/// The methods the site answers, for `Allow` (and a preflight's Allow-Methods).
+fn allowed(site: &Site) -> String {
+    let mut allow = String::from("GET, HEAD");
+    if site.cors {
+        allow.push_str(", OPTIONS");
+    }
+    if matches!(site.mode, Mode::Dir(_)) {
+        if site.writes.upload {
+            allow.push_str(", PUT");
+        }
+        if site.writes.delete {
+            allow.push_str(", DELETE");
+        }
+    }
+    allow
 }
 
 /// JSON when the client asks for it (`Accept: application/json`).

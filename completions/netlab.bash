@@ -380,7 +380,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__fetch)
-            opts="-X -H -d -A -i -I -f -o -O -C -k -q -v -h -V --request --header --data --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --proxy --noproxy --quiet --verbose --help --version"
+            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -k -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --proxy --noproxy --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +407,78 @@ _netlab() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-urlencode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --form)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upload-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -T)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bearer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-bearer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cookie)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cookie-jar)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-max-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netrc-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -680,7 +752,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -724,6 +796,22 @@ _netlab() {
                     ;;
                 --write-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-upload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-for)
+                    COMPREPLY=($(compgen -W "all write" -- "${cur}"))
                     return 0
                     ;;
                 --tls-cert)

@@ -96,6 +96,11 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-conns -d 'Most
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l header-timeout -d 'The whole request head must arrive within this time (else 408). More than 0: it is the server\'s guard against clients that send a head slowly' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l keepalive-timeout -d 'Close a keep-alive connection idle for this long (0: no keep-alive, every response closes its connection, as nginx\'s keepalive_timeout 0)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d 'Close a connection whose client has not taken any byte for this long. More than 0: it is the server\'s guard against clients that stop reading' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-upload -d 'Largest upload (`100M`, `2G`); 413 above it, checked against Content-Length before a byte is read and while the body streams. Without it the disk is the limit (a full disk gets 507)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth -d 'Ask for a user and password (HTTP Basic): `USER:PASS`, or `USER:sha256:HEX` with the SHA-256 of the password in hex (`printf %s PASS | sha256sum`), so it need not sit in shell history. Repeat for more users. Over plain HTTP the password crosses the network readable: use --tls beyond this machine' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-file -d 'Users from a file, one `USER:PASS` or `USER:sha256:HEX` a line (`#` comments)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-for -d 'What the password guards: `all` requests, or only `write`s (uploads, new folders, deletions: reads stay public)' -r -f -a "all\t'Every request'
+write\t'Only uploads, new folders and deletions; reads stay public'"
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
@@ -104,14 +109,30 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer ev
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l hidden -d 'Serve and list dotfiles (hidden and refused by default)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l upload -d 'Take uploads: `PUT /path/name` creates a file (201; an existing one is 409 unless --overwrite). The body goes to a temporary file beside the target, fsynced, and is renamed into place only when whole: a cut or failed upload leaves nothing'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l overwrite -d 'With --upload: a PUT may replace an existing file (204)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l mkdir -d 'Allow creating folders: a PUT into a folder that does not exist creates it (else 404)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l delete -d 'Allow `DELETE` of a file or an empty folder (204)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand web" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s X -l request -d 'Request method' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s d -l data -d 'Request body: TEXT, @FILE, or @- for stdin (sets POST unless -X says otherwise)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s d -l data -d 'Request body: TEXT, @FILE, or @- for stdin (sets POST unless -X says otherwise); repeated, the pieces are joined with `&`' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l data-urlencode -d 'A form field percent-encoded as curl does: `content`, `=content`, `name=content`, `@FILE` or `name@FILE` (repeatable; joined with `&` after the -d pieces)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s F -l form -d 'A multipart form field (repeatable): `name=value`, `name=@FILE` (a file, streamed from disk), `name=<FILE` (a file\'s text as the value); a file may add `;type=MIME` and `;filename=NAME`' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s T -l upload-file -d 'PUT this file (streamed from disk; `-` reads stdin); a URL ending in `/` gets the file\'s name' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s u -l user -d 'Basic auth: `user:password`, or `user` alone to be asked for the password on the terminal. Sent to the URL\'s own host only, never to another after a redirect' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l bearer -l oauth2-bearer -d 'Send `Authorization: Bearer TOKEN` (to the URL\'s own host only)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s b -l cookie -d 'Cookies to send: `\'a=1; b=2\'` as typed (to the URL\'s own site), or a Netscape cookie jar FILE as curl writes it (a missing or empty file is an empty jar)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s c -l cookie-jar -d 'Write every cookie known at the end to this Netscape cookie-jar FILE (curl reads it)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l retry -d 'Try again up to N times after a failure listed in --retry-on, waiting longer each time' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l retry-on -d 'What is worth a retry, comma-separated: refused, timeout, reset, 5xx, or a status' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l retry-delay -d 'The first wait between tries; each next one doubles, with jitter (Retry-After wins)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l retry-max-time -d 'Retry no more once this long has gone by since the first try; also caps a Retry-After' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l netrc-file -d 'Take the login for the URL\'s host from this netrc file' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l json -d 'JSON request body: TEXT or @FILE; sets Content-Type and Accept to application/json' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s A -l user-agent -d 'User-Agent header' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal)' -r -F
@@ -122,6 +143,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l cacert -d 'Trust the CA certificates in this PEM file (a bundle works)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l proxy -d 'Use this proxy (http://host:port); overrides the proxy environment variables' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s G -l get -d 'Send the -d/--data-urlencode data in the URL\'s query with a GET (or HEAD with -I)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s n -l netrc -d 'Take the login for the URL\'s host from ~/.netrc (when -u and the URL give none)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s i -l include -d 'Print the status line and headers before the body'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s I -l head -d 'Send HEAD and print the status line and headers only'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s f -l fail -d 'Exit 22 on an HTTP status of 400 or more, without writing the body'

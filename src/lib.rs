@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connect(args) => connect::run(args),
         Command::Resolve(args) => connect::resolve(args),
         Command::Web(args) => web::run(args),
-        Command::Fetch(args) => fetch::run(args),
+        Command::Fetch(args) => fetch::run(*args),
         Command::Urldecode(args) => url::decode_command(args),
         Command::Urlencode(args) => url::encode_command(args),
         Command::Url(args) => url::url_command(args),

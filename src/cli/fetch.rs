@@ -15,7 +15,12 @@ use super::parse_timeout;
     netlab fetch -O http://127.0.0.1:8000/big.iso     # save as big.iso (with a progress bar)\n  \
     netlab fetch -C -o big.iso http://127.0.0.1:8000/big.iso   # resume\n  \
     netlab fetch --json '{\"q\":1}' http://127.0.0.1:8000/api\n  \
-    netlab fetch --utf8 http://127.0.0.1:8000/gbk-page.html\n\n\
+    netlab fetch --utf8 http://127.0.0.1:8000/gbk-page.html\n  \
+    netlab fetch -F name=ada -F 'cv=@cv.pdf;type=application/pdf' 127.0.0.1:8000/apply\n  \
+    netlab fetch -G --data-urlencode 'q=a b' 127.0.0.1:8000/search   # GET /search?q=a%20b\n  \
+    netlab fetch -T notes.txt -u alice 127.0.0.1:8000/files/   # PUT, the password is asked\n  \
+    netlab fetch --retry 5 --retry-on 5xx,refused 127.0.0.1:8000/flaky\n  \
+    netlab fetch -c jar.txt -b jar.txt -d user=ada 127.0.0.1:8000/login   # keep the session\n\n\
     Exit status as curl's: 3 bad URL, 6 resolve, 7 connect, 18 partial body, 22 HTTP error with \
     --fail, 23 write error, 28 timeout, 35/60 TLS, 47 too many redirects.")]
 pub struct FetchArgs {
@@ -30,9 +35,80 @@ pub struct FetchArgs {
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
 
-    /// Request body: TEXT, @FILE, or @- for stdin (sets POST unless -X says otherwise).
+    /// Request body: TEXT, @FILE, or @- for stdin (sets POST unless -X says otherwise); repeated,
+    /// the pieces are joined with `&`.
     #[arg(short, long, value_name = "DATA", conflicts_with = "json")]
-    pub data: Option<String>,
+    pub data: Vec<String>,
+
+    /// A form field percent-encoded as curl does: `content`, `=content`, `name=content`,
+    /// `@FILE` or `name@FILE` (repeatable; joined with `&` after the -d pieces).
+    #[arg(long, value_name = "DATA", conflicts_with = "json")]
+    pub data_urlencode: Vec<String>,
+
+    /// Send the -d/--data-urlencode data in the URL's query with a GET (or HEAD with -I).
+    #[arg(short = 'G', long, conflicts_with_all = ["form", "upload_file", "json"])]
+    pub get: bool,
+
+    /// A multipart form field (repeatable): `name=value`, `name=@FILE` (a file, streamed from
+    /// disk), `name=<FILE` (a file's text as the value); a file may add `;type=MIME` and
+    /// `;filename=NAME`.
+    #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_urlencode", "json", "upload_file"])]
+    pub form: Vec<String>,
+
+    /// PUT this file (streamed from disk; `-` reads stdin); a URL ending in `/` gets the file's name.
+    #[arg(short = 'T', long, value_name = "FILE", conflicts_with_all = ["data", "data_urlencode", "json"])]
+    pub upload_file: Option<PathBuf>,
+
+    /// Basic auth: `user:password`, or `user` alone to be asked for the password on the terminal.
+    /// Sent to the URL's own host only, never to another after a redirect.
+    #[arg(short = 'u', long, value_name = "USER[:PASSWORD]")]
+    pub user: Option<String>,
+
+    /// Send `Authorization: Bearer TOKEN` (to the URL's own host only).
+    #[arg(
+        long,
+        visible_alias = "oauth2-bearer",
+        value_name = "TOKEN",
+        conflicts_with = "user"
+    )]
+    pub bearer: Option<String>,
+
+    /// Take the login for the URL's host from ~/.netrc (when -u and the URL give none).
+    #[arg(short = 'n', long)]
+    pub netrc: bool,
+
+    /// Cookies to send: `'a=1; b=2'` as typed (to the URL's own site), or a Netscape cookie jar
+    /// FILE as curl writes it (a missing or empty file is an empty jar).
+    #[arg(short = 'b', long, value_name = "DATA|FILE")]
+    pub cookie: Option<String>,
+
+    /// Write every cookie known at the end to this Netscape cookie-jar FILE (curl reads it).
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
+
+    /// Try again up to N times after a failure listed in --retry-on, waiting longer each time.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry: u32,
+
+    /// What is worth a retry, comma-separated: refused, timeout, reset, 5xx, or a status.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "refused,timeout,reset,408,429,500,502,503,504"
+    )]
+    pub retry_on: String,
+
+    /// The first wait between tries; each next one doubles, with jitter (Retry-After wins).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = super::values::parse_duration)]
+    pub retry_delay: Duration,
+
+    /// Retry no more once this long has gone by since the first try; also caps a Retry-After.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_timeout)]
+    pub retry_max_time: Duration,
+
+    /// Take the login for the URL's host from this netrc file.
+    #[arg(long, value_name = "FILE", conflicts_with = "netrc")]
+    pub netrc_file: Option<PathBuf>,
 
     /// JSON request body: TEXT or @FILE; sets Content-Type and Accept to application/json.
     #[arg(long, value_name = "JSON")]
@@ -47,7 +123,7 @@ pub struct FetchArgs {
     pub include: bool,
 
     /// Send HEAD and print the status line and headers only.
-    #[arg(short = 'I', long, conflicts_with_all = ["data", "json"])]
+    #[arg(short = 'I', long, conflicts_with_all = ["json", "form", "upload_file"])]
     pub head: bool,
 
     /// Exit 22 on an HTTP status of 400 or more, without writing the body.

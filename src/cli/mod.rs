@@ -30,9 +30,9 @@ pub use url::{
     InputKind, Standard, URL_ABOUT, URLDECODE_ABOUT, UrlArgs, UrldecodeArgs, UrlencodeArgs,
 };
 pub use values::{
-    MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_timeout,
+    MAX_DURATION, parse_duration, parse_port, parse_positive_duration, parse_size, parse_timeout,
 };
-pub use web::WebArgs;
+pub use web::{AuthFor, WebArgs};
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -85,7 +85,8 @@ pub enum Command {
     /// Run an HTTP/1.1 server: a directory, one fixed page, or a mirror of the request.
     Web(WebArgs),
     /// Fetch a URL over HTTP(S) and write the body to stdout or a file.
-    Fetch(FetchArgs),
+    // Boxed: fetch has the most flags by far (clippy::large_enum_variant).
+    Fetch(Box<FetchArgs>),
     /// Percent-decode URLs and query strings, or break them into their parts.
     #[command(long_about = URLDECODE_ABOUT)]
     Urldecode(UrldecodeArgs),

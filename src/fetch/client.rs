@@ -12,6 +12,7 @@ use url::Url;
 
 use super::errors;
 use super::request::{Hop, Plan, Prepared, check_proxy};
+use super::retry::Transient;
 use crate::exit::Code;
 
 /// ureq's read buffer: large, so a fast local transfer takes few system calls.
@@ -40,12 +41,21 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Send one request and return once the response head is in.
-    pub fn send(&self, hop: &Hop, prepared: Prepared) -> anyhow::Result<Exchange> {
-        let (agent, proxy) = self.agent(&hop.url)?;
-        let response = agent
-            .run(prepared.request)
-            .map_err(|err| errors::request(err, &hop.url, self.plan, proxy.as_ref()))?;
+    /// Send one request and return once the response head is in; a failure says whether it is
+    /// of a kind `--retry-on` may retry.
+    pub fn send(
+        &self,
+        hop: &Hop,
+        prepared: Prepared,
+    ) -> Result<Exchange, (anyhow::Error, Option<Transient>)> {
+        let (agent, proxy) = self.agent(&hop.url).map_err(|err| (err, None))?;
+        let response = agent.run(prepared.request).map_err(|err| {
+            let transient = Transient::of(&err);
+            (
+                errors::request(err, &hop.url, self.plan, proxy.as_ref()),
+                transient,
+            )
+        })?;
         Ok(Exchange {
             response,
             _agent: agent,

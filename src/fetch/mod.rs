@@ -7,14 +7,19 @@
 //! server sent into what is written (gzip/br, `--utf8`), streaming through one buffer;
 //! `errors` gives every failure curl's exit code.
 
+mod auth;
 mod client;
 mod decode;
 mod errors;
+mod form;
 mod head;
+mod jar;
 mod output;
+mod payload;
 mod progress;
 mod redirect;
 mod request;
+mod retry;
 mod tls;
 
 use std::cell::RefCell;
@@ -38,8 +43,12 @@ pub fn run(args: FetchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
     let output = Output::new(&plan)?;
     let session = Session::new(&plan);
-    let (exchange, hop, heads) = follow(&plan, &session, &output)?;
-    deliver(&plan, exchange, &hop, heads, &output)
+    let result = follow(&plan, &session, &output)
+        .and_then(|(exchange, hop, heads)| deliver(&plan, exchange, &hop, heads, &output));
+    if let Some(jar) = &plan.jar {
+        jar.borrow().save();
+    }
+    result
 }
 
 /// Send the request and follow redirects; return the final response, its hop, and (for `-i`) the
@@ -52,13 +61,17 @@ fn follow(
     let mut hop = plan.first_hop();
     let mut trail = redirect::Trail::new(&hop, plan.max_redirects);
     let mut heads = String::new();
+    let mut tries = Tries {
+        started: std::time::Instant::now(),
+        done: 0,
+    };
     loop {
-        let prepared = plan.prepare(&hop, output.range_from())?;
-        if crate::log::verbose() {
-            head::show_request(&hop.method, &hop.url, &prepared.head);
-        }
-        let exchange = session.send(&hop, prepared)?;
+        let exchange = send(plan, session, output, &hop, &mut tries)?;
         let response = &exchange.response;
+        if let Some(jar) = &plan.jar {
+            // Cookies met on the way through redirects are kept and sent on.
+            jar.borrow_mut().store(&hop.url, response.headers());
+        }
         if crate::log::verbose() {
             head::show_response(response.version(), response.status(), response.headers());
         }
@@ -71,6 +84,15 @@ fn follow(
             return Ok((exchange, hop, heads));
         }
         trail.push(&next)?;
+        if matches!(next.payload, Some(request::Payload::Stdin)) {
+            anyhow::bail!(
+                "{} {} asks for the request again at {}, but its body came from stdin and was \
+                 sent already (give the body as a file to follow it)",
+                response.status().as_u16(),
+                response.status().canonical_reason().unwrap_or(""),
+                next.url
+            );
+        }
         crate::debug!(
             "* redirect {} (at most {}): {} {}",
             trail.count(),
@@ -86,6 +108,81 @@ fn follow(
             ));
         }
         hop = next;
+    }
+}
+
+/// How many tries were made so far, across hops, and when the first began (`--retry`).
+struct Tries {
+    started: std::time::Instant,
+    done: u32,
+}
+
+/// Send one hop's request, and again after a failure or status `--retry-on` lists, as long as
+/// `--retry` and `--retry-max-time` allow; each retry is one stderr line saying why and when.
+fn send(
+    plan: &Plan,
+    session: &Session,
+    output: &Output,
+    hop: &Hop,
+    tries: &mut Tries,
+) -> anyhow::Result<Exchange> {
+    let policy = &plan.retry;
+    let once = matches!(hop.payload, Some(request::Payload::Stdin));
+    loop {
+        let prepared = plan.prepare(hop, output.range_from())?;
+        if crate::log::verbose() {
+            head::show_request(&hop.method, &hop.url, &prepared.head);
+        }
+        tries.done += 1;
+        let next = tries.done + 1;
+        let (why, last) = match session.send(hop, prepared) {
+            Ok(exchange) => {
+                let status = exchange.response.status();
+                if !policy.retries_status(status) || next > policy.tries + 1 {
+                    return Ok(exchange);
+                }
+                if once {
+                    crate::warn!(
+                        "HTTP {} from {}: not retried, the request body came from stdin and was \
+                         sent already",
+                        status.as_u16(),
+                        hop.url
+                    );
+                    return Ok(exchange);
+                }
+                let why = format!(
+                    "HTTP {} {} from {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
+                    hop.url
+                );
+                (why, Ok(exchange))
+            }
+            Err((err, Some(kind))) if policy.retries_failure(kind) && next <= policy.tries + 1 => {
+                if once {
+                    return Err(err.context(
+                        "not retried: the request body came from stdin and was sent already",
+                    ));
+                }
+                let why = format!("{err:#} [{}]", retry::failure_reason(kind));
+                (why, Err(err))
+            }
+            Err((err, _)) => return Err(err),
+        };
+        let headers = last
+            .as_ref()
+            .ok()
+            .map(|exchange| exchange.response.headers());
+        let wait = policy.wait(next, headers);
+        let from_server = headers.is_some_and(|h| h.contains_key(ureq::http::header::RETRY_AFTER));
+        if !policy.allows(next, tries.started, wait) {
+            crate::warn!("{why}: no more tries, --retry-max-time would be passed");
+            // The last answer (or failure) is what the user gets, as curl.
+            return last;
+        }
+        drop(last);
+        retry::announce(next, policy, &why, wait, from_server);
+        std::thread::sleep(wait);
     }
 }
 

@@ -2,17 +2,15 @@
 //! here (exit 2, or 3 for a bad URL) before a socket opens. Also builds the request of each hop,
 //! with every header it sends listed in order, so `-v` shows exactly what goes on the wire.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use base64::Engine;
 use ureq::SendBody;
 use ureq::http::{self, HeaderName, HeaderValue, Method};
 use url::Url;
 
+use super::payload::Body;
+pub use super::payload::Payload;
 use crate::cli::FetchArgs;
 use crate::exit::Code;
 
@@ -27,6 +25,14 @@ pub struct Plan {
     /// `-H` headers in order; a `None` value removes a header netlab would send (`-H 'Accept:'`).
     pub headers: Vec<UserHeader>,
     pub payload: Option<Payload>,
+    /// The payload's Content-Type (none for `-T`, as curl).
+    pub content_type: Option<String>,
+    /// The `Authorization` of `-u`, `--bearer`, the URL or netrc: for the URL's own site only.
+    pub authorization: Option<String>,
+    /// `-b`/`-c`: the cookies, kept across hops.
+    pub jar: Option<std::cell::RefCell<super::jar::Jar>>,
+    /// `--retry*`.
+    pub retry: super::retry::Policy,
     pub user_agent: String,
     pub json: bool,
     pub include: bool,
@@ -58,34 +64,6 @@ pub struct UserHeader {
     pub value: Option<HeaderValue>,
 }
 
-/// A request body. Bytes are kept (a 307/308 redirect sends them again); a file is reopened.
-#[derive(Debug, Clone)]
-pub enum Payload {
-    Bytes(Arc<[u8]>),
-    File { path: PathBuf, len: u64 },
-}
-
-impl Payload {
-    pub fn len(&self) -> u64 {
-        match self {
-            Payload::Bytes(bytes) => bytes.len() as u64,
-            Payload::File { len, .. } => *len,
-        }
-    }
-
-    fn body(&self) -> anyhow::Result<SendBody<'static>> {
-        Ok(match self {
-            Payload::Bytes(bytes) => {
-                SendBody::from_owned_reader(std::io::Cursor::new(bytes.clone()))
-            }
-            Payload::File { path, .. } => SendBody::from_owned_reader(
-                std::fs::File::open(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-            ),
-        })
-    }
-}
-
 /// One request on the way: where it goes, how, and with what.
 #[derive(Debug, Clone)]
 pub struct Hop {
@@ -102,7 +80,7 @@ pub struct Prepared {
 
 impl Plan {
     pub fn from_args(args: FetchArgs) -> anyhow::Result<Plan> {
-        let url = parse_url(&args.url)?;
+        let mut url = parse_url(&args.url)?;
         let headers = args
             .headers
             .iter()
@@ -111,12 +89,29 @@ impl Plan {
         if let Some(agent) = &args.user_agent {
             refuse_line_breaks("-A", agent)?;
         }
+        let authorization = super::auth::authorization(&args, &url)?;
 
-        let (payload, json) = match (&args.data, &args.json) {
-            (Some(data), _) => (Some(read_payload(data)?), false),
-            (None, Some(json)) => (Some(read_payload(json)?), true),
-            (None, None) => (None, false),
-        };
+        let body = Body::from_args(&args)?;
+        if let Some(query) = &body.query {
+            // -G: the data goes after the URL's own query, joined with `&`.
+            let joined = match url.query().filter(|q| !q.is_empty()) {
+                Some(own) => format!("{own}&{query}"),
+                None => query.clone(),
+            };
+            url.set_query(Some(&joined));
+        }
+        if let (Some(path), true) = (&args.upload_file, url.path().ends_with('/')) {
+            // curl's -T to a URL ending in `/`: the file keeps its name there.
+            if let Some(name) = path.file_name().filter(|_| path.as_os_str() != "-") {
+                let name = name.to_string_lossy().into_owned();
+                url.path_segments_mut()
+                    .map_err(|()| Code::BadUrl.error("-T: the URL cannot take a file name"))?
+                    .pop_if_empty()
+                    .push(&name);
+            }
+        }
+        let json = args.json.is_some();
+        let payload = body.payload;
 
         let method = match (&args.request, args.head) {
             (Some(_), true) => {
@@ -126,11 +121,14 @@ impl Plan {
                 Code::Usage.error(format!("`{}` is not an HTTP method", name.escape_debug()))
             })?,
             (None, true) => Method::HEAD,
+            (None, false) if body.put => Method::PUT,
             (None, false) if payload.is_some() => Method::POST,
             (None, false) => Method::GET,
         };
         if payload.is_some() && (method == Method::HEAD || method == Method::CONNECT) {
-            return Err(Code::Usage.error(format!("a {method} request cannot carry a body")));
+            return Err(Code::Usage.error(format!(
+                "a {method} request cannot carry a body (-G puts -d data in the query)"
+            )));
         }
 
         let to_stdout = args.output.as_deref() == Some(Path::new("-"));
@@ -161,6 +159,16 @@ impl Plan {
             method,
             headers,
             payload,
+            content_type: body.content_type,
+            authorization,
+            jar: super::jar::Jar::new(args.cookie.as_deref(), args.cookie_jar.as_deref())?
+                .map(std::cell::RefCell::new),
+            retry: super::retry::Policy::new(
+                args.retry,
+                &args.retry_on,
+                args.retry_delay,
+                args.retry_max_time,
+            )?,
             user_agent: args
                 .user_agent
                 .unwrap_or_else(|| concat!("netlab/", env!("CARGO_PKG_VERSION")).to_string()),
@@ -214,17 +222,24 @@ impl Plan {
         } else {
             head.push(("Accept-Encoding".into(), ACCEPT_ENCODING.into()));
         }
-        if let Some(credentials) = userinfo(url) {
-            head.push(("Authorization".into(), format!("Basic {credentials}")));
+        if let Some(authorization) = self.authorization.as_ref().filter(|_| same_site) {
+            head.push(("Authorization".into(), authorization.clone()));
+        }
+        if let Some(cookie) = self
+            .jar
+            .as_ref()
+            .and_then(|jar| jar.borrow().header(url, same_site))
+        {
+            head.push(("Cookie".into(), cookie));
         }
         if let Some(payload) = &hop.payload {
-            let kind = if self.json {
-                "application/json"
-            } else {
-                "application/x-www-form-urlencoded"
-            };
-            head.push(("Content-Type".into(), kind.into()));
-            head.push(("Content-Length".into(), payload.len().to_string()));
+            if let Some(kind) = &self.content_type {
+                head.push(("Content-Type".into(), kind.clone()));
+            }
+            match payload.len() {
+                Some(len) => head.push(("Content-Length".into(), len.to_string())),
+                None => head.push(("Transfer-Encoding".into(), "chunked".into())),
+            }
         }
 
         // A user's header replaces netlab's of the same name; credentials the user gave for the
@@ -313,18 +328,6 @@ fn is_credential(key: &HeaderName) -> bool {
         || key == http::header::PROXY_AUTHORIZATION
 }
 
-/// `user:password` of the URL, percent-decoded and base64-encoded for Basic auth.
-fn userinfo(url: &Url) -> Option<String> {
-    if url.username().is_empty() && url.password().is_none() {
-        return None;
-    }
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
-    let mut pair = decode(url.username());
-    pair.push(b':');
-    pair.extend(decode(url.password().unwrap_or("")));
-    Some(base64::engine::general_purpose::STANDARD.encode(pair))
-}
-
 /// The URI ureq sends: no credentials in it (they went into `Authorization`), no fragment.
 fn wire_uri(url: &Url) -> anyhow::Result<http::Uri> {
     let mut clean = url.clone();
@@ -374,43 +377,6 @@ fn refuse_line_breaks(flag: &str, text: &str) -> anyhow::Result<()> {
         )));
     }
     Ok(())
-}
-
-/// `-d`/`--json`: TEXT, `@FILE`, or `@-` for stdin.
-fn read_payload(spec: &str) -> anyhow::Result<Payload> {
-    match spec.strip_prefix('@') {
-        Some("-") => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("reading the request body from stdin")?;
-            Ok(Payload::Bytes(bytes.into()))
-        }
-        Some(path) => {
-            let path = PathBuf::from(path);
-            let meta = std::fs::metadata(&path).map_err(|err| {
-                Code::Usage
-                    .wrap(err)
-                    .context(format!("cannot read {}", path.display()))
-            })?;
-            if meta.is_file() {
-                Ok(Payload::File {
-                    path,
-                    len: meta.len(),
-                })
-            } else {
-                // A pipe or device has no length to announce: read it now.
-                let bytes = std::fs::read(&path).map_err(|err| {
-                    Code::Usage
-                        .wrap(err)
-                        .context(format!("cannot read {}", path.display()))
-                })?;
-                Ok(Payload::Bytes(bytes.into()))
-            }
-        }
-        None => Ok(Payload::Bytes(spec.as_bytes().into())),
-    }
 }
 
 /// A proxy URL: `http://host:port`, `https://…`, `socks5://…` (the scheme defaults to http).
@@ -478,12 +444,8 @@ mod tests {
     }
 
     #[test]
-    fn userinfo_becomes_basic_auth() {
+    fn credentials_stay_out_of_the_request_line() {
         let url = Url::parse("http://al%20ice:pw@h.test/").unwrap();
-        assert_eq!(
-            userinfo(&url).unwrap(),
-            base64::engine::general_purpose::STANDARD.encode("al ice:pw")
-        );
         assert!(!wire_uri(&url).unwrap().to_string().contains("pw"));
     }
 }

@@ -1051,18 +1051,18 @@ fn read(dir: &Path, name: &str) -> Vec<u8> {
 
 /// One request as a test server received it.
 #[derive(Clone, Debug)]
-struct Request {
-    head: String,
-    body: Vec<u8>,
-    host: String,
+pub struct Request {
+    pub head: String,
+    pub body: Vec<u8>,
+    pub host: String,
 }
 
 impl Request {
-    fn path(&self) -> &str {
+    pub fn path(&self) -> &str {
         self.head.split(' ').nth(1).unwrap_or("")
     }
 
-    fn header(&self, name: &str) -> Option<String> {
+    pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().skip(1).find_map(|line| {
             let (n, v) = line.split_once(':')?;
             n.trim()
@@ -1075,14 +1075,14 @@ impl Request {
 type Handler = dyn Fn(&Request, &mut TcpStream) + Send + Sync;
 
 /// An HTTP server on 127.0.0.1:0 answering each connection's one request with `handler`.
-struct TestServer {
-    addr: SocketAddr,
+pub struct TestServer {
+    pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<Request>>>,
     connections: Arc<AtomicUsize>,
 }
 
 impl TestServer {
-    fn start(handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static) -> TestServer {
+    pub fn start(handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -1108,15 +1108,15 @@ impl TestServer {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn requests(&self) -> Vec<Request> {
+    pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 
-    fn connections(&self) -> usize {
+    pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 }
@@ -1157,7 +1157,7 @@ fn read_request(stream: &mut impl Read) -> Option<Request> {
     Some(request)
 }
 
-fn respond(stream: &mut impl Write, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+pub fn respond(stream: &mut impl Write, status: u16, headers: &[(&str, &str)], body: &[u8]) {
     let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -1180,7 +1180,7 @@ fn respond_head(stream: &mut impl Write, status: u16, headers: &[(&str, &str)]) 
     let _ = stream.write_all(head.as_bytes());
 }
 
-fn redirect(stream: &mut impl Write, status: u16, location: &str) {
+pub fn redirect(stream: &mut impl Write, status: u16, location: &str) {
     respond(stream, status, &[("Location", location)], b"redirecting\n");
 }
 

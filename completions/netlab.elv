@@ -118,7 +118,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --max-upload 'Largest upload (`100M`, `2G`); 413 above it, checked against Content-Length before a byte is read and while the body streams. Without it the disk is the limit (a full disk gets 507)'
             cand --auth 'Ask for a user and password (HTTP Basic): `USER:PASS`, or `USER:sha256:HEX` with the SHA-256 of the password in hex (`printf %s PASS | sha256sum`), so it need not sit in shell history. Repeat for more users. Over plain HTTP the password crosses the network readable: use --tls beyond this machine'
             cand --auth-file 'Users from a file, one `USER:PASS` or `USER:sha256:HEX` a line (`#` comments)'
-            cand --auth-for 'What the password guards: `all` requests, or only `write`s (uploads, new folders, deletions: reads stay public)'
+            cand --auth-for 'What the password guards: `all` requests, or only `write`s (uploads, new folders, deletions: reads stay public). Default: all. Needs --auth or --auth-file'
             cand --tls-cert 'Speak TLS with this certificate (PEM; a chain, the server''s own first)'
             cand --tls-key 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)'
             cand --tls-save-cert 'Write the certificate (PEM) to FILE, for a client''s --cacert'

@@ -99,7 +99,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l write-timeout -d '
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l max-upload -d 'Largest upload (`100M`, `2G`); 413 above it, checked against Content-Length before a byte is read and while the body streams. Without it the disk is the limit (a full disk gets 507)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth -d 'Ask for a user and password (HTTP Basic): `USER:PASS`, or `USER:sha256:HEX` with the SHA-256 of the password in hex (`printf %s PASS | sha256sum`), so it need not sit in shell history. Repeat for more users. Over plain HTTP the password crosses the network readable: use --tls beyond this machine' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-file -d 'Users from a file, one `USER:PASS` or `USER:sha256:HEX` a line (`#` comments)' -r -F
-complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-for -d 'What the password guards: `all` requests, or only `write`s (uploads, new folders, deletions: reads stay public)' -r -f -a "all\t'Every request'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-for -d 'What the password guards: `all` requests, or only `write`s (uploads, new folders, deletions: reads stay public). Default: all. Needs --auth or --auth-file' -r -f -a "all\t'Every request'
 write\t'Only uploads, new folders and deletions; reads stay public'"
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F

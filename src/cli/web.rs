@@ -114,17 +114,17 @@ pub struct WebArgs {
     /// SHA-256 of the password in hex (`printf %s PASS | sha256sum`), so it need not sit in
     /// shell history. Repeat for more users. Over plain HTTP the password crosses the network
     /// readable: use --tls beyond this machine.
-    #[arg(long, value_name = "USER:PASS", action = clap::ArgAction::Append)]
+    #[arg(long, value_name = "USER:PASS", action = clap::ArgAction::Append, group = "credentials")]
     pub auth: Vec<String>,
 
     /// Users from a file, one `USER:PASS` or `USER:sha256:HEX` a line (`#` comments).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", group = "credentials")]
     pub auth_file: Option<PathBuf>,
 
     /// What the password guards: `all` requests, or only `write`s (uploads, new folders,
-    /// deletions: reads stay public).
-    #[arg(long, value_name = "WHAT", value_enum, default_value_t = AuthFor::All)]
-    pub auth_for: AuthFor,
+    /// deletions: reads stay public). Default: all. Needs --auth or --auth-file.
+    #[arg(long, value_name = "WHAT", value_enum, requires = "credentials")]
+    pub auth_for: Option<AuthFor>,
 
     #[command(flatten)]
     pub tls: super::TlsArgs,

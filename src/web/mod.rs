@@ -255,7 +255,12 @@ fn load_auth(args: &WebArgs) -> anyhow::Result<Option<auth::Auth>> {
     let file = text
         .as_ref()
         .map(|(name, text)| (name.as_str(), text.as_str()));
-    auth::Auth::new(&args.auth, file, args.auth_for).map(Some)
+    auth::Auth::new(
+        &args.auth,
+        file,
+        args.auth_for.unwrap_or(auth::AuthFor::All),
+    )
+    .map(Some)
 }
 
 fn load_page(path: &Path) -> anyhow::Result<Page> {

@@ -79,9 +79,10 @@ fn web_auth_asks_for_a_password_and_takes_the_right_one() {
     }
     // Listings are guarded too.
     assert_eq!(get_as(&server, "/", None).status, 401);
+    // The log is read by another thread: wait for the line rather than race it.
+    let failed = server.wait_for_line("login failed for user \"eve\"");
+    assert!(failed.contains("127.0.0.1:"), "{failed}");
     let log = server.log();
-    assert!(log.contains("login failed for user \"eve\""), "{log}");
-    assert!(log.contains("127.0.0.1:"), "{log}");
     // The password is never in the log.
     assert!(!log.contains("PW"), "{log}");
 }
@@ -199,6 +200,10 @@ fn web_bad_auth_is_a_usage_error_without_the_password() {
     lab.cmd(["web", "site", "--auth-file", "empty"])
         .run()
         .fails_with(2, "no user");
+    // --auth-for guards nothing without a user to check: it is refused, not ignored.
+    lab.cmd(["web", "site", "--auth-for", "write"])
+        .run()
+        .fails_with(2, "--auth-file");
 }
 
 #[test]

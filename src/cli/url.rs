@@ -137,6 +137,22 @@ pub struct UrlArgs {
     #[arg(long)]
     pub sort_query: bool,
 
+    /// Print the URL once for each value of a component: --iterate 'scheme=http ftp sftp'
+    /// (values separated by single spaces; COMP:=… takes them already encoded). Several
+    /// --iterate options (one per component) print every combination, the first one
+    /// varying slowest.
+    #[arg(long, value_name = "COMP=VALUES")]
+    pub iterate: Vec<String>,
+
+    /// Replace the value of a query pair that is there: NAME=VALUE (both encoded for you);
+    /// later pairs of the same name go. A NAME that is not in the query is left out.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub replace: Vec<String>,
+
+    /// Like --replace, but append the pair when the query has none of that name.
+    #[arg(long, value_name = "NAME=VALUE", visible_alias = "force-replace")]
+    pub replace_append: Vec<String>,
+
     /// Resolve this (relative) URL against each URL, as following a redirect does.
     #[arg(long, value_name = "URL")]
     pub redirect: Option<String>,
@@ -187,6 +203,11 @@ pub struct UrlArgs {
     /// Make a bad URL fatal (exit 2) instead of a warning that skips it.
     #[arg(long)]
     pub verify: bool,
+
+    /// Only accept URLs whose scheme curl supports (http, https, ftp, file, ws, sftp …);
+    /// any other scheme is a bad URL.
+    #[arg(long)]
+    pub curl: bool,
 
     /// Charset of the percent-encoded bytes in --get and --json output: an encoding label
     /// (gbk, big5, shift_jis …) or `auto` (as urldecode takes it).
@@ -244,7 +265,14 @@ pub const URL_ABOUT: &str = "Read URLs, change them (set, append, trim, sort, re
     RFC 3986.\n\
     - --trim globs may hold * anywhere (trurl: only at the end); --url-file may be repeated.\n\
     - -v is netlab's --verbose (trurl: --version); netlab -V prints the version.\n\
-    - Not yet: --iterate, --replace, --replace-append, --force-replace, --curl.";
+    - --curl takes a fixed list of schemes (every protocol libcurl can be built with), not \
+    those of an installed libcurl; netlab does not link libcurl.\n\
+    - --replace NAME=VALUE matches NAME against each pair's whole decoded name (trurl: any \
+    pair whose encoded text starts with NAME, so a=1 also took ab=2) and leaves one pair of \
+    that name (the first, with the new value) where the query had several; only \
+    --replace-append appends (trurl: one --replace-append makes every --replace append).\n\
+    - One component may not be both --set and --iterate, nor --iterate'd twice: an error \
+    before any URL is read.";
 
 /// `netlab urldecode --help`'s description.
 pub const URLDECODE_ABOUT: &str = "Percent-decode URLs and query strings, or break them into \

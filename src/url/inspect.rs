@@ -51,6 +51,8 @@ pub struct Inspector {
     /// The query parameters of the last input, in order, duplicates kept.
     pub params: Vec<(Text, Text)>,
     scratch: Vec<u8>,
+    /// The pairs of a query decoded in one pass, as ranges of `scratch`.
+    pairs: Vec<percent::Pair>,
     /// Whether a part decoded since this was cleared had a bad escape or bad text.
     trouble: bool,
     /// A buffer for the next URL's serialization (see [`Inspector::recycle`]).
@@ -99,6 +101,7 @@ impl Inspector {
             arena: String::new(),
             params: Vec::new(),
             scratch: Vec::new(),
+            pairs: Vec::new(),
             trouble: false,
             spare: String::new(),
             charset,
@@ -271,8 +274,14 @@ impl Inspector {
                 }
                 inspected.path = Some(self.decode(url.path(), form, encoding));
                 if let Some(query) = url.query() {
-                    inspected.query = Some(self.decode(query, form, encoding));
-                    self.params(query, encoding);
+                    inspected.query = Some(match self.query_in_one_pass(query, encoding) {
+                        Some(decoded) => decoded,
+                        None => {
+                            let decoded = self.decode(query, form, encoding);
+                            self.params(query, encoding);
+                            decoded
+                        }
+                    });
                 }
                 if let Some(fragment) = url.fragment() {
                     inspected.fragment = Some(self.decode(fragment, form, encoding));
@@ -300,6 +309,30 @@ impl Inspector {
         trouble |= charset::decode_text(encoding, &self.scratch, &mut self.arena, |_| {});
         self.trouble |= trouble;
         start..self.arena.len()
+    }
+
+    /// The query decoded once, into the arena, and its parameters as slices of it, with one
+    /// UTF-8 check for them all. Only where the parameters are the same bytes as the query:
+    /// UTF-8, and no `+` (a space in a parameter, not in the query) unless `--form`. `None`
+    /// (and nothing written) otherwise, or when the query does not decode to UTF-8.
+    fn query_in_one_pass(&mut self, query: &str, encoding: &'static Encoding) -> Option<Text> {
+        if encoding != encoding_rs::UTF_8
+            || (!self.form && memchr::memchr(b'+', query.as_bytes()).is_some())
+        {
+            return None;
+        }
+        self.scratch.clear();
+        self.pairs.clear();
+        let clean =
+            percent::decode_query(query.as_bytes(), true, &mut self.scratch, &mut self.pairs);
+        let text = simdutf8::basic::from_utf8(&self.scratch).ok()?;
+        let start = self.arena.len();
+        self.arena.push_str(text);
+        let at = |range: &Text| start + range.start..start + range.end;
+        self.params
+            .extend(self.pairs.iter().map(|(name, value)| (at(name), at(value))));
+        self.trouble |= !clean;
+        Some(start..self.arena.len())
     }
 
     /// The application/x-www-form-urlencoded parser of the URL Standard: `&`-separated pairs,

@@ -11,6 +11,7 @@ mod compare;
 pub mod edit;
 mod encode;
 mod inspect;
+mod iterate;
 mod json;
 mod lines;
 pub mod percent;

@@ -97,6 +97,67 @@ fn decode_lines<const FORM: bool>(chunk: &[u8], out: &mut Vec<u8>) -> bool {
     clean
 }
 
+/// A query's pair: the name's and the value's ranges of the decoded query.
+pub type Pair = (std::ops::Range<usize>, std::ops::Range<usize>);
+
+/// Percent-decode a query and find its pairs in the same pass: `out` gets the query decoded
+/// (`+` a space when `plus_is_space`), and `pairs` the ranges of `out` (from where it started)
+/// of each non-empty `&`-separated pair, split at its first `=`. The split is where the query
+/// has `&` and `=`, never where an escape (`%26`, `%3D`) decodes to one. Returns `false` if a
+/// `%` started no escape (it is copied literally).
+pub fn decode_query(
+    input: &[u8],
+    plus_is_space: bool,
+    out: &mut Vec<u8>,
+    pairs: &mut Vec<Pair>,
+) -> bool {
+    let start = out.len();
+    out.resize(start + input.len(), 0);
+    let dst = &mut out[start..];
+    let (mut i, mut j) = (0, 0);
+    let mut clean = true;
+    let (mut pair, mut eq) = (0, None);
+    let mut end_pair = |pair: usize, eq: Option<usize>, end: usize| {
+        if end > pair {
+            let name_end = eq.unwrap_or(end);
+            pairs.push((pair..name_end, eq.map_or(end, |e| e + 1)..end));
+        }
+    };
+    while i < input.len() {
+        let byte = input[i];
+        dst[j] = match byte {
+            b'%' => match escape_at(input, i) {
+                Some(value) => {
+                    dst[j] = value;
+                    i += 3;
+                    j += 1;
+                    continue;
+                }
+                None => {
+                    clean = false;
+                    byte
+                }
+            },
+            b'&' => {
+                end_pair(pair, eq, j);
+                (pair, eq) = (j + 1, None);
+                byte
+            }
+            b'=' => {
+                eq = eq.or(Some(j));
+                byte
+            }
+            b'+' if plus_is_space => b' ',
+            _ => byte,
+        };
+        i += 1;
+        j += 1;
+    }
+    end_pair(pair, eq, j);
+    out.truncate(start + j);
+    clean
+}
+
 /// Whether any byte of `word` is `%` or `\r` (or `+` in form mode).
 #[inline(always)]
 fn special_in<const FORM: bool>(word: u64) -> bool {
@@ -172,6 +233,30 @@ mod tests {
         let mut out = Vec::new();
         let clean = decode_lines_fast(input.as_bytes(), plus, &mut out);
         (String::from_utf8(out).unwrap(), clean)
+    }
+
+    #[test]
+    fn a_query_is_decoded_and_split_in_one_pass() {
+        let (mut out, mut pairs) = (Vec::new(), Vec::new());
+        let clean = decode_query(b"a=1&&b=x%26y%3Dz&c&=v&d=e=f", true, &mut out, &mut pairs);
+        assert!(clean);
+        assert_eq!(out, b"a=1&&b=x&y=z&c&=v&d=e=f");
+        let text = |r: &std::ops::Range<usize>| std::str::from_utf8(&out[r.clone()]).unwrap();
+        let got: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (text(n), text(v))).collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "1"),
+                ("b", "x&y=z"),
+                ("c", ""),
+                ("", "v"),
+                ("d", "e=f")
+            ]
+        );
+        pairs.clear();
+        out.clear();
+        assert!(!decode_query(b"q=a+b%zz", true, &mut out, &mut pairs));
+        assert_eq!(out, b"q=a b%zz");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::io::{self, Write};
 use anyhow::Context;
 use encoding_rs::UTF_8;
 
-use super::edit::{self, Comp, Parts, Reader, Set};
+use super::edit::{self, Comp, Parts, Reader, Replace, Set};
+use super::iterate::{combinations, parse_iterate};
 use super::template::{self, Mods, Show, Template};
 use super::{Charset, FLUSH_AT, lines};
 use crate::cli::{Standard, UrlArgs};
@@ -24,6 +25,10 @@ enum Output {
 pub struct UrlTool {
     reader: Reader,
     sets: Vec<Set>,
+    /// One list of sets per --iterate, each URL printed once per combination.
+    iterates: Vec<Vec<Set>>,
+    replaces: Vec<Replace>,
+    curl: bool,
     append_paths: Vec<String>,
     append_queries: Vec<String>,
     trims: Vec<String>,
@@ -111,6 +116,34 @@ impl UrlTool {
                 )));
             }
         }
+        let iterates = args
+            .iterate
+            .iter()
+            .map(|arg| parse_iterate(arg, &sets))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(usage)?;
+        for (i, values) in iterates.iter().enumerate() {
+            if iterates[..i]
+                .iter()
+                .any(|earlier| earlier[0].comp == values[0].comp)
+            {
+                return Err(usage(format!(
+                    "--iterate `{}`: {} is iterated twice (one --iterate per component)",
+                    args.iterate[i],
+                    values[0].comp.name()
+                )));
+            }
+        }
+        let replaces = args
+            .replace
+            .iter()
+            .map(|arg| Replace::new(arg, false))
+            .chain(
+                args.replace_append
+                    .iter()
+                    .map(|arg| Replace::new(arg, true)),
+            )
+            .collect();
         let mut append_paths = Vec::new();
         let mut append_queries = Vec::new();
         for arg in &args.append {
@@ -167,6 +200,9 @@ impl UrlTool {
                 accept_space: args.accept_space,
             },
             sets,
+            iterates,
+            replaces,
+            curl: args.curl,
             append_paths,
             append_queries,
             trims,
@@ -192,21 +228,29 @@ impl UrlTool {
         })
     }
 
-    /// Read and change one URL.
-    pub fn transform(&self, input: &str) -> Result<Parts, String> {
-        let mut parts = self.reader.read(input)?;
-        if let Some(rel) = &self.redirect {
-            parts = parts.redirect(rel, &self.reader)?;
+    /// Read one URL (and follow --redirect).
+    pub fn read(&self, input: &str) -> Result<Parts, String> {
+        let parts = self.reader.read(input)?;
+        match &self.redirect {
+            Some(rel) => parts.redirect(rel, &self.reader),
+            None => Ok(parts),
         }
-        for set in &self.sets {
+    }
+
+    /// Change a URL that was read, with one value of each --iterate.
+    pub fn transform(&self, mut parts: Parts, iterated: &[&Set]) -> Result<Parts, String> {
+        for set in self.sets.iter().chain(iterated.iter().copied()) {
             parts.set(set, &self.reader)?;
         }
         for segment in &self.append_paths {
             parts.append_path(segment);
         }
-        // trurl's order: trim, then append, then sort.
+        // trurl's order: trim, replace, then append, then sort.
         if !self.trims.is_empty() {
             parts.trim_query(&self.trims, &self.show.separator);
+        }
+        for replace in &self.replaces {
+            parts.replace_query(replace, &self.show.separator);
         }
         for pair in &self.append_queries {
             parts.append_query(pair, &self.show.separator);
@@ -243,6 +287,12 @@ impl UrlTool {
         if parts.scheme.is_none() && parts.host.is_none() {
             return Err("no scheme and no host: nothing to write".to_string());
         }
+        if self.curl {
+            let scheme = parts.scheme.as_deref().unwrap_or("http");
+            if !edit::curl_supports(scheme) {
+                return Err(format!("--curl: `{scheme}` is not a scheme curl supports"));
+            }
+        }
         Ok(parts)
     }
 
@@ -263,7 +313,29 @@ impl UrlTool {
                 place()
             )));
         }
-        let why = match self.transform(input) {
+        let read = match self.read(input) {
+            Ok(parts) => parts,
+            Err(why) => return self.skip(&place(), &why),
+        };
+        if self.iterates.is_empty() {
+            return self.one(read, &[], &place);
+        }
+        // Out of `self` while `one` changes it; put back whatever happens.
+        let iterates = std::mem::take(&mut self.iterates);
+        let result =
+            combinations(&iterates).try_for_each(|sets| self.one(read.clone(), &sets, &place));
+        self.iterates = iterates;
+        result
+    }
+
+    /// One URL that was read, changed with one value of each --iterate and printed.
+    fn one(
+        &mut self,
+        read: Parts,
+        iterated: &[&Set],
+        place: &dyn Fn() -> String,
+    ) -> anyhow::Result<()> {
+        let why = match self.transform(read, iterated) {
             Ok(parts) => match self.print(&parts) {
                 Ok(()) => return Ok(()),
                 Err(Failure::Fatal(why)) => {
@@ -273,7 +345,11 @@ impl UrlTool {
             },
             Err(why) => why,
         };
-        let place = place();
+        self.skip(&place(), &why)
+    }
+
+    /// A URL that cannot be printed: a warning, or under --verify the end.
+    fn skip(&self, place: &str, why: &str) -> anyhow::Result<()> {
         if self.verify {
             Err(Code::Usage.error(format!("{place}: {why}")))
         } else {

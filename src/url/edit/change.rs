@@ -94,12 +94,10 @@ impl Parts {
 
     /// `--append query=NAME=VALUE`: one more pair, name and value encoded.
     pub fn append_query(&mut self, pair: &str, separator: &str) {
-        let encoded = match pair.split_once('=') {
-            Some((name, value)) => {
-                format!("{}={}", encode(name, QUERY_PAIR), encode(value, QUERY_PAIR))
-            }
-            None => encode(pair, QUERY_PAIR),
-        };
+        self.append_encoded_pair(encode_pair(pair), separator);
+    }
+
+    fn append_encoded_pair(&mut self, encoded: String, separator: &str) {
         match &mut self.query {
             Some(query) if !query.is_empty() => {
                 query.push_str(separator);
@@ -137,6 +135,32 @@ impl Parts {
                 !globs.iter().any(|glob| glob_matches(glob, &name))
             })
         });
+    }
+
+    /// `--replace NAME=VALUE`: the first pair whose (decoded) name is NAME becomes the new
+    /// pair and later ones of that name go; with `append` (`--replace-append`), a query
+    /// without such a pair gets it at the end.
+    pub fn replace_query(&mut self, replace: &Replace, separator: &str) {
+        let named = |pair: &str| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            decode(name, true) == replace.name.as_bytes()
+        };
+        let mut found = false;
+        if let Some(query) = self.query.take() {
+            let mut pairs = Vec::new();
+            for pair in query.split(separator).filter(|p| !p.is_empty()) {
+                if !named(pair) {
+                    pairs.push(pair);
+                } else if !found {
+                    found = true;
+                    pairs.push(&replace.pair);
+                }
+            }
+            self.query = (!pairs.is_empty()).then(|| pairs.join(separator));
+        }
+        if !found && replace.append {
+            self.append_encoded_pair(replace.pair.clone(), separator);
+        }
     }
 
     /// `--sort-query`: pairs in order of name, then value, ignoring ASCII case (as trurl

@@ -12,6 +12,11 @@ use crate::cli::Standard;
 
 // The edits themselves (set, append, trim, sort, redirect, output) live in `change.rs`.
 mod change;
+// --replace pairs and --curl's schemes.
+mod pairs;
+
+use pairs::encode_pair;
+pub use pairs::{Replace, curl_supports};
 
 /// The longest URL `netlab url` reads.
 pub const MAX_URL: usize = 8 * 1024 * 1024;
@@ -479,22 +484,22 @@ impl Set {
             )
         })?;
         let value = arg[eq + 1..].to_string();
-        let fail = |why: String| format!("--set `{arg}`: {why}");
-        if !value.is_empty() {
-            match comp {
-                Comp::Scheme if !valid_scheme(&value) => {
-                    return Err(fail(format!("`{value}` is not a scheme")));
-                }
-                Comp::Port => {
-                    check_port(&value).map_err(fail)?;
-                }
-                Comp::Host => {
-                    check_host(&value).map_err(fail)?;
-                }
-                _ => {}
-            }
-        }
+        check_value(comp, &value).map_err(|why| format!("--set `{arg}`: {why}"))?;
         Ok(Set { comp, mode, value })
+    }
+}
+
+/// What can be checked of a value for a component before any URL is read: a scheme, a port,
+/// a host. An empty value (which removes the component) always passes.
+pub fn check_value(comp: Comp, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    match comp {
+        Comp::Scheme if !valid_scheme(value) => Err(format!("`{value}` is not a scheme")),
+        Comp::Port => check_port(value).map(drop),
+        Comp::Host => check_host(value),
+        _ => Ok(()),
     }
 }
 

@@ -90,7 +90,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__compare)
-            opts="-c -d -n -q -v -h -V --models --target --svg --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --models --target --svg --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,6 +105,14 @@ _netlab() {
                     return 0
                     ;;
                 --svg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -182,7 +190,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +209,14 @@ _netlab() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -264,12 +280,20 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --tls --cacert --insecure --sni --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --send)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -630,7 +654,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__url)
-            opts="-f -s -a -g -q -v -h -V --url --url-file --set --append --trim --qtrim --sort-query --redirect --get --json --keep-port --default-port --no-guess-scheme --punycode --as-idn --query-separator --accept-space --urlencode --verify --charset --form --strict --rfc3986 --whatwg --compare --quiet --verbose --help --version"
+            opts="-f -s -a -g -q -v -h -V --url --url-file --set --append --trim --qtrim --sort-query --iterate --replace --force-replace --replace-append --redirect --get --json --keep-port --default-port --no-guess-scheme --punycode --as-idn --query-separator --accept-space --urlencode --verify --curl --charset --form --strict --rfc3986 --whatwg --compare --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -669,6 +693,22 @@ _netlab() {
                     return 0
                     ;;
                 --qtrim)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iterate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replace-append)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --force-replace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

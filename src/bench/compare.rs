@@ -13,10 +13,11 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::chart::{self, Bar};
+use super::engine::TlsClient;
 use super::http;
 use super::report::{Count, Kind, Micros, Rate, Report, Secs};
 use super::tcp::TcpExchange;
-use super::{Load, measure, resolve};
+use super::{Load, measure, resolve, tcp_tls, tls};
 use crate::cli::{BenchCompareArgs, Model};
 use crate::net::Shutdown;
 
@@ -31,10 +32,14 @@ const STOP_WAIT: Duration = Duration::from_secs(5);
 enum Entry {
     /// `netlab serve --model M`, started for the run.
     Model(Model),
-    /// A running TCP server.
-    Tcp { text: String, addr: SocketAddr },
-    /// A running HTTP server.
-    Http(http::Target),
+    /// A running TCP server (`tls://HOST:PORT`: with TLS).
+    Tcp {
+        text: String,
+        addr: SocketAddr,
+        tls: Option<TlsClient>,
+    },
+    /// A running HTTP server (https://: with TLS).
+    Http(http::Target, Option<TlsClient>),
 }
 
 impl Entry {
@@ -42,13 +47,13 @@ impl Entry {
         match self {
             Entry::Model(model) => model.name().to_string(),
             Entry::Tcp { text, .. } => text.clone(),
-            Entry::Http(target) => target.url.clone(),
+            Entry::Http(target, _) => target.url.clone(),
         }
     }
 
     fn kind(&self) -> Kind {
         match self {
-            Entry::Http(_) => Kind::Http,
+            Entry::Http(..) => Kind::Http,
             _ => Kind::Tcp,
         }
     }
@@ -77,17 +82,41 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         args.targets
             .iter()
             .map(|text| {
-                if text.contains("://") {
-                    Ok(Entry::Http(http::target(text, "GET", &[], true)?))
+                if let Some(rest) = text.strip_prefix("tls://") {
+                    let rest = rest.trim_end_matches('/');
+                    Ok(Entry::Tcp {
+                        text: text.clone(),
+                        addr: resolve(rest)?,
+                        tls: Some(tcp_tls(&args.tls_args, rest)?),
+                    })
+                } else if text.contains("://") {
+                    let target = http::target(text, "GET", &[], true)?;
+                    let tls = match &target.tls {
+                        Some((host, authority)) => {
+                            Some(tls::client(&args.tls_args, host, authority)?)
+                        }
+                        None => None,
+                    };
+                    Ok(Entry::Http(target, tls))
                 } else {
                     Ok(Entry::Tcp {
                         text: text.clone(),
                         addr: resolve(text)?,
+                        tls: None,
                     })
                 }
             })
             .collect::<anyhow::Result<_>>()?
     };
+    let any_tls = entries.iter().any(|entry| {
+        matches!(
+            entry,
+            Entry::Tcp { tls: Some(_), .. } | Entry::Http(_, Some(_))
+        )
+    });
+    if !any_tls {
+        tls::unused(&args.tls_args, "no target is https:// or tls://")?;
+    }
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
 
     let mut rows = Vec::with_capacity(entries.len());
@@ -100,20 +129,37 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
             Entry::Model(model) => {
                 let server = ServeProcess::start(*model)?;
                 let exchange = TcpExchange::new(None, None);
-                let report = measure(Kind::Tcp, &label, server.addr, &exchange, &load, interrupt);
+                let report = measure(
+                    Kind::Tcp,
+                    &label,
+                    server.addr,
+                    &exchange,
+                    &load,
+                    None,
+                    interrupt,
+                );
                 server.stop();
                 report?
             }
-            Entry::Tcp { addr, .. } => {
+            Entry::Tcp { addr, tls, .. } => {
                 let exchange = TcpExchange::new(None, None);
-                measure(Kind::Tcp, &label, *addr, &exchange, &load, interrupt)?
+                measure(
+                    Kind::Tcp,
+                    &label,
+                    *addr,
+                    &exchange,
+                    &load,
+                    tls.clone(),
+                    interrupt,
+                )?
             }
-            Entry::Http(target) => measure(
+            Entry::Http(target, tls) => measure(
                 Kind::Http,
                 &label,
                 target.addr,
                 &target.exchange,
                 &load,
+                tls.clone(),
                 interrupt,
             )?,
         };

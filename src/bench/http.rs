@@ -19,6 +19,8 @@ pub struct Target {
     pub url: String,
     pub addr: SocketAddr,
     pub exchange: HttpExchange,
+    /// An https:// URL: the host (for SNI and the certificate) and `HOST:PORT`.
+    pub tls: Option<(String, String)>,
 }
 
 /// Validate the URL, method and headers into a request; resolve the host.
@@ -35,8 +37,10 @@ pub fn target(
     };
     let parsed = url::Url::parse(&with_scheme)
         .map_err(|err| Code::Usage.error(format!("{url}: not a URL ({err})")))?;
-    if parsed.scheme() != "http" {
-        return Err(Code::Usage.error(format!("{url}: bench http loads plain http:// URLs only")));
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Code::Usage.error(format!(
+            "{url}: bench http loads http:// and https:// URLs only"
+        )));
     }
     let Some(host) = parsed.host_str() else {
         return Err(Code::Usage.error(format!("{url}: no host")));
@@ -87,7 +91,9 @@ pub fn target(
     request.extend_from_slice(b"\r\n");
 
     let port = parsed.port_or_known_default().unwrap_or(80);
-    let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let tls = (parsed.scheme() == "https").then(|| (bare.to_string(), format!("{host}:{port}")));
+    let addr = (bare, port)
         .to_socket_addrs()
         .with_context(|| format!("resolve {host}"))?
         .next()
@@ -100,6 +106,7 @@ pub fn target(
             head: method.eq_ignore_ascii_case("HEAD"),
             keepalive,
         },
+        tls,
     })
 }
 
@@ -160,8 +167,12 @@ impl Exchange for HttpExchange {
         *state = self.state();
     }
 
-    fn request(&self) -> &[u8] {
+    fn request<'e>(&'e self, _: &Response) -> &'e [u8] {
         &self.request
+    }
+
+    fn sends_nothing(&self) -> bool {
+        false
     }
 
     fn keepalive(&self) -> bool {
@@ -483,7 +494,7 @@ mod tests {
     #[test]
     fn bad_requests_are_usage_errors() {
         for (url, method, header) in [
-            ("https://127.0.0.1/", "GET", None),
+            ("ftp://127.0.0.1/", "GET", None),
             ("http://127.0.0.1/", "GE T", None),
             ("http://127.0.0.1/", "GET", Some("NoColon")),
             ("http://127.0.0.1/", "GET", Some("Bad Name: x")),

@@ -14,6 +14,7 @@ mod report;
 mod tally;
 mod tcp;
 pub mod threshold;
+mod tls;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -44,7 +45,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     // The target first: a bad one is the news, before any note about the load.
-    let addr = resolve(&args.addr)?;
+    let (text, tls) = match args.addr.strip_prefix("tls://") {
+        Some(rest) => (rest.trim_end_matches('/'), true),
+        None => (args.addr.as_str(), args.tls),
+    };
+    let addr = resolve(text)?;
+    let tls = if tls {
+        Some(tcp_tls(&args.tls_args, text)?)
+    } else {
+        tls::unused(&args.tls_args, "add --tls, or give a tls:// address")?;
+        None
+    };
     let (hist_out, save) = (
         pending(&args.load.hist_out, "--hist-out")?,
         pending(&args.load.save, "--save")?,
@@ -54,12 +65,33 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         args.send.as_deref().map(unescape),
         args.expect.as_deref().map(unescape),
     );
-    let report = measure(Kind::Tcp, &args.addr, addr, &exchange, &load, interrupt)?;
+    let report = measure(
+        Kind::Tcp,
+        &args.addr,
+        addr,
+        &exchange,
+        &load,
+        tls,
+        interrupt,
+    )?;
     finish(&report, &load, hist_out, save)
+}
+
+/// `bench tcp --tls` (and compare's tls:// targets): the host of `HOST:PORT` is the name.
+fn tcp_tls(args: &crate::cli::BenchTlsArgs, text: &str) -> anyhow::Result<engine::TlsClient> {
+    let target = net::split_host_port(text, None).map_err(|why| Code::Usage.error(why))?;
+    tls::client(args, &target.host, text)
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
     let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
+    let tls = match &target.tls {
+        Some((host, authority)) => Some(tls::client(&args.tls_args, host, authority)?),
+        None => {
+            tls::unused(&args.tls_args, "the URL is http://")?;
+            None
+        }
+    };
     let (hist_out, save) = (
         pending(&args.load.hist_out, "--hist-out")?,
         pending(&args.load.save, "--save")?,
@@ -71,6 +103,7 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         target.addr,
         &target.exchange,
         &load,
+        tls,
         interrupt,
     )?;
     finish(&report, &load, hist_out, save)
@@ -152,7 +185,7 @@ impl Load {
         })
     }
 
-    fn plan(&self, addr: SocketAddr, kind: Kind) -> Plan {
+    fn plan(&self, addr: SocketAddr, kind: Kind, tls: Option<engine::TlsClient>) -> Plan {
         Plan {
             addr,
             connections: self.connections,
@@ -162,6 +195,7 @@ impl Load {
             timeout: self.timeout,
             nodelay: kind == Kind::Http,
             rate: self.rate,
+            tls,
         }
     }
 
@@ -188,6 +222,7 @@ fn measure<E: Exchange>(
     addr: SocketAddr,
     exchange: &E,
     load: &Load,
+    tls: Option<engine::TlsClient>,
     interrupt: &Shutdown,
 ) -> anyhow::Result<Report> {
     if !load.json {
@@ -208,9 +243,12 @@ fn measure<E: Exchange>(
         kind,
         !load.json && crate::log::enabled() && std::io::stderr().is_terminal(),
     );
-    let outcome = engine::run(&load.plan(addr, kind), exchange, interrupt, |snapshot| {
-        live.show(snapshot)
-    });
+    let outcome = engine::run(
+        &load.plan(addr, kind, tls),
+        exchange,
+        interrupt,
+        |snapshot| live.show(snapshot),
+    );
     live.clear();
     Ok(Report {
         kind,

@@ -277,6 +277,19 @@ impl Report {
                 p50_p99(&tally.transfer)
             ),
         );
+        if !tally.tls.is_empty() {
+            let handshakes = tally.tls.len();
+            line(
+                "tls",
+                format!(
+                    "handshake {}   {} handshakes, {} resumed, {}/s",
+                    figures(&tally.tls),
+                    Count(handshakes),
+                    Count(tally.resumed),
+                    Rate(handshakes as f64 / self.outcome.elapsed.as_secs_f64().max(1e-9))
+                ),
+            );
+        }
         match self.target_rate {
             None => line("latency", figures(&tally.latency)),
             Some(_) => {
@@ -360,14 +373,18 @@ impl Report {
             })
         };
         object["latency"] = json!({ "corrected": seconds(&tally.latency) });
-        // No TLS yet: its phase is null until bench speaks it.
+        // `tls` is null for a run without TLS (and for kept-alive exchanges only).
         object["phases"] = json!({
             "connect": seconds(&tally.connect),
-            "tls": Value::Null,
+            "tls": seconds(&tally.tls),
             "ttfb": seconds(&tally.ttfb),
             "transfer": seconds(&tally.transfer),
         });
         object["connections_used"] = json!(tally.connections_used);
+        if !tally.tls.is_empty() {
+            object["tls_handshakes"] = json!(tally.tls.len());
+            object["tls_resumed"] = json!(tally.resumed);
+        }
         if let Some(target) = self.target_rate {
             object["target_rate"] = json!(target);
             object["latency"]["uncorrected"] = seconds(&tally.uncorrected);

@@ -24,12 +24,15 @@ pub enum Failure {
     BadResponse,
     /// No route, or no local port left to connect from.
     Unreachable,
+    /// The TLS session failed: a handshake refused (an untrusted certificate …), or a
+    /// peer not speaking TLS.
+    Tls,
     /// Anything else the socket reported.
     Other,
 }
 
 impl Failure {
-    pub const ALL: [Failure; 8] = [
+    pub const ALL: [Failure; 9] = [
         Failure::Refused,
         Failure::Reset,
         Failure::Timeout,
@@ -37,6 +40,7 @@ impl Failure {
         Failure::ExpectMismatch,
         Failure::BadResponse,
         Failure::Unreachable,
+        Failure::Tls,
         Failure::Other,
     ];
 
@@ -50,6 +54,7 @@ impl Failure {
             Failure::ExpectMismatch => "expect mismatch",
             Failure::BadResponse => "bad response",
             Failure::Unreachable => "unreachable",
+            Failure::Tls => "tls",
             Failure::Other => "other",
         }
     }
@@ -64,6 +69,7 @@ impl Failure {
             Failure::ExpectMismatch => "expect_mismatch",
             Failure::BadResponse => "bad_response",
             Failure::Unreachable => "unreachable",
+            Failure::Tls => "tls",
             Failure::Other => "other",
         }
     }
@@ -71,6 +77,9 @@ impl Failure {
     /// Sort a socket error.
     pub fn of(err: &io::Error) -> Failure {
         use io::ErrorKind as K;
+        if crate::net::tls::rustls_error(err).is_some() || crate::net::tls::not_tls(err).is_some() {
+            return Failure::Tls;
+        }
         match err.kind() {
             K::ConnectionRefused => Failure::Refused,
             K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => Failure::Reset,
@@ -116,6 +125,10 @@ pub struct Tally {
     /// its first write), first byte (from the request's last byte to the answer's first) and
     /// transfer (from the answer's first byte to its last).
     pub connect: Histogram<u64>,
+    /// The TLS handshake of a new connection (from the connection being up to the session).
+    pub tls: Histogram<u64>,
+    /// TLS handshakes that resumed an earlier session.
+    pub resumed: u64,
     pub ttfb: Histogram<u64>,
     pub transfer: Histogram<u64>,
     /// Completed exchanges in each second of the run (from the end of the warm-up), with the
@@ -141,6 +154,8 @@ impl Tally {
             connections_used: 0,
             busy: 0.0,
             connect: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            tls: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
+            resumed: 0,
             ttfb: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             transfer: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             seconds: Vec::new(),
@@ -179,9 +194,16 @@ impl Tally {
     }
 
     /// The phases of a completed exchange that has them (see the fields).
-    pub fn phases(&mut self, connect: Option<u64>, ttfb: Option<u64>, transfer: Option<u64>) {
+    pub fn phases(
+        &mut self,
+        connect: Option<u64>,
+        tls: Option<u64>,
+        ttfb: Option<u64>,
+        transfer: Option<u64>,
+    ) {
         for (histogram, micros) in [
             (&mut self.connect, connect),
+            (&mut self.tls, tls),
             (&mut self.ttfb, ttfb),
             (&mut self.transfer, transfer),
         ] {
@@ -214,6 +236,8 @@ impl Tally {
         self.busy = self.busy.max(other.busy);
         let _ = self.uncorrected.add(&other.uncorrected);
         let _ = self.connect.add(&other.connect);
+        let _ = self.tls.add(&other.tls);
+        self.resumed += other.resumed;
         let _ = self.ttfb.add(&other.ttfb);
         let _ = self.transfer.add(&other.transfer);
         if self.seconds.len() < other.seconds.len() {

@@ -33,8 +33,12 @@ impl Exchange for TcpExchange {
         state.0 = 0;
     }
 
-    fn request(&self) -> &[u8] {
+    fn request<'e>(&'e self, _: &Matched) -> &'e [u8] {
         &self.send
+    }
+
+    fn sends_nothing(&self) -> bool {
+        self.send.is_empty()
     }
 
     fn half_close(&self) -> bool {

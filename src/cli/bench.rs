@@ -131,24 +131,55 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
+/// What a TLS run trusts: `bench http https://…`, `bench tcp --tls`, TLS targets of compare.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "TLS")]
+pub struct BenchTlsArgs {
+    /// Trust only the certificates in FILE (PEM): a CA, or the server's own self-signed
+    /// certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it,
+    /// the system's CA store and the bundled Mozilla roots.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// Do not check the server's certificate at all (the handshake is timed all the same).
+    #[arg(long, conflicts_with = "cacert")]
+    pub insecure: bool,
+
+    /// The name sent in the handshake (SNI) and looked for in the certificate, instead of the
+    /// host in the address.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+}
+
 #[derive(Debug, Args)]
 #[command(
     after_help = "Each connection connects, sends --send TEXT if given (then half-closes), \
     reads until the server closes, and closes; the rate is connections per second. Latency runs \
-    from connect to the server's close.\n\n\
+    from connect to the server's close. With --tls (or a tls:// address) each connection makes \
+    a TLS handshake first: the summary's tls line gives handshakes per second, how many resumed \
+    an earlier session (netlab keeps tickets, as a browser does), and their percentiles.\n\n\
     Examples:\n  \
     netlab bench tcp 127.0.0.1:8881                   # 8 connections at a time for 10 s\n  \
     netlab bench tcp 127.0.0.1:8881 -n 1000 --expect 'Thank you for connecting'\n  \
     netlab bench tcp [::1]:7 --send ping --expect ping -c 64 -d 30s   # an echo server\n  \
-    netlab bench tcp 127.0.0.1:8881 --json | jq .rate\n\n\
+    netlab bench tcp 127.0.0.1:8881 --json | jq .rate\n  \
+    netlab bench tcp tls://127.0.0.1:8443 --cacert saved.pem   # TLS handshakes per second\n\n\
     Exit status: 0 when the run completed (failed connections are counted in the summary, by \
     kind); 1 when not a single one succeeded (nothing listening …), with a one-line reason; 2 \
     for bad usage; 99 when a --fail-if threshold was crossed."
 )]
 pub struct BenchTcpArgs {
-    /// Server address, HOST:PORT (`[::1]:PORT` for IPv6); only its first address is loaded.
+    /// Server address, HOST:PORT (`[::1]:PORT` for IPv6; `tls://HOST:PORT` is --tls); only
+    /// its first address is loaded.
     #[arg(value_name = "ADDR")]
     pub addr: String,
+
+    /// Speak TLS on every connection (`serve --tls`): connect, handshake, then as without.
+    #[arg(long, help_heading = "TLS")]
+    pub tls: bool,
+
+    #[command(flatten)]
+    pub tls_args: BenchTlsArgs,
 
     /// Send TEXT after connecting, then half-close (`\n`, `\r`, `\t` are understood).
     #[arg(long, value_name = "TEXT")]
@@ -173,6 +204,7 @@ pub struct BenchTcpArgs {
     netlab bench http http://127.0.0.1:8000/          # 8 keep-alive connections for 10 s\n  \
     netlab bench http http://127.0.0.1:8000/1k.bin -c 64 -d 30s --warmup 2s\n  \
     netlab bench http http://127.0.0.1:8000/ -n 1000 --no-keepalive\n  \
+    netlab bench http https://127.0.0.1:8443/ --cacert saved.pem   # web --tls --tls-save-cert\n  \
     netlab bench http http://127.0.0.1:8000/api -X POST -H 'Content-Length: 0'\n  \
     netlab bench http http://127.0.0.1:8000/ --json | jq '.latency_us.p99'\n  \
     netlab bench http http://127.0.0.1:8000/ -d 10s --fail-if 'p99>50ms' --fail-if 'errors>0.1%'\n\n\
@@ -181,7 +213,7 @@ pub struct BenchTcpArgs {
     when a --fail-if threshold was crossed."
 )]
 pub struct BenchHttpArgs {
-    /// The URL to request (http:// only; the scheme may be left out).
+    /// The URL to request: http://, or https:// for TLS (the scheme may be left out: http).
     #[arg(value_name = "URL")]
     pub url: String,
 
@@ -198,6 +230,9 @@ pub struct BenchHttpArgs {
     pub no_keepalive: bool,
 
     #[command(flatten)]
+    pub tls_args: BenchTlsArgs,
+
+    #[command(flatten)]
     pub load: LoadArgs,
 }
 
@@ -206,7 +241,7 @@ pub struct BenchHttpArgs {
     after_help = "By default compare starts `netlab serve --model M --port 0` for each \
     model in turn (the greeting service), runs the same `bench tcp` load against it, and stops \
     it. With --target it loads servers you already run instead: HOST:PORT is measured as `bench \
-    tcp`, an http:// URL as `bench http`. One table and a bar chart follow; --svg FILE writes the \
+    tcp`, an http:// or https:// URL as `bench http`, `tls://HOST:PORT` as `bench tcp --tls` (trusting what --cacert or --insecure say). One table and a bar chart follow; --svg FILE writes the \
     chart as a picture. Each server gets 3 s unless -d or -n says otherwise.\n\n\
     Examples:\n  \
     netlab bench compare                              # serial, thread, pool, fork, poll\n  \
@@ -233,6 +268,9 @@ pub struct BenchCompareArgs {
     /// Write the bar chart to FILE as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub tls_args: BenchTlsArgs,
 
     #[command(flatten)]
     pub load: LoadArgs,

@@ -20,7 +20,8 @@ mod values;
 mod web;
 
 pub use bench::{
-    BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs,
+    BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs,
+    BenchTlsArgs, LoadArgs,
 };
 pub use connect::{ConnectArgs, ResolveArgs};
 pub use fetch::FetchArgs;

@@ -519,7 +519,7 @@ fn bad_usage_exits_2_before_any_load() {
     for args in [
         vec!["bench", "tcp", "127.0.0.1"],
         vec!["bench", "tcp", "127.0.0.1:99999"],
-        vec!["bench", "http", "https://127.0.0.1/"],
+        vec!["bench", "http", "ftp://127.0.0.1/"],
         vec!["bench", "http", "http://127.0.0.1:1/", "-H", "no colon"],
         vec!["bench", "tcp", "127.0.0.1:1", "-d", "0"],
         vec!["bench", "tcp", "127.0.0.1:1", "-d", "1s", "-n", "5"],

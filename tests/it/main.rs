@@ -8,6 +8,7 @@ mod harness;
 
 mod assets;
 mod bench;
+mod bench_tls;
 mod connect;
 mod fetch;
 mod fetch_cookies;
@@ -23,6 +24,7 @@ mod security_md;
 mod serve;
 mod tls;
 mod url;
+mod url_options;
 mod urldecode;
 mod urldecode_whatwg;
 mod web;

@@ -18,7 +18,10 @@
 //! over threads, the state they share, and gathering their tallies. `worker.rs` is one thread:
 //! its event loop and each connection's state machine.
 
+mod socket;
 mod worker;
+
+pub use socket::TlsClient;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,8 +42,12 @@ pub trait Exchange: Sync {
     /// Reset `state` for a new exchange.
     fn begin(&self, state: &mut Self::State);
 
-    /// The bytes sent at the start of every exchange (may be empty).
-    fn request(&self) -> &[u8];
+    /// The bytes sent at the start of this exchange (may be empty), chosen by
+    /// [`Exchange::begin`].
+    fn request<'e>(&'e self, state: &Self::State) -> &'e [u8];
+
+    /// No exchange sends anything (the server speaks first and closes).
+    fn sends_nothing(&self) -> bool;
 
     /// Half-close the connection once the request is sent (the server reads to EOF).
     fn half_close(&self) -> bool {
@@ -99,6 +106,8 @@ pub struct Plan {
     /// threads; `None` is the closed loop (each connection's next exchange starts when its last
     /// ends).
     pub rate: Option<f64>,
+    /// Speak TLS on every connection.
+    pub tls: Option<TlsClient>,
 }
 
 /// What a run measured.

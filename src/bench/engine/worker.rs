@@ -2,8 +2,7 @@
 //! connections, and the state machine each connection runs through for every exchange —
 //! waiting, sending the request, receiving the answer — until `-n` or the deadline ends it.
 
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
+use std::io;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use anyhow::Context;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use super::socket::Socket;
 use super::{Exchange, Feed, Shared};
 use crate::bench::tally::{Failure, Tally};
 use crate::net;
@@ -27,6 +27,8 @@ const MAX_CARRY: usize = READ_BUFFER / 2;
 enum Phase {
     /// Queued to start its next exchange.
     Waiting,
+    /// The TLS handshake of a new connection.
+    Handshaking,
     /// Writing the request.
     Sending,
     /// Reading the answer.
@@ -37,7 +39,7 @@ enum Phase {
 
 /// One connection slot; its socket is replaced whenever an exchange needs a new connection.
 struct Conn<S> {
-    stream: Option<TcpStream>,
+    stream: Option<Socket>,
     phase: Phase,
     state: S,
     /// Request bytes written so far.
@@ -51,6 +53,8 @@ struct Conn<S> {
     /// and when the first byte of the answer came.
     connecting: Option<Instant>,
     connected: Option<Instant>,
+    /// When the TLS handshake finished (a new TLS connection).
+    handshaken: Option<Instant>,
     sent_at: Option<Instant>,
     first_byte: Option<Instant>,
     deadline: Instant,
@@ -113,6 +117,7 @@ pub(super) fn work<E: Exchange>(
                 started: now,
                 connecting: None,
                 connected: None,
+                handshaken: None,
                 sent_at: None,
                 first_byte: None,
                 deadline: now,
@@ -269,6 +274,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
         conn.started = now;
         conn.connecting = None;
         conn.connected = None;
+        conn.handshaken = None;
         conn.sent_at = None;
         conn.first_byte = None;
         conn.deadline = now + shared.plan.timeout;
@@ -285,10 +291,25 @@ impl<E: Exchange> Worker<'_, '_, E> {
             }
         }
         let conn = &mut self.conns[index];
-        if shared.exchange.request().is_empty() {
+        if conn.connecting.is_some() && self.shared.plan.tls.is_some() {
+            conn.phase = Phase::Handshaking;
+            return self.handshake(index);
+        }
+        self.request(index, now);
+    }
+
+    /// The connection is ready for the request: send it (or, with nothing to send, wait for
+    /// the answer).
+    fn request(&mut self, index: usize, now: Instant) {
+        let conn = &mut self.conns[index];
+        if self.shared.exchange.request(&conn.state).is_empty() {
             // Nothing to send: the first byte is timed from the start.
             conn.sent_at = Some(now);
             conn.phase = Phase::Receiving;
+            if conn.handshaken.is_some() {
+                // The server may have spoken already, in the records that ended the handshake.
+                self.receive(index, false, false);
+            }
         } else {
             conn.phase = Phase::Sending;
             // Try at once: on loopback a fresh connection is usually established already, and
@@ -297,12 +318,43 @@ impl<E: Exchange> Worker<'_, '_, E> {
         }
     }
 
-    fn connect(&self, index: usize) -> io::Result<TcpStream> {
-        let mut stream = TcpStream::connect(self.shared.plan.addr)?;
-        if self.shared.plan.nodelay {
+    /// One step of a new connection's TLS handshake; the request follows when it is done.
+    fn handshake(&mut self, index: usize) {
+        let conn = &mut self.conns[index];
+        let Some(socket) = conn.stream.as_mut() else {
+            return;
+        };
+        let going = socket.handshake();
+        let now = Instant::now();
+        if conn.connected.is_none() && socket.hello_sent() && going.is_ok() {
+            conn.connected = Some(now);
+        }
+        match going {
+            Ok(true) => {}
+            Ok(false) => {
+                conn.handshaken = Some(now);
+                if socket.resumed() && conn.counted {
+                    self.tally.resumed += 1;
+                }
+                self.request(index, now);
+            }
+            Err(err) => {
+                let tls = self.shared.plan.tls.as_ref().expect("a TLS run");
+                self.fail(index, Failure::of(&err), || tls.explain(&err));
+            }
+        }
+    }
+
+    fn connect(&self, index: usize) -> io::Result<Socket> {
+        let plan = self.shared.plan;
+        let mut stream = TcpStream::connect(plan.addr)?;
+        // TLS too: a session writes its records one by one, and Nagle would hold the second
+        // (say, Finished after ChangeCipherSpec) for the server's delayed ACK, 40 ms.
+        if plan.nodelay || plan.tls.is_some() {
             stream.set_nodelay(true)?;
         }
-        let interest = if self.shared.exchange.request().is_empty() {
+        // A handshake writes whatever the request is.
+        let interest = if plan.tls.is_none() && self.shared.exchange.sends_nothing() {
             Interest::READABLE
         } else {
             Interest::READABLE | Interest::WRITABLE
@@ -312,7 +364,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
         self.poll
             .registry()
             .register(&mut stream, Token(index), interest)?;
-        Ok(stream)
+        Socket::new(stream, plan.tls.as_ref())
     }
 
     fn on_event(&mut self, event: &mio::event::Event) {
@@ -323,7 +375,10 @@ impl<E: Exchange> Worker<'_, '_, E> {
         // An error or hang-up shows on both sides: the next read or write reports what it was.
         let error = event.is_error();
         let closed = event.is_read_closed() && !error;
-        if conn.phase == Phase::Sending && (event.is_writable() || error || closed) {
+        if conn.phase == Phase::Handshaking {
+            self.handshake(index);
+        }
+        if self.conns[index].phase == Phase::Sending && (event.is_writable() || error || closed) {
             self.send(index);
         }
         if self.conns[index].phase == Phase::Receiving && (event.is_readable() || error || closed) {
@@ -334,45 +389,31 @@ impl<E: Exchange> Worker<'_, '_, E> {
     /// Write what is left of the request.
     fn send(&mut self, index: usize) {
         let exchange = self.shared.exchange;
-        let request = exchange.request();
-        loop {
-            let conn = &mut self.conns[index];
-            let Some(stream) = conn.stream.as_mut() else {
-                return;
-            };
-            match stream.write(&request[conn.sent..]) {
-                Ok(0) => {
-                    return self.fail(index, Failure::Reset, || "the connection closed".into());
-                }
-                Ok(n) => {
-                    if conn.sent == 0 && conn.connecting.is_some() {
-                        conn.connected = Some(Instant::now());
-                    }
-                    conn.sent += n;
-                    if conn.sent < request.len() {
-                        continue;
-                    }
-                    conn.sent_at = Some(Instant::now());
-                    if exchange.half_close()
-                        && let Err(err) = stream.shutdown(Shutdown::Write)
-                    {
-                        return self.fail(index, Failure::of(&err), || net::error_text(&err));
-                    }
-                    conn.phase = Phase::Receiving;
-                    return;
-                }
-                // Not connected yet, or the send buffer is full: the writable event comes.
-                Err(err)
-                    if matches!(
-                        err.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
-                    ) =>
+        let conn = &mut self.conns[index];
+        let request = exchange.request(&conn.state);
+        let Some(socket) = conn.stream.as_mut() else {
+            return;
+        };
+        let before = conn.sent;
+        let done = socket.send(request, &mut conn.sent);
+        if before == 0 && conn.sent > 0 && conn.connected.is_none() && conn.connecting.is_some() {
+            conn.connected = Some(Instant::now());
+        }
+        match done {
+            Ok(false) => {}
+            Ok(true) => {
+                conn.sent_at = Some(Instant::now());
+                if exchange.half_close()
+                    && let Err(err) = socket.shutdown_write()
                 {
-                    return;
+                    return self.fail(index, Failure::of(&err), || net::error_text(&err));
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return self.fail(index, Failure::of(&err), || net::error_text(&err)),
+                conn.phase = Phase::Receiving;
             }
+            Err(err) if err.kind() == io::ErrorKind::WriteZero => {
+                self.fail(index, Failure::Reset, || "the connection closed".into());
+            }
+            Err(err) => self.fail(index, Failure::of(&err), || net::error_text(&err)),
         }
     }
 
@@ -387,6 +428,8 @@ impl<E: Exchange> Worker<'_, '_, E> {
             let Some(stream) = conn.stream.as_mut() else {
                 return;
             };
+            // A short plain read emptied the socket; a TLS one says nothing of the socket.
+            let plain = !stream.is_tls();
             let carried = conn.carry.len();
             buf[..carried].copy_from_slice(&conn.carry);
             let room = buf.len() - carried;
@@ -412,7 +455,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
                             // the event, the end of file is next: no need to read it (a
                             // connection per exchange saves a system call that way). An error
                             // still has to be read to be known.
-                            if n < room && !error {
+                            if plain && n < room && !error {
                                 if closed {
                                     self.end_of_file(index);
                                 }
@@ -458,6 +501,7 @@ impl<E: Exchange> Worker<'_, '_, E> {
             };
             self.tally.phases(
                 span(conn.connecting, conn.connected),
+                span(conn.connected, conn.handshaken),
                 span(conn.sent_at, conn.first_byte),
                 span(conn.first_byte, Some(now)),
             );
@@ -527,7 +571,11 @@ impl<E: Exchange> Worker<'_, '_, E> {
         let timeout = self.shared.plan.timeout;
         for index in 0..self.conns.len() {
             let conn = &self.conns[index];
-            if matches!(conn.phase, Phase::Sending | Phase::Receiving) && now >= conn.deadline {
+            if matches!(
+                conn.phase,
+                Phase::Handshaking | Phase::Sending | Phase::Receiving
+            ) && now >= conn.deadline
+            {
                 self.fail(index, Failure::Timeout, || {
                     crate::net::failure::timed_out(timeout, "--timeout")
                 });

@@ -145,6 +145,14 @@ impl Tls {
         lock(&self.conn).wants_write()
     }
 
+    /// Whether the handshake resumed an earlier session (a ticket, or a TLS 1.2 session id).
+    pub fn resumed(&self) -> bool {
+        matches!(
+            lock(&self.conn).handshake_kind(),
+            Some(rustls::HandshakeKind::Resumed)
+        )
+    }
+
     /// The protocol the handshake agreed on with ALPN, if any.
     pub fn alpn(&self) -> Option<Vec<u8>> {
         lock(&self.conn).alpn_protocol().map(<[u8]>::to_vec)

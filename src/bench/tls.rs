@@ -1,0 +1,50 @@
+//! What a TLS run trusts, from `--cacert`, `--insecure` and `--sni`: netlab's one client
+//! configuration (`net::tls::client_config`), shared by every connection of the run, so a new
+//! connection resumes the session of an earlier one as a browser would.
+
+use crate::cli::BenchTlsArgs;
+use crate::exit::Code;
+use crate::net;
+
+use super::engine::TlsClient;
+
+/// The client for `host` (`authority` is `HOST:PORT`, for messages).
+pub fn client(args: &BenchTlsArgs, host: &str, authority: &str) -> anyhow::Result<TlsClient> {
+    use net::tls::Trust;
+    let (trust, hint) = match (&args.cacert, args.insecure) {
+        (Some(path), _) => (
+            Trust::CaCert(net::tls::read_certs(path, "--cacert")?),
+            "(is --cacert the server's certificate, or the CA that signed it?)",
+        ),
+        (None, true) => (Trust::Insecure, ""),
+        (None, false) => (
+            Trust::Default,
+            "(trust it with --cacert FILE, or skip the check with --insecure)",
+        ),
+    };
+    let sni = args.sni.as_deref().unwrap_or(host);
+    let name = rustls::pki_types::ServerName::try_from(sni.to_string())
+        .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
+    let (config, presented) = net::tls::client_config(trust, Vec::new())?;
+    Ok(TlsClient {
+        config,
+        name,
+        host: host.to_string(),
+        authority: authority.to_string(),
+        hint,
+        presented,
+    })
+}
+
+/// `--cacert`, `--insecure` and `--sni` without TLS to apply them to: a usage error.
+pub fn unused(args: &BenchTlsArgs, how: &str) -> anyhow::Result<()> {
+    let given = [
+        (args.cacert.is_some(), "--cacert"),
+        (args.insecure, "--insecure"),
+        (args.sni.is_some(), "--sni"),
+    ];
+    match given.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(Code::Usage.error(format!("{flag} is for TLS: {how}"))),
+        None => Ok(()),
+    }
+}

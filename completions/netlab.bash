@@ -362,7 +362,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --quiet --verbose --help --version"
+            opts="-u -C -z -4 -6 -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -396,6 +396,14 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -404,7 +412,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__fetch)
-            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -k -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --proxy --noproxy --quiet --verbose --help --version"
+            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -k -E -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --noproxy --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +554,18 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -E)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -576,7 +596,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__serve)
-            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,6 +655,10 @@ _netlab() {
                     return 0
                     ;;
                 --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-client-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -792,7 +816,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,6 +883,10 @@ _netlab() {
                     return 0
                     ;;
                 --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-client-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

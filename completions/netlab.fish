@@ -54,6 +54,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l idle-timeout -d 
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l count -d 'Exit after serving N connections (or N datagrams with --udp)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-client-ca -d 'Ask every client for a certificate and accept only one signed by a CA in FILE (PEM): mutual TLS. The client\'s certificate subject is logged with its connection' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
@@ -71,9 +72,11 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host connected to' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cacert -d 'Trust only the certificates in FILE (PEM): a CA, or the server\'s own self-signed certificate (`serve --tls-save-cert` writes one)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l alpn -d 'Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cert -d 'Present this certificate (PEM; a chain, the client\'s own first) when the server asks for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l key -d 'The private key of --cert (PEM, not encrypted)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
-complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did. With --tls, which complete a TLS handshake, and what each one agreed on or why it failed'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l hexdump -d 'Hex dump of both directions on stderr (`>` sent, `<` received)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 4 -d 'Use IPv4 addresses only'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 6 -d 'Use IPv6 addresses only'
@@ -103,6 +106,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l auth-for -d 'What 
 write\t'Only uploads, new folders and deletions; reads stay public'"
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-cert -d 'Speak TLS with this certificate (PEM; a chain, the server\'s own first)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-key -d 'The private key of --tls-cert (PEM, not encrypted: RSA, ECDSA or Ed25519)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-client-ca -d 'Ask every client for a certificate and accept only one signed by a CA in FILE (PEM): mutual TLS. The client\'s certificate subject is logged with its connection' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
@@ -141,6 +145,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout 
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l idle-timeout -d 'Give up when no byte arrives for this long (0: no limit)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give up when the whole transfer takes longer than this (off by default; 0: off)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l cacert -d 'Trust the CA certificates in this PEM file (a bundle works)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s E -l cert -d 'Present this client certificate (PEM) when an https server asks for one (mutual TLS)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l key -d 'The private key of --cert (PEM, not encrypted)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l proxy -d 'Use this proxy (http://host:port); overrides the proxy environment variables' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s G -l get -d 'Send the -d/--data-urlencode data in the URL\'s query with a GET (or HEAD with -I)'

@@ -25,7 +25,7 @@ pub fn client(args: &BenchTlsArgs, host: &str, authority: &str) -> anyhow::Resul
     let sni = args.sni.as_deref().unwrap_or(host);
     let name = rustls::pki_types::ServerName::try_from(sni.to_string())
         .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
-    let (config, presented) = net::tls::client_config(trust, Vec::new())?;
+    let (config, presented) = net::tls::client_config(trust, Vec::new(), None)?;
     Ok(TlsClient {
         config,
         name,

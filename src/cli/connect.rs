@@ -52,7 +52,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub idle_timeout: Option<Duration>,
 
-    /// Only report which ports accept a connection; exit 0 if any did.
+    /// Only report which ports accept a connection; exit 0 if any did. With --tls, which
+    /// complete a TLS handshake, and what each one agreed on or why it failed.
     #[arg(short = 'z', long, conflicts_with_all = ["send", "hexdump", "udp"])]
     pub probe: bool,
 
@@ -70,7 +71,7 @@ pub struct ConnectArgs {
 
     /// Speak TLS (as `tls://HOST:PORT` does): the server's certificate is checked against the
     /// system's CA store and the bundled Mozilla roots, or --cacert.
-    #[arg(long, conflicts_with_all = ["udp", "unix", "probe"], help_heading = "TLS")]
+    #[arg(long, conflicts_with_all = ["udp", "unix"], help_heading = "TLS")]
     pub tls: bool,
 
     /// The name sent in the handshake (SNI) and looked for in the certificate, instead of the
@@ -91,6 +92,15 @@ pub struct ConnectArgs {
     /// Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable.
     #[arg(long, value_name = "PROTO", help_heading = "TLS")]
     pub alpn: Vec<String>,
+
+    /// Present this certificate (PEM; a chain, the client's own first) when the server asks
+    /// for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask.
+    #[arg(long, value_name = "FILE", requires = "key", help_heading = "TLS")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM, not encrypted).
+    #[arg(long, value_name = "FILE", requires = "cert", help_heading = "TLS")]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -183,6 +183,14 @@ pub struct FetchArgs {
     #[arg(short = 'k', long)]
     pub insecure: bool,
 
+    /// Present this client certificate (PEM) when an https server asks for one (mutual TLS).
+    #[arg(short = 'E', long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The private key of --cert (PEM, not encrypted).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
     /// Use this proxy (http://host:port); overrides the proxy environment variables.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,

@@ -24,6 +24,11 @@ pub struct TlsArgs {
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
+    /// Ask every client for a certificate and accept only one signed by a CA in FILE (PEM):
+    /// mutual TLS. The client's certificate subject is logged with its connection.
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+
     /// Write the certificate (PEM) to FILE, for a client's --cacert.
     #[arg(long, value_name = "FILE")]
     pub tls_save_cert: Option<PathBuf>,

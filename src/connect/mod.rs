@@ -44,6 +44,7 @@ enum Target {
     Probe {
         host: String,
         ports: std::ops::RangeInclusive<u16>,
+        tls: Option<TlsClient>,
     },
 }
 
@@ -95,7 +96,8 @@ impl TlsClient {
         let sni = args.sni.as_deref().unwrap_or(host);
         let name = rustls::pki_types::ServerName::try_from(sni.to_string())
             .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
-        let (config, presented) = net::tls::client_config(trust, alpn)?;
+        let identity = net::tls::read_identity(args.cert.as_deref(), args.key.as_deref())?;
+        let (config, presented) = net::tls::client_config(trust, alpn, identity)?;
         Ok(TlsClient {
             config,
             name,
@@ -119,8 +121,8 @@ impl Config {
             .as_deref()
             .and_then(|t| t.strip_prefix("tls://"))
         {
-            if args.udp || args.probe {
-                return Err(Code::Usage.error("tls:// is TCP: it does not go with --udp or -z"));
+            if args.udp {
+                return Err(Code::Usage.error("tls:// is TCP: it does not go with --udp"));
             }
             args.target = Some(rest.trim_end_matches('/').to_string());
             args.tls = true;
@@ -151,9 +153,14 @@ impl Config {
                 if args.probe {
                     let ports =
                         net::parse_port_range(&split.port).map_err(|err| Code::Usage.error(err))?;
+                    let tls = args
+                        .tls
+                        .then(|| TlsClient::from_args(&args, &split.host))
+                        .transpose()?;
                     Target::Probe {
                         host: split.host,
                         ports,
+                        tls,
                     }
                 } else {
                     let port = net::parse_port(&split.port).map_err(|err| {
@@ -224,7 +231,7 @@ pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
             session::run(net::Stream::Unix(stream), &options)
         }
         Target::Udp { host, port } => udp::run(&host, port, &options),
-        Target::Probe { host, ports } => probe::run(&host, ports, &options),
+        Target::Probe { host, ports, tls } => probe::run(&host, ports, tls.as_ref(), &options),
     }
 }
 

@@ -515,7 +515,12 @@ fn receive(
                 // merely has nothing to say closes, and that is no failure.
                 anyhow::bail!("{}", refused(peer))
             }
-            Err(err) => anyhow::bail!("receive from {peer}: {}", net::error_text(&err)),
+            Err(err) => {
+                if let Some(refused) = net::tls::refused_client(&err, peer) {
+                    return Err(refused);
+                }
+                anyhow::bail!("receive from {peer}: {}", net::error_text(&err))
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Plan {
     pub insecure: bool,
     /// The certificates of `--cacert`, already read and parsed.
     pub cacert: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    /// `--cert` and `--key`, already read.
+    pub identity: Option<crate::net::tls::Identity>,
     pub proxy: Option<String>,
     pub noproxy: Option<String>,
 }
@@ -153,6 +155,7 @@ impl Plan {
             .as_deref()
             .map(|path| crate::net::tls::read_certs(path, "--cacert"))
             .transpose()?;
+        let identity = crate::net::tls::read_identity(args.cert.as_deref(), args.key.as_deref())?;
 
         Ok(Plan {
             url,
@@ -189,6 +192,7 @@ impl Plan {
             total_timeout: args.timeout,
             insecure: args.insecure,
             cacert,
+            identity,
             proxy: args.proxy,
             noproxy: args.noproxy,
         })

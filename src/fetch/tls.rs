@@ -23,7 +23,11 @@ pub fn config(plan: &Plan) -> anyhow::Result<Arc<ClientConfig>> {
         (Some(certs), false) => Trust::CaCert(certs.clone()),
         (None, false) => Trust::Default,
     };
-    Ok(tls::client_config(trust, Vec::new())?.0)
+    let identity = plan
+        .identity
+        .as_ref()
+        .map(|(chain, key)| (chain.clone(), key.clone_key()));
+    Ok(tls::client_config(trust, Vec::new(), identity)?.0)
 }
 
 /// ureq's connectors as its default chain has them (a SOCKS proxy, a CONNECT proxy, TCP), then
@@ -66,7 +70,17 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let mut conn = ClientConnection::new(config, name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         sock.set_timeout(details.timeout);
-        conn.complete_io(&mut sock)?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut sock)?;
+        }
+        if crate::log::verbose() {
+            // What `connect -v` shows, in curl's `* ` lines.
+            crate::debug!("* TLS: {}", tls::describe_state(&conn));
+            let chain: Vec<_> = conn.peer_certificates().unwrap_or_default().to_vec();
+            for line in tls::describe_chain(&chain) {
+                crate::debug!("* {line}");
+            }
+        }
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),

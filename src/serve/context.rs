@@ -222,11 +222,27 @@ impl Context {
             .tls()
             .map_or(Ok(()), |session| session.handshake(tls.handshake_timeout));
         match done {
-            Ok(()) => Some(stream),
+            Ok(()) => {
+                self.shook_hands(&stream, peer);
+                Some(stream)
+            }
             Err(err) => {
                 self.tls_failed(&err, peer, tls.handshake_timeout);
                 None
             }
+        }
+    }
+
+    /// A handshake is done: under `--tls-client-ca`, say whose certificate the client showed.
+    pub fn shook_hands(&self, stream: &Stream, peer: &Peer) {
+        if self.tls.as_ref().is_some_and(|tls| tls.verifies_clients)
+            && crate::log::enabled()
+            && let Some(subject) = stream.tls().and_then(|session| session.peer_subject())
+        {
+            crate::log::line(format_args!(
+                "netlab serve: {} from {peer}: client certificate {subject}",
+                self.unit
+            ));
         }
     }
 

@@ -317,7 +317,10 @@ impl Loop {
             }
             match client.session.read_from(&mut &client.socket, site) {
                 Ok(0) => return self.close(key),
-                Ok(_) => client.last_read = Instant::now(),
+                Ok(_) => {
+                    client.last_read = Instant::now();
+                    name_client(&shared, &client.socket, &mut client.peer);
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => {
@@ -495,5 +498,19 @@ impl Loop {
                 drop(socket);
             }
         }
+    }
+}
+
+/// Under `--tls-client-ca`, once the handshake is done, the access log names the client by its
+/// certificate too: `127.0.0.1:50312 (CN=alice)`.
+fn name_client(shared: &Shared, socket: &Stream, peer: &mut String) {
+    if !shared.tls.as_ref().is_some_and(|tls| tls.verifies_clients) || peer.ends_with(')') {
+        return;
+    }
+    let Some(session) = socket.tls().filter(|session| !session.is_handshaking()) else {
+        return;
+    };
+    if let Some(subject) = session.peer_subject() {
+        *peer = format!("{peer} ({subject})");
     }
 }

@@ -40,6 +40,7 @@ pub type Presented = Arc<Mutex<Option<CertificateDer<'static>>>>;
 pub fn client_config(
     trust: Trust,
     alpn: Vec<Vec<u8>>,
+    identity: Option<Identity>,
 ) -> anyhow::Result<(Arc<ClientConfig>, Presented)> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(VERSIONS)
@@ -56,10 +57,22 @@ pub fn client_config(
             Arc::new(Verifier::new(certs.clone(), certs, Arc::clone(&presented))?)
         }
     };
-    let mut config = builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config =
+        match identity {
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|err| {
+                match err {
+            rustls::Error::InconsistentKeys(_) => Code::Usage.error(
+                "--key does not match the certificate in --cert (is it the key that certificate \
+                 was made for?)",
+            ),
+            other => Code::Usage.error(format!("--cert with --key: {other}")),
+        }
+            })?,
+            None => builder.with_no_client_auth(),
+        };
     config.alpn_protocols = alpn;
     Ok((Arc::new(config), presented))
 }
@@ -276,6 +289,9 @@ pub fn handshake_failure(
                 "TLS handshake with {authority} failed: {tls} (is it a TLS server?)"
             ));
         }
+        rustls::Error::AlertReceived(_) if refused_client(err, authority).is_some() => {
+            return refused_client(err, authority).expect("just checked");
+        }
         rustls::Error::AlertReceived(alert) => {
             return Code::Tls.error(format!(
                 "TLS handshake with {authority} failed: the server refused it ({alert:?})"
@@ -286,6 +302,24 @@ pub fn handshake_failure(
         }
     };
     Code::Certificate.error(why)
+}
+
+/// A server under mutual TLS refused the client (it has no certificate, or one the server does
+/// not trust): exit 35 with what to do. Over TLS 1.3 this comes as an alert on the first read
+/// after the handshake, so the reading side asks too.
+pub fn refused_client(err: &io::Error, authority: &str) -> Option<anyhow::Error> {
+    use rustls::AlertDescription as A;
+    let why = match rustls_error(err)? {
+        rustls::Error::AlertReceived(A::CertificateRequired) => {
+            "it asks for a client certificate (give one with --cert FILE --key FILE)"
+        }
+        rustls::Error::AlertReceived(A::BadCertificate | A::UnknownCA) => {
+            "it did not accept the client certificate (is --cert signed by a CA the server \
+             trusts?)"
+        }
+        _ => return None,
+    };
+    Some(Code::Tls.error(format!("{authority} refused the TLS session: {why}")))
 }
 
 /// webpki's refusal of a certificate marked CA:TRUE presented as a server's own (what

@@ -40,6 +40,7 @@ pub(super) const VERSIONS: &[&rustls::SupportedProtocolVersion] =
 
 mod certs;
 mod client;
+mod reload;
 mod server;
 mod session;
 
@@ -104,7 +105,7 @@ mod tests {
             .with_no_client_auth()
             .with_single_cert(chain.clone(), key)
             .unwrap();
-        let (client, _) = client_config(Trust::CaCert(chain), Vec::new()).unwrap();
+        let (client, _) = client_config(Trust::CaCert(chain), Vec::new(), None).unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = Arc::new(server);

@@ -12,6 +12,8 @@ pub struct ServerTls {
     pub handshake_timeout: Duration,
     /// What to say after the `listening on` line: the certificate is out of date.
     pub warning: Option<String>,
+    /// Clients must present a certificate (`--tls-client-ca`).
+    pub verifies_clients: bool,
 }
 
 impl std::fmt::Debug for ServerTls {
@@ -37,6 +39,9 @@ impl ServerTls {
             (None, None) if args.tls_save_cert.is_some() => {
                 return Err(Code::Usage.error("--tls-save-cert needs --tls or --tls-cert"));
             }
+            (None, None) if args.tls_client_ca.is_some() => {
+                return Err(Code::Usage.error("--tls-client-ca needs --tls or --tls-cert"));
+            }
             (None, None) => return Ok(None),
             (Some(_), None) => return Err(Code::Usage.error("--tls-cert needs --tls-key")),
             (None, Some(_)) => return Err(Code::Usage.error("--tls-key needs --tls-cert")),
@@ -57,12 +62,20 @@ impl ServerTls {
                 ))
             })?;
         }
-        let mut config = ServerConfig::builder_with_provider(provider())
+        let builder = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(VERSIONS)
-            .context("TLS versions")?
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .map_err(|err| key_error(&err, args))?;
+            .context("TLS versions")?;
+        let builder = match &args.tls_client_ca {
+            Some(path) => builder.with_client_cert_verifier(client_verifier(path)?),
+            None => builder.with_no_client_auth(),
+        };
+        // Files can be read again: a resolver whose pair SIGHUP swaps.
+        let from_files = args.tls_cert.is_some();
+        let current = reload::Current::new(reload::certified(chain, key, args)?);
+        let mut config = builder.with_cert_resolver(Arc::clone(&current) as _);
+        if from_files {
+            reload::on_hangup(current, args)?;
+        }
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         // Resumption: tickets (TLS 1.3 and 1.2) beside the default in-memory session cache.
         config.ticketer = rustls::crypto::ring::Ticketer::new().context("TLS session tickets")?;
@@ -71,6 +84,7 @@ impl ServerTls {
             fingerprint,
             handshake_timeout: args.tls_handshake_timeout,
             warning,
+            verifies_clients: args.tls_client_ca.is_some(),
         }))
     }
 
@@ -86,6 +100,24 @@ impl ServerTls {
             socket,
         )?)))
     }
+}
+
+/// `--tls-client-ca`: a client certificate is required, and must be signed by one of these.
+fn client_verifier(
+    path: &Path,
+) -> anyhow::Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in read_certs(path, "--tls-client-ca")? {
+        roots.add(cert).map_err(|err| {
+            Code::Usage.error(format!(
+                "--tls-client-ca {}: not a CA certificate webpki can use ({err})",
+                path.display()
+            ))
+        })?;
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|err| Code::Usage.error(format!("--tls-client-ca {}: {err}", path.display())))
 }
 
 pub(super) fn key_error(err: &rustls::Error, args: &crate::cli::TlsArgs) -> anyhow::Error {
@@ -215,10 +247,30 @@ pub fn read_certs(path: &Path, flag: &str) -> anyhow::Result<Vec<CertificateDer<
 }
 
 pub(super) fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
-    let bytes = read_file(path, "--tls-key")?;
+    read_key_for(path, "--tls-key")
+}
+
+/// A client's certificate and key for mutual TLS (`--cert FILE --key FILE`).
+pub type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// `--cert` and `--key`, read: both or neither.
+pub fn read_identity(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<Option<Identity>> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some((
+            read_certs(cert, "--cert")?,
+            read_key_for(key, "--key")?,
+        ))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Code::Usage.error("--cert needs --key")),
+        (None, Some(_)) => Err(Code::Usage.error("--key needs --cert")),
+    }
+}
+
+fn read_key_for(path: &Path, flag: &str) -> anyhow::Result<PrivateKeyDer<'static>> {
+    let bytes = read_file(path, flag)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| {
         Code::Usage.error(format!(
-            "--tls-key {}: no private key in it (a PEM file with -----BEGIN PRIVATE KEY-----, \
+            "{flag} {}: no private key in it (a PEM file with -----BEGIN PRIVATE KEY-----, \
              RSA PRIVATE KEY or EC PRIVATE KEY is needed; an encrypted key is not read)",
             path.display()
         ))

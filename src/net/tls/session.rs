@@ -161,28 +161,7 @@ impl Tls {
     /// `TLSv1.3 TLS13_AES_256_GCM_SHA384, ALPN http/1.1, a full handshake`, once the
     /// handshake is done.
     pub fn describe(&self) -> String {
-        let conn = lock(&self.conn);
-        let version = conn
-            .protocol_version()
-            .map(|v| match v {
-                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
-                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
-                other => format!("{other:?}"),
-            })
-            .unwrap_or_default();
-        let suite = conn
-            .negotiated_cipher_suite()
-            .map(|s| format!("{:?}", s.suite()))
-            .unwrap_or_default();
-        let alpn = conn
-            .alpn_protocol()
-            .map(|p| format!(", ALPN {}", String::from_utf8_lossy(p)))
-            .unwrap_or_else(|| ", no ALPN".into());
-        let kind = match conn.handshake_kind() {
-            Some(rustls::HandshakeKind::Resumed) => "the session resumed",
-            _ => "a full handshake",
-        };
-        format!("{version} {suite}{alpn}, {kind}")
+        describe_state(&lock(&self.conn))
     }
 
     fn deadline(timeout: &AtomicU64) -> Option<Instant> {
@@ -458,6 +437,14 @@ impl Tls {
         any
     }
 
+    /// The subject of the certificate the peer presented (a client under `--tls-client-ca`),
+    /// once the handshake is done.
+    pub fn peer_subject(&self) -> Option<String> {
+        let conn = lock(&self.conn);
+        let cert = conn.peer_certificates()?.first()?;
+        names_of(cert).map(|(subject, _)| subject)
+    }
+
     /// The certificates the peer presented, its own first.
     pub fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
         lock(&self.conn)
@@ -465,6 +452,32 @@ impl Tls {
             .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
             .unwrap_or_default()
     }
+}
+
+/// What a handshake agreed on, for `-v`: `TLSv1.3 TLS13_AES_256_GCM_SHA384, ALPN http/1.1, a
+/// full handshake` (`connect` and `fetch` say it alike).
+pub fn describe_state(conn: &rustls::CommonState) -> String {
+    let version = conn
+        .protocol_version()
+        .map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
+            other => format!("{other:?}"),
+        })
+        .unwrap_or_default();
+    let suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| format!("{:?}", s.suite()))
+        .unwrap_or_default();
+    let alpn = conn
+        .alpn_protocol()
+        .map(|p| format!(", ALPN {}", String::from_utf8_lossy(p)))
+        .unwrap_or_else(|| ", no ALPN".into());
+    let kind = match conn.handshake_kind() {
+        Some(rustls::HandshakeKind::Resumed) => "the session resumed",
+        _ => "a full handshake",
+    };
+    format!("{version} {suite}{alpn}, {kind}")
 }
 
 pub(super) fn store_timeout(slot: &AtomicU64, timeout: Option<Duration>) -> io::Result<()> {

@@ -296,6 +296,7 @@ impl Loop {
                 return self.close(key);
             }
         }
+        let shaking = matches!(client.job, Job::Handshake(_));
         let step = client.job.step(
             &ctx.service,
             &mut client.conn,
@@ -305,6 +306,9 @@ impl Loop {
         );
         if moved {
             client.last = Instant::now();
+        }
+        if shaking && !matches!(client.job, Job::Handshake(_)) {
+            ctx.shook_hands(&client.conn, &client.peer);
         }
         let step = match step {
             // Over TLS, the last bytes may still wait in the session.

@@ -256,7 +256,10 @@ impl Context {
                 format_duration(timeout)
             );
         } else if let Some(why) = net::tls::rustls_error(err) {
-            crate::info!("netlab serve: {peer}: TLS handshake failed: {why}");
+            crate::info!(
+                "netlab serve: {peer}: TLS handshake failed: {}",
+                net::tls::refusal(why)
+            );
         } else {
             crate::debug!("netlab serve: {peer}: TLS handshake: {err}");
         }

@@ -115,6 +115,15 @@ fn serve_tls_client_ca_refuses_a_client_without_a_certificate_or_with_another_ca
         );
         let log = stop(server);
         assert!(!log.contains("CN=mallory"), "{model}: {log}");
+        // The server says why, in words rather than rustls's debug values.
+        assert!(
+            log.contains("the client sent no certificate (--tls-client-ca asks for one)"),
+            "{model}: {log}"
+        );
+        assert!(
+            log.contains("the client certificate is not signed by a CA of --tls-client-ca"),
+            "{model}: {log}"
+        );
     }
 }
 

@@ -279,3 +279,50 @@ fn read_key_for(path: &Path, flag: &str) -> anyhow::Result<PrivateKeyDer<'static
 
 // ---------------------------------------------------------------------------------------------
 // What a client trusts.
+
+/// Why a handshake failed, as the server's log says it: the client-certificate cases of
+/// `--tls-client-ca` in words (rustls's own text for them is a debug value), every other
+/// case as rustls puts it.
+pub fn refusal(err: &rustls::Error) -> String {
+    use rustls::CertificateError as Cert;
+    let what = match err {
+        rustls::Error::NoCertificatesPresented => {
+            return "the client sent no certificate (--tls-client-ca asks for one)".to_string();
+        }
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            Cert::UnknownIssuer => "is not signed by a CA of --tls-client-ca".to_string(),
+            Cert::Expired | Cert::ExpiredContext { .. } => "has expired".to_string(),
+            Cert::NotValidYet | Cert::NotValidYetContext { .. } => "is not valid yet".to_string(),
+            Cert::Revoked => "is revoked".to_string(),
+            Cert::BadSignature => "has a signature that does not verify".to_string(),
+            Cert::BadEncoding => "cannot be read (bad DER)".to_string(),
+            Cert::InvalidPurpose | Cert::InvalidPurposeContext { .. } => {
+                "is not for client authentication (extended key usage)".to_string()
+            }
+            Cert::Other(other) => format!("is unusable ({other})"),
+            other => format!("is refused ({other:?})"),
+        },
+        other => return other.to_string(),
+    };
+    format!("the client certificate {what}")
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::refusal;
+
+    #[test]
+    fn client_certificate_refusals_read_as_sentences() {
+        assert_eq!(
+            refusal(&rustls::Error::NoCertificatesPresented),
+            "the client sent no certificate (--tls-client-ca asks for one)"
+        );
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(
+            refusal(&unknown),
+            "the client certificate is not signed by a CA of --tls-client-ca"
+        );
+        let other = rustls::Error::General("boom".into());
+        assert_eq!(refusal(&other), other.to_string());
+    }
+}

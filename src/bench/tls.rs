@@ -10,21 +10,8 @@ use super::engine::TlsClient;
 
 /// The client for `host` (`authority` is `HOST:PORT`, for messages).
 pub fn client(args: &BenchTlsArgs, host: &str, authority: &str) -> anyhow::Result<TlsClient> {
-    use net::tls::Trust;
-    let (trust, hint) = match (&args.cacert, args.insecure) {
-        (Some(path), _) => (
-            Trust::CaCert(net::tls::read_certs(path, "--cacert")?),
-            "(is --cacert the server's certificate, or the CA that signed it?)",
-        ),
-        (None, true) => (Trust::Insecure, ""),
-        (None, false) => (
-            Trust::Default,
-            "(trust it with --cacert FILE, or skip the check with --insecure)",
-        ),
-    };
-    let sni = args.sni.as_deref().unwrap_or(host);
-    let name = rustls::pki_types::ServerName::try_from(sni.to_string())
-        .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
+    let (trust, hint) = net::tls::Trust::from_flags(args.cacert.as_deref(), args.insecure)?;
+    let name = net::tls::server_name(args.sni.as_deref(), host)?;
     let (config, presented) = net::tls::client_config(trust, Vec::new(), None)?;
     Ok(TlsClient {
         config,

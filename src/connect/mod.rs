@@ -80,22 +80,9 @@ impl std::fmt::Debug for TlsClient {
 
 impl TlsClient {
     fn from_args(args: &ConnectArgs, host: &str) -> anyhow::Result<TlsClient> {
-        use net::tls::Trust;
-        let (trust, hint) = match (&args.cacert, args.insecure) {
-            (Some(path), _) => (
-                Trust::CaCert(net::tls::read_certs(path, "--cacert")?),
-                "(is --cacert the server's certificate, or the CA that signed it?)",
-            ),
-            (None, true) => (Trust::Insecure, ""),
-            (None, false) => (
-                Trust::Default,
-                "(trust it with --cacert FILE, or skip the check with --insecure)",
-            ),
-        };
+        let (trust, hint) = net::tls::Trust::from_flags(args.cacert.as_deref(), args.insecure)?;
         let alpn = args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
-        let sni = args.sni.as_deref().unwrap_or(host);
-        let name = rustls::pki_types::ServerName::try_from(sni.to_string())
-            .map_err(|_| Code::Usage.error(format!("--sni {sni:?}: not a host name")))?;
+        let name = net::tls::server_name(args.sni.as_deref(), host)?;
         let identity = net::tls::read_identity(args.cert.as_deref(), args.key.as_deref())?;
         let (config, presented) = net::tls::client_config(trust, alpn, identity)?;
         Ok(TlsClient {

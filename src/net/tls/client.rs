@@ -32,6 +32,38 @@ pub enum Trust {
     Insecure,
 }
 
+impl Trust {
+    /// The trust `--cacert FILE` and `--insecure` ask for, with the hint a refused
+    /// certificate's message ends with (the words connect and bench share).
+    pub fn from_flags(
+        cacert: Option<&Path>,
+        insecure: bool,
+    ) -> anyhow::Result<(Trust, &'static str)> {
+        Ok(match (cacert, insecure) {
+            (Some(path), _) => (
+                Trust::CaCert(read_certs(path, "--cacert")?),
+                "(is --cacert the server's certificate, or the CA that signed it?)",
+            ),
+            (None, true) => (Trust::Insecure, ""),
+            (None, false) => (
+                Trust::Default,
+                "(trust it with --cacert FILE, or skip the check with --insecure)",
+            ),
+        })
+    }
+}
+
+/// The name a client asks for: `--sni NAME` when given, else the host; a usage error when it
+/// is not a host name.
+pub fn server_name(
+    sni: Option<&str>,
+    host: &str,
+) -> anyhow::Result<rustls::pki_types::ServerName<'static>> {
+    let sni = sni.unwrap_or(host);
+    rustls::pki_types::ServerName::try_from(sni.to_string())
+        .map_err(|_| crate::exit::Code::Usage.error(format!("--sni {sni:?}: not a host name")))
+}
+
 /// The certificate a server presented last, kept by the verifier (a failed handshake leaves
 /// none in the session) so that a refusal can name its subject and issuer.
 pub type Presented = Arc<Mutex<Option<CertificateDer<'static>>>>;

@@ -9,6 +9,7 @@
 //! they share (`values.rs`) and one that puts a usage error on one line (`usage.rs`); every type
 //! is re-exported here, so the verbs say `cli::WebArgs`.
 
+mod access;
 mod bench;
 mod connect;
 mod fetch;
@@ -19,6 +20,7 @@ mod usage;
 mod values;
 mod web;
 
+pub use access::AccessArgs;
 pub use bench::{
     BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs,
     BenchTlsArgs, LoadArgs,

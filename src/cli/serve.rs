@@ -112,4 +112,7 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub tls: super::TlsArgs,
+
+    #[command(flatten)]
+    pub access: super::AccessArgs,
 }

@@ -128,6 +128,9 @@ pub struct WebArgs {
 
     #[command(flatten)]
     pub tls: super::TlsArgs,
+
+    #[command(flatten)]
+    pub access: super::AccessArgs,
 }
 
 /// What `--auth` guards.

@@ -27,6 +27,8 @@ pub struct Stats {
     pub refused: AtomicU64,
     /// Connections closed to make room for new ones (web's answer to slowloris).
     pub evicted: AtomicU64,
+    /// Clients closed at once by `--allow`/`--deny`.
+    pub denied: AtomicU64,
 }
 
 impl Stats {
@@ -53,6 +55,13 @@ impl Stats {
             text.push_str(&format!(
                 ", {} refused over the limit",
                 super::Count(refused)
+            ));
+        }
+        let denied = self.denied.load(Ordering::Relaxed);
+        if denied > 0 {
+            text.push_str(&format!(
+                ", {} denied by --allow/--deny",
+                super::Count(denied)
             ));
         }
         let evicted = self.evicted.load(Ordering::Relaxed);

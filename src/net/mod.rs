@@ -1,13 +1,14 @@
 //! The shared ground of every verb: what the servers (`serve`, `web`) and clients (`connect`,
 //! `fetch`, `bench`) do alike, once. Verbs share code only through here.
 //!
-//! [`listen`] binds, [`addr`] splits and resolves addresses, [`failure`] words a failed connect
+//! [`listen`] binds, [`access`] holds `--allow`/`--deny`, [`addr`] splits and resolves addresses, [`failure`] words a failed connect
 //! the same for every verb, [`shutdown`] carries Ctrl-C to
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
 //! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, [`stream`] is the one
 //! connected-stream type (TCP, Unix or TLS) and the trait handlers are written against, and
 //! [`tls`] holds the TLS session, the servers' certificates and what clients trust.
 
+pub mod access;
 pub mod addr;
 pub mod failure;
 pub mod fmt;
@@ -18,6 +19,7 @@ pub mod shutdown;
 pub mod stream;
 pub mod tls;
 
+pub use access::Access;
 pub use addr::{
     HostPort, canonical, parse_port, parse_port_range, resolve, split_host_port, url_authority,
 };

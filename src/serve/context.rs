@@ -15,6 +15,8 @@ pub(crate) struct Context {
     admitted: AtomicU64,
     /// `--tls`: what every connection's session is made with.
     pub tls: Option<net::tls::ServerTls>,
+    /// `--allow`/`--deny`.
+    access: Arc<net::Access>,
     /// Set by Ctrl-C or SIGTERM: in-flight work then gets [`GRACE`] to finish.
     pub signals: Arc<Shutdown>,
     /// Set by a signal or by reaching `--count`: stop accepting.
@@ -73,6 +75,7 @@ impl Context {
             count: config.count,
             admitted: AtomicU64::new(0),
             tls: config.tls.clone(),
+            access: Arc::clone(&config.access),
             signals,
             stop,
             live: Live::default(),
@@ -138,7 +141,8 @@ impl Context {
     /// `--max-conns` is free. Counts it when served; reaching `--count` stops accepting. A
     /// refused stream is armed to reset when the caller drops it.
     pub fn admit(&self, has_room: bool, stream: &Stream, peer: &Peer) -> Admission {
-        if !has_room && !self.stop.requested() {
+        let denied = !self.access.admits_peer(peer);
+        if (denied || !has_room) && !self.stop.requested() {
             // A Unix socket has no reset: its client sees a plain close.
             let _ = stream.reset_on_close();
         }
@@ -149,6 +153,11 @@ impl Context {
     pub fn admit_unit(&self, has_room: bool, peer: &Peer) -> Admission {
         if self.stop.requested() {
             return Admission::Drop;
+        }
+        if !self.access.admits_peer(peer) {
+            self.stats.denied.fetch_add(1, Ordering::Relaxed);
+            self.access.refused(peer);
+            return Admission::Refuse;
         }
         if !has_room {
             self.stats.refused.fetch_add(1, Ordering::Relaxed);

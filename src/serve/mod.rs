@@ -65,6 +65,7 @@ struct Config {
     idle: Duration,
     count: Option<u64>,
     tls: Option<net::tls::ServerTls>,
+    access: Arc<net::Access>,
 }
 
 impl Config {
@@ -125,6 +126,10 @@ impl Config {
             }
             _ => net::tls::ServerTls::from_args(&args.tls, &[], &[])?,
         };
+        let access = Arc::new(net::Access::from_flags(
+            &args.access.allow,
+            &args.access.deny,
+        )?);
         Ok(Config {
             transport,
             service,
@@ -135,6 +140,7 @@ impl Config {
             idle: args.idle_timeout,
             count: args.count,
             tls,
+            access,
         })
     }
 }

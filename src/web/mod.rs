@@ -289,6 +289,7 @@ fn load_page(path: &Path) -> anyhow::Result<Page> {
 /// `netlab web`: validate, bind, say where, serve until Ctrl-C or SIGTERM.
 pub fn run(args: WebArgs) -> anyhow::Result<()> {
     let site = Site::from_args(&args)?;
+    let access = net::Access::from_flags(&args.access.allow, &args.access.deny)?;
     // A connection holds a descriptor (two while a file is sent): with the usual soft limit of
     // 1024, descriptors would run out before --max-conns (1024 by default) is reached.
     net::raise_fd_limit();
@@ -336,5 +337,6 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
         args.max_conns as usize,
         shutdown,
         tls,
+        access,
     )
 }

@@ -66,6 +66,7 @@ pub fn serve(
     max_conns: usize,
     shutdown: Arc<Shutdown>,
     tls: Option<ServerTls>,
+    access: crate::net::Access,
 ) -> anyhow::Result<()> {
     let limit = ConnLimit::new(max_conns);
     let shared = Arc::new(Shared {
@@ -110,6 +111,12 @@ pub fn serve(
         backoff = Duration::from_millis(5);
         if shutdown.requested() {
             break;
+        }
+        if !access.admits(peer.ip()) {
+            access.refused(&Peer::Tcp(peer));
+            shared.stats.denied.fetch_add(1, Ordering::Relaxed);
+            let _ = Stream::Tcp(stream).reset_on_close();
+            continue;
         }
         match limit.try_acquire() {
             Some(slot) => {

@@ -362,7 +362,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --quiet --verbose --help --version"
+            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,6 +401,34 @@ _netlab() {
                     return 0
                     ;;
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-save-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --quit-after-eof)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-reply)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -596,7 +624,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__serve)
-            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -667,6 +695,14 @@ _netlab() {
                     return 0
                     ;;
                 --tls-handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -816,7 +852,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,6 +931,14 @@ _netlab() {
                     return 0
                     ;;
                 --tls-handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,6 +57,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-key -d 'The 
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-client-ca -d 'Ask every client for a certificate and accept only one signed by a CA in FILE (PEM): mutual TLS. The client\'s certificate subject is logged with its connection' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l allow -d 'Only clients from this address or block (`10.0.0.0/8`, `192.168.1.7`, `::1/128`) may connect; repeatable. Others are closed at once, and logged once per address' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l deny -d 'Refuse clients from this address or block; repeatable; wins over --allow' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l discard -d 'Read and throw away everything the client sends (a sink)'
@@ -74,6 +76,13 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cacert -d 'Tru
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l alpn -d 'Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cert -d 'Present this certificate (PEM; a chain, the client\'s own first) when the server asks for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l key -d 'The private key of --cert (PEM, not encrypted)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls-cert -d 'With -l --tls: the certificate to serve (PEM; a chain, our own first). Without it, -l --tls makes a self-signed one, its fingerprint on the first stderr line' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls-key -d 'With -l --tls-cert: its private key (PEM, not encrypted)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls-save-cert -d 'With -l --tls: write the certificate served (PEM) to FILE, for the client\'s --cacert' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l allow -d 'With -l: only clients from this address or block (`10.0.0.0/8`, `::1`) may connect; repeatable. Others are closed at once and logged once' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l deny -d 'With -l: refuse clients from this address or block; repeatable; wins over --allow' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l quit-after-eof -d 'Exit this long after stdin\'s end, whatever the server does (0: at once, as Debian nc\'s `-q 0`). Without it, connect reads until the server closes' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l wait-reply -d 'UDP: after stdin\'s end, wait for replies until none has come for DURATION (default 2s, or --idle-timeout; 0: do not wait). The wait ends early once every datagram has had one' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did. With --tls, which complete a TLS handshake, and what each one agreed on or why it failed'
@@ -82,6 +91,11 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 4 -d 'Use IPv4
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s 6 -d 'Use IPv6 addresses only'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls -d 'Speak TLS (as `tls://HOST:PORT` does): the server\'s certificate is checked against the system\'s CA store and the bundled Mozilla roots, or --cacert'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l insecure -d 'Do not check the server\'s certificate at all (long only: `-k` is netcat\'s keep-listening)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s l -l listen -d 'Listen for a client instead of connecting (nc\'s -l), then behave as connect does: stdin to the client, the client to stdout. The first stderr line says where it listens'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s k -l keep-open -d 'With -l: when a client leaves, wait for the next one (one at a time) instead of exiting'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l no-shutdown -d 'At stdin\'s end, keep the socket open for writing. By default it is half-closed, so the server reads end-of-file while replies are still read (nc\'s -N)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l send-only -d 'Only send: stdin (or --send) to the socket, what comes back is thrown away, and the session ends at stdin\'s end'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l recv-only -d 'Only receive: stdin is never read and the socket never half-closed; the session ends when the server closes'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s h -l help -d 'Print help'
@@ -109,6 +123,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-key -d 'The pr
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-client-ca -d 'Ask every client for a certificate and accept only one signed by a CA in FILE (PEM): mutual TLS. The client\'s certificate subject is logged with its connection' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-save-cert -d 'Write the certificate (PEM) to FILE, for a client\'s --cacert' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l allow -d 'Only clients from this address or block (`10.0.0.0/8`, `192.168.1.7`, `::1/128`) may connect; repeatable. Others are closed at once, and logged once per address' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l deny -d 'Refuse clients from this address or block; repeatable; wins over --allow' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::parse_timeout;
+use super::{parse_duration, parse_timeout};
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -17,10 +17,15 @@ use super::parse_timeout;
     netlab connect -z 127.0.0.1:8000-8010             # which ports accept a connection?\n  \
     netlab connect --hexdump 127.0.0.1:8881\n  \
     netlab connect --tls example.org 443 --crlf       # talk HTTPS by hand\n  \
-    netlab connect tls://127.0.0.1:8443 --cacert saved.pem")]
+    netlab connect tls://127.0.0.1:8443 --cacert saved.pem\n  \
+    netlab connect -l 9000 > received.bin             # listen for one client (nc -l)\n  \
+    netlab connect -l -k --tls 127.0.0.1 8443         # TLS listener, one client after another\n  \
+    echo ping | netlab connect -u 127.0.0.1:9999 --wait-reply 5s\n  \
+    netlab connect host:25 --no-shutdown --quit-after-eof 2s")]
 pub struct ConnectArgs {
     /// Where to connect: HOST:PORT, `[IPv6]:PORT`, or HOST with PORT as the next argument
-    /// (with -z, PORT may be a range like 8000-8010).
+    /// (with -z, PORT may be a range like 8000-8010). With -l, where to listen: PORT alone
+    /// listens on 127.0.0.1.
     #[arg(value_name = "HOST[:PORT]", required_unless_present = "unix")]
     pub target: Option<String>,
 
@@ -101,6 +106,82 @@ pub struct ConnectArgs {
     /// The private key of --cert (PEM, not encrypted).
     #[arg(long, value_name = "FILE", requires = "cert", help_heading = "TLS")]
     pub key: Option<PathBuf>,
+
+    /// Listen for a client instead of connecting (nc's -l), then behave as connect does: stdin
+    /// to the client, the client to stdout. The first stderr line says where it listens.
+    #[arg(
+        short = 'l',
+        long,
+        conflicts_with = "probe",
+        help_heading = "Listen mode"
+    )]
+    pub listen: bool,
+
+    /// With -l: when a client leaves, wait for the next one (one at a time) instead of exiting.
+    #[arg(short = 'k', long, requires = "listen", help_heading = "Listen mode")]
+    pub keep_open: bool,
+
+    /// With -l --tls: the certificate to serve (PEM; a chain, our own first). Without it,
+    /// -l --tls makes a self-signed one, its fingerprint on the first stderr line.
+    #[arg(long, value_name = "FILE", requires_all = ["listen", "tls_key"], help_heading = "Listen mode")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// With -l --tls-cert: its private key (PEM, not encrypted).
+    #[arg(long, value_name = "FILE", requires_all = ["listen", "tls_cert"], help_heading = "Listen mode")]
+    pub tls_key: Option<PathBuf>,
+
+    /// With -l --tls: write the certificate served (PEM) to FILE, for the client's --cacert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "listen",
+        help_heading = "Listen mode"
+    )]
+    pub tls_save_cert: Option<PathBuf>,
+
+    /// With -l: only clients from this address or block (`10.0.0.0/8`, `::1`) may connect;
+    /// repeatable. Others are closed at once and logged once.
+    #[arg(
+        long,
+        value_name = "CIDR",
+        requires = "listen",
+        help_heading = "Listen mode"
+    )]
+    pub allow: Vec<String>,
+
+    /// With -l: refuse clients from this address or block; repeatable; wins over --allow.
+    #[arg(
+        long,
+        value_name = "CIDR",
+        requires = "listen",
+        help_heading = "Listen mode"
+    )]
+    pub deny: Vec<String>,
+
+    /// At stdin's end, keep the socket open for writing. By default it is half-closed, so the
+    /// server reads end-of-file while replies are still read (nc's -N).
+    #[arg(long, help_heading = "End of input")]
+    pub no_shutdown: bool,
+
+    /// Exit this long after stdin's end, whatever the server does (0: at once, as Debian nc's
+    /// `-q 0`). Without it, connect reads until the server closes.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "End of input")]
+    pub quit_after_eof: Option<Duration>,
+
+    /// Only send: stdin (or --send) to the socket, what comes back is thrown away, and the
+    /// session ends at stdin's end.
+    #[arg(long, conflicts_with = "recv_only", help_heading = "End of input")]
+    pub send_only: bool,
+
+    /// Only receive: stdin is never read and the socket never half-closed; the session ends
+    /// when the server closes.
+    #[arg(long, conflicts_with = "send", help_heading = "End of input")]
+    pub recv_only: bool,
+
+    /// UDP: after stdin's end, wait for replies until none has come for DURATION (default 2s,
+    /// or --idle-timeout; 0: do not wait). The wait ends early once every datagram has had one.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "udp", help_heading = "End of input")]
+    pub wait_reply: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -5,9 +5,12 @@
 //! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
 //! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`.
 
+mod eof;
 pub(crate) mod hexdump;
+mod listen;
 mod probe;
 pub(crate) mod session;
+mod stdin_file;
 mod udp;
 
 use std::io::{self, Write};
@@ -46,6 +49,7 @@ enum Target {
         ports: std::ops::RangeInclusive<u16>,
         tls: Option<TlsClient>,
     },
+    Listen(listen::Listen),
 }
 
 /// How the session behaves, whatever the transport.
@@ -58,6 +62,13 @@ pub struct Options {
     pub idle: Option<Duration>,
     pub hexdump: bool,
     pub family: Family,
+    /// What the end of input does (`--no-shutdown`, `--quit-after-eof`, `--send-only`,
+    /// `--recv-only`).
+    pub eof: eof::Eof,
+    /// `-l -k`: sessions follow one another, so stdin is read only while a client is there.
+    pub keep_open: bool,
+    /// UDP: how long to wait for replies after stdin's end (`--wait-reply`).
+    pub wait_reply: Option<Duration>,
 }
 
 /// `connect --tls`: what the handshake offers and trusts.
@@ -127,6 +138,9 @@ impl Config {
             (_, true) => Family::V6,
             _ => Family::Any,
         };
+        if args.listen {
+            return Config::listening(args, family);
+        }
         let target = match (args.unix.take(), args.target.take()) {
             (Some(path), _) => {
                 if args.port.is_some() {
@@ -178,6 +192,105 @@ impl Config {
             }
             (None, None) => return Err(Code::Usage.error("say where to connect: HOST:PORT")),
         };
+        Ok(Config {
+            target,
+            options: Options::from_args(args, family),
+        })
+    }
+
+    /// `-l`: where to listen, with what certificate, and who may connect.
+    fn listening(mut args: ConnectArgs, family: Family) -> anyhow::Result<Config> {
+        if args.sni.is_some()
+            || args.cacert.is_some()
+            || args.insecure
+            || !args.alpn.is_empty()
+            || args.cert.is_some()
+        {
+            return Err(Code::Usage.error(
+                "-l serves the TLS handshake: --sni, --cacert, --insecure, --alpn and --cert are \
+                 a client's (use --tls-cert and --tls-key)",
+            ));
+        }
+        if args.keep_open && args.udp {
+            return Err(Code::Usage.error(
+                "-k waits for the next connection, and UDP has none: -l -u takes datagrams from \
+                 its first client until the session ends",
+            ));
+        }
+        let tls_asked = args.tls || args.tls_cert.is_some() || args.tls_save_cert.is_some();
+        let place = match (args.unix.take(), args.target.take()) {
+            (Some(path), _) if tls_asked => {
+                return Err(Code::Usage.error(format!(
+                    "-l --unix {}: TLS is served over TCP",
+                    path.display()
+                )));
+            }
+            (Some(path), _) => listen::Place::Unix(path),
+            (None, Some(target)) => {
+                // `-l PORT` alone listens on 127.0.0.1, as every netlab server does.
+                let digits = !target.is_empty() && target.bytes().all(|b| b.is_ascii_digit());
+                let (host, port) = match (digits, args.port.take()) {
+                    (true, None) => ("127.0.0.1".to_string(), target),
+                    (_, port) => {
+                        let split = net::split_host_port(&target, port.as_deref())
+                            .map_err(|err| Code::Usage.error(err))?;
+                        (split.host, split.port)
+                    }
+                };
+                let port = crate::cli::parse_port(&port)
+                    .map_err(|err| Code::Usage.error(format!("port {port}: {err}")))?;
+                let mut addrs = net::resolve_host(&host, port)?;
+                addrs.retain(|addr| match family {
+                    Family::Any => true,
+                    Family::V4 => addr.is_ipv4(),
+                    Family::V6 => addr.is_ipv6(),
+                });
+                if addrs.is_empty() {
+                    return Err(Code::Usage.error(format!("{host} has no address of that family")));
+                }
+                if args.udp {
+                    listen::Place::Udp(addrs)
+                } else {
+                    listen::Place::Tcp(addrs)
+                }
+            }
+            (None, None) => return Err(Code::Usage.error("say where to listen: -l PORT")),
+        };
+        let tls = match &place {
+            listen::Place::Tcp(addrs) if tls_asked => {
+                let host = args.target.clone().unwrap_or_else(|| "127.0.0.1".into());
+                let names = net::tls::names_for(&host, addrs);
+                let flags = crate::cli::TlsArgs {
+                    tls: args.tls,
+                    tls_cert: args.tls_cert.clone(),
+                    tls_key: args.tls_key.clone(),
+                    tls_client_ca: None,
+                    tls_save_cert: args.tls_save_cert.clone(),
+                    tls_handshake_timeout: args.timeout,
+                };
+                net::tls::ServerTls::from_args(&flags, &names, &[])?
+            }
+            listen::Place::Udp(_) if tls_asked => {
+                return Err(Code::Usage.error("-l -u: TLS is served over TCP"));
+            }
+            _ => None,
+        };
+        let access = net::Access::from_flags(&args.allow, &args.deny)?;
+        let keep_open = args.keep_open;
+        Ok(Config {
+            target: Target::Listen(listen::Listen {
+                place,
+                tls,
+                keep_open,
+                access,
+            }),
+            options: Options::from_args(args, family),
+        })
+    }
+}
+
+impl Options {
+    fn from_args(args: ConnectArgs, family: Family) -> Options {
         let send = args.send.map(|text| {
             let mut out = Vec::with_capacity(text.len());
             if args.crlf {
@@ -187,17 +300,22 @@ impl Config {
             }
             out
         });
-        Ok(Config {
-            target,
-            options: Options {
-                send,
-                crlf: args.crlf,
-                timeout: args.timeout,
-                idle: args.idle_timeout,
-                hexdump: args.hexdump,
-                family,
+        Options {
+            send,
+            crlf: args.crlf,
+            timeout: args.timeout,
+            idle: args.idle_timeout,
+            hexdump: args.hexdump,
+            family,
+            eof: eof::Eof {
+                no_shutdown: args.no_shutdown,
+                quit_after: args.quit_after_eof,
+                send_only: args.send_only,
+                recv_only: args.recv_only,
             },
-        })
+            keep_open: args.keep_open,
+            wait_reply: args.wait_reply,
+        }
     }
 }
 
@@ -219,6 +337,7 @@ pub fn run(args: ConnectArgs) -> anyhow::Result<()> {
         }
         Target::Udp { host, port } => udp::run(&host, port, &options),
         Target::Probe { host, ports, tls } => probe::run(&host, ports, tls.as_ref(), &options),
+        Target::Listen(listen) => listen::run(listen, &options),
     }
 }
 

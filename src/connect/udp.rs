@@ -2,9 +2,10 @@
 //! datagram that comes back is written to stdout.
 //!
 //! UDP has no end of stream, so the session ends on its own terms: after stdin ends, once as
-//! many replies have come as datagrams went out, or when nothing has come for `--idle-timeout`
-//! (2 s by default) — enough for a greeting or echo server, and a discard server does not keep
-//! the client waiting forever.
+//! many replies have come as datagrams went out, or when nothing has come for `--wait-reply`
+//! (or `--idle-timeout`; 2 s by default) — enough for a greeting or echo server, and a discard
+//! server does not keep the client waiting forever. Listening (`-l -u`), stdin's end does not
+//! end the session: see [`listen`].
 
 use std::io::{self, BufRead, Write};
 use std::net::{SocketAddr, UdpSocket};
@@ -52,6 +53,46 @@ pub fn run(host: &str, port: u16, options: &Options) -> anyhow::Result<()> {
             .map(|a| a.to_string())
             .unwrap_or_default()
     );
+    session(socket, addr, options, false)
+}
+
+/// `connect -l -u`: the first datagram from an admitted address picks the client; the socket
+/// is then connected to it, and the session goes on as connect's does — except that stdin's
+/// end does not end it: a listener keeps receiving until `--idle-timeout` or
+/// `--quit-after-eof` says (as `nc -l -u` does).
+pub fn listen(socket: UdpSocket, access: &net::Access, options: &Options) -> anyhow::Result<()> {
+    let mut buf = vec![0u8; 65_536];
+    let (n, peer) = loop {
+        let (n, peer) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(anyhow::Error::new(err).context("receive")),
+        };
+        if access.admits(peer.ip()) {
+            break (n, peer);
+        }
+        access.refused(&net::Peer::Tcp(peer));
+    };
+    crate::info!("netlab connect: datagrams from {peer}");
+    socket
+        .connect(peer)
+        .with_context(|| format!("connect {peer} (udp)"))?;
+    if let Some(dump) = &mut options.hexdump.then(|| Hexdump::new('<')) {
+        dump.show(&buf[..n]);
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(&buf[..n]).context("write to stdout")?;
+    out.flush().context("write to stdout")?;
+    drop(out);
+    session(socket, peer, options, true)
+}
+
+fn session(
+    socket: UdpSocket,
+    addr: SocketAddr,
+    options: &Options,
+    listening: bool,
+) -> anyhow::Result<()> {
     let progress = Arc::new(Progress::default());
     let clock = Arc::new(Clock::new());
     {
@@ -65,11 +106,12 @@ pub fn run(host: &str, port: u16, options: &Options) -> anyhow::Result<()> {
                     *net::lock(&progress.failure) = Some(err);
                 }
                 clock.touch();
+                clock.stdin_ended();
                 progress.done.store(true, Ordering::SeqCst);
             })
             .context("start the sending thread")?;
     }
-    receive(&socket, addr, options, &progress, &clock)
+    receive(&socket, addr, options, &progress, &clock, listening)
 }
 
 fn send(
@@ -127,6 +169,7 @@ fn receive(
     options: &Options,
     progress: &Progress,
     clock: &Clock,
+    listening: bool,
 ) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut dump = options.hexdump.then(|| Hexdump::new('<'));
@@ -152,12 +195,28 @@ fn receive(
         if let Some(err) = net::lock(&progress.failure).take() {
             return Err(err.context(format!("connect {addr} (udp)")));
         }
-        if progress.done.load(Ordering::SeqCst) {
-            let linger = options.idle.unwrap_or(LINGER);
-            if received >= progress.sent.load(Ordering::SeqCst) || clock.quiet_for() >= linger {
+        let done = progress.done.load(Ordering::SeqCst);
+        if done && listening {
+            if let Some(after) = options.eof.quit_after
+                && clock.since_stdin_end() >= after
+            {
                 return Ok(());
             }
-        } else if let Some(idle) = options.idle
+        } else if done {
+            let wait = options.wait_reply.or(options.idle).unwrap_or(LINGER);
+            if options
+                .eof
+                .quit_after
+                .is_some_and(|after| clock.since_stdin_end() >= after)
+            {
+                return Ok(());
+            }
+            if received >= progress.sent.load(Ordering::SeqCst) || clock.quiet_for() >= wait {
+                return Ok(());
+            }
+            continue;
+        }
+        if let Some(idle) = options.idle
             && clock.quiet_for() >= idle
         {
             crate::info!(

@@ -559,6 +559,16 @@ impl Server {
         self.wait()
     }
 
+    /// Wait (bounded) for the server to exit by itself; returns the status, full stderr and
+    /// everything it wrote to stdout.
+    #[track_caller]
+    pub fn finish(mut self) -> (ExitStatus, String, Vec<u8>) {
+        let stdout = self.stdout.take();
+        let (status, log) = self.wait();
+        let out = stdout.map(|t| t.join().unwrap()).unwrap_or_default();
+        (status, log, out)
+    }
+
     /// Wait (bounded) for the server to exit by itself; returns the status and full stderr.
     #[track_caller]
     pub fn wait(mut self) -> (ExitStatus, String) {
@@ -786,4 +796,19 @@ fn peer_rule_fails_in_ci_and_skips_outside() {
         output.contains("1 passed"),
         "the probe did not run:\n{output}"
     );
+}
+
+/// A peer tool's output once it exits (killed after [`WAIT`]): stdout and stderr read while it
+/// runs, so a full pipe cannot stall it.
+pub fn wait_output(mut child: Child) -> std::process::Output {
+    let stdout = child.stdout.take().map(drain);
+    let stderr = child.stderr.take().map(drain);
+    let status = wait_timeout(&mut child, WAIT).expect("the peer tool should exit in time");
+    let join =
+        |t: Option<thread::JoinHandle<Vec<u8>>>| t.map(|t| t.join().unwrap()).unwrap_or_default();
+    std::process::Output {
+        status,
+        stdout: join(stdout),
+        stderr: join(stderr),
+    }
 }

@@ -6,10 +6,13 @@
 
 mod harness;
 
+mod access;
 mod assets;
 mod bench;
 mod bench_tls;
 mod connect;
+mod connect_eof;
+mod connect_listen;
 mod fetch;
 mod fetch_cookies;
 mod fetch_faults;

@@ -362,7 +362,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --quiet --verbose --help --version"
+            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --proxy --proxy-auth --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -432,6 +432,14 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -440,7 +448,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__fetch)
-            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -k -E -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --noproxy --quiet --verbose --help --version"
+            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -k -E -x -U -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --proxy-user --noproxy --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,6 +603,18 @@ _netlab() {
                     return 0
                     ;;
                 --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

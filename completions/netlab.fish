@@ -83,6 +83,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l allow -d 'With
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l deny -d 'With -l: refuse clients from this address or block; repeatable; wins over --allow' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l quit-after-eof -d 'Exit this long after stdin\'s end, whatever the server does (0: at once, as Debian nc\'s `-q 0`). Without it, connect reads until the server closes' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l wait-reply -d 'UDP: after stdin\'s end, wait for replies until none has come for DURATION (default 2s, or --idle-timeout; 0: do not wait). The wait ends early once every datagram has had one' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l proxy -d 'Go through a proxy: `socks5://[USER:PASS@]HOST[:PORT]` (the address is looked up here), `socks5h://…` (the proxy looks up the name) or `http://HOST[:PORT]` (CONNECT). Default ports 1080 and 80; ALL_PROXY is not read' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l proxy-auth -d 'The proxy\'s user name and password (instead of USER:PASS@ in the URL)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did. With --tls, which complete a TLS handshake, and what each one agreed on or why it failed'
@@ -163,7 +165,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timeout -d 'Give
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l cacert -d 'Trust the CA certificates in this PEM file (a bundle works)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s E -l cert -d 'Present this client certificate (PEM) when an https server asks for one (mutual TLS)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l key -d 'The private key of --cert (PEM, not encrypted)' -r -F
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l proxy -d 'Use this proxy (http://host:port); overrides the proxy environment variables' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s x -l proxy -d 'Use this proxy (`http://HOST:PORT`, `socks5://…`, `socks5h://…`; `\'\'` for none); overrides the proxy environment variables' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s U -l proxy-user -d 'The proxy\'s user name and password (instead of USER:PASS@ in the proxy URL)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s G -l get -d 'Send the -d/--data-urlencode data in the URL\'s query with a GET (or HEAD with -I)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s n -l netrc -d 'Take the login for the URL\'s host from ~/.netrc (when -u and the URL give none)'

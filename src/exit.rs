@@ -19,9 +19,9 @@ pub enum Code {
     Usage = 2,
     /// fetch: the URL is malformed.
     BadUrl = 3,
-    /// fetch: the host name could not be resolved.
+    /// fetch: the host name could not be resolved (connect --proxy: the proxy's name).
     Resolve = 6,
-    /// fetch: the connection failed.
+    /// fetch: the connection failed; connect --proxy: the proxy cannot be reached.
     Connect = 7,
     /// fetch: the body ended before its announced length.
     PartialBody = 18,
@@ -37,6 +37,8 @@ pub enum Code {
     Redirects = 47,
     /// fetch: the server's certificate could not be verified.
     Certificate = 60,
+    /// connect --proxy, fetch: the proxy refused the target, or our credentials.
+    Proxy = 97,
     /// bench: a `--fail-if` threshold was crossed.
     Threshold = 99,
     /// Interrupted by Ctrl-C where that is not a clean stop.
@@ -45,7 +47,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in order, for `--help`, the man page and README.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::Ok,
         Code::Failure,
         Code::Usage,
@@ -59,6 +61,7 @@ impl Code {
         Code::Tls,
         Code::Redirects,
         Code::Certificate,
+        Code::Proxy,
         Code::Threshold,
         Code::Interrupted,
     ];
@@ -70,8 +73,8 @@ impl Code {
             Code::Failure => "failure (a socket, file or server error)",
             Code::Usage => "bad usage or bad input",
             Code::BadUrl => "fetch: malformed URL",
-            Code::Resolve => "fetch: could not resolve the host",
-            Code::Connect => "fetch: could not connect",
+            Code::Resolve => "fetch: could not resolve the host (connect --proxy: the proxy's)",
+            Code::Connect => "fetch, connect --proxy: could not connect",
             Code::PartialBody => "fetch: body shorter than its Content-Length",
             Code::HttpError => "fetch --fail: HTTP status 400 or above",
             Code::Write => "fetch: could not write the output",
@@ -79,6 +82,9 @@ impl Code {
             Code::Tls => "fetch: TLS handshake failed",
             Code::Redirects => "fetch: too many redirects or a redirect loop",
             Code::Certificate => "fetch: server certificate not trusted",
+            Code::Proxy => {
+                "connect --proxy, fetch: the proxy refused the target or the credentials"
+            }
             Code::Threshold => "bench --fail-if: a threshold was crossed",
             Code::Interrupted => "interrupted (Ctrl-C) where that is not a clean stop",
         }

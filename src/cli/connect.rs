@@ -21,7 +21,8 @@ use super::{parse_duration, parse_timeout};
     netlab connect -l 9000 > received.bin             # listen for one client (nc -l)\n  \
     netlab connect -l -k --tls 127.0.0.1 8443         # TLS listener, one client after another\n  \
     echo ping | netlab connect -u 127.0.0.1:9999 --wait-reply 5s\n  \
-    netlab connect host:25 --no-shutdown --quit-after-eof 2s")]
+    netlab connect host:25 --no-shutdown --quit-after-eof 2s\n  \
+    netlab connect --proxy socks5h://127.0.0.1:1080 example.org 80 --crlf   # through SOCKS5")]
 pub struct ConnectArgs {
     /// Where to connect: HOST:PORT, `[IPv6]:PORT`, or HOST with PORT as the next argument
     /// (with -z, PORT may be a range like 8000-8010). With -l, where to listen: PORT alone
@@ -182,6 +183,21 @@ pub struct ConnectArgs {
     /// or --idle-timeout; 0: do not wait). The wait ends early once every datagram has had one.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "udp", help_heading = "End of input")]
     pub wait_reply: Option<Duration>,
+
+    /// Go through a proxy: `socks5://[USER:PASS@]HOST[:PORT]` (the address is looked up here),
+    /// `socks5h://…` (the proxy looks up the name) or `http://HOST[:PORT]` (CONNECT). Default
+    /// ports 1080 and 80; ALL_PROXY is not read.
+    #[arg(long, value_name = "URL", help_heading = "Proxy")]
+    pub proxy: Option<String>,
+
+    /// The proxy's user name and password (instead of USER:PASS@ in the URL).
+    #[arg(
+        long,
+        value_name = "USER:PASS",
+        requires = "proxy",
+        help_heading = "Proxy"
+    )]
+    pub proxy_auth: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -20,9 +20,10 @@ use super::parse_timeout;
     netlab fetch -G --data-urlencode 'q=a b' 127.0.0.1:8000/search   # GET /search?q=a%20b\n  \
     netlab fetch -T notes.txt -u alice 127.0.0.1:8000/files/   # PUT, the password is asked\n  \
     netlab fetch --retry 5 --retry-on 5xx,refused 127.0.0.1:8000/flaky\n  \
-    netlab fetch -c jar.txt -b jar.txt -d user=ada 127.0.0.1:8000/login   # keep the session\n\n\
+    netlab fetch -c jar.txt -b jar.txt -d user=ada 127.0.0.1:8000/login   # keep the session\n  \
+    netlab fetch -x http://127.0.0.1:3128 -U alice:pw https://example.org/   # through a proxy\n\n\
     Exit status as curl's: 3 bad URL, 6 resolve, 7 connect, 18 partial body, 22 HTTP error with \
-    --fail, 23 write error, 28 timeout, 35/60 TLS, 47 too many redirects.")]
+    --fail, 23 write error, 28 timeout, 35/60 TLS, 47 too many redirects, 97 refused by the proxy.")]
 pub struct FetchArgs {
     /// The URL; `http://` is assumed when the scheme is missing.
     pub url: String,
@@ -191,9 +192,14 @@ pub struct FetchArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
 
-    /// Use this proxy (http://host:port); overrides the proxy environment variables.
-    #[arg(long, value_name = "URL")]
+    /// Use this proxy (`http://HOST:PORT`, `socks5://…`, `socks5h://…`; `''` for none); overrides
+    /// the proxy environment variables.
+    #[arg(short = 'x', long, value_name = "URL")]
     pub proxy: Option<String>,
+
+    /// The proxy's user name and password (instead of USER:PASS@ in the proxy URL).
+    #[arg(short = 'U', long, value_name = "USER:PASS")]
+    pub proxy_user: Option<String>,
 
     /// Hosts to reach without a proxy, comma-separated (`*` for all).
     #[arg(long, value_name = "HOSTS")]

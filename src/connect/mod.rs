@@ -3,12 +3,14 @@
 //!
 //! This file checks the flags into a `Config`, resolves and connects (saying what went wrong
 //! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
-//! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`.
+//! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`,
+//! `proxy.rs` tunnels through `--proxy`.
 
 mod eof;
 pub(crate) mod hexdump;
 mod listen;
 mod probe;
+mod proxy;
 pub(crate) mod session;
 mod stdin_file;
 mod udp;
@@ -69,6 +71,8 @@ pub struct Options {
     pub keep_open: bool,
     /// UDP: how long to wait for replies after stdin's end (`--wait-reply`).
     pub wait_reply: Option<Duration>,
+    /// `--proxy`: reach TCP targets through this proxy.
+    pub proxy: Option<net::proxy::Proxy>,
 }
 
 /// `connect --tls`: what the handshake offers and trusts.
@@ -133,6 +137,7 @@ impl Config {
         {
             return Err(Code::Usage.error("--sni, --cacert, --insecure and --alpn need --tls"));
         }
+        let proxy = proxy::from_args(&args)?;
         let family = match (args.ipv4, args.ipv6) {
             (true, _) => Family::V4,
             (_, true) => Family::V6,
@@ -194,7 +199,7 @@ impl Config {
         };
         Ok(Config {
             target,
-            options: Options::from_args(args, family),
+            options: Options::from_args(args, family, proxy),
         })
     }
 
@@ -210,6 +215,10 @@ impl Config {
                 "-l serves the TLS handshake: --sni, --cacert, --insecure, --alpn and --cert are \
                  a client's (use --tls-cert and --tls-key)",
             ));
+        }
+        if args.proxy.is_some() {
+            return Err(Code::Usage
+                .error("-l listens here: --proxy is for reaching a server through a proxy"));
         }
         if args.keep_open && args.udp {
             return Err(Code::Usage.error(
@@ -284,13 +293,13 @@ impl Config {
                 keep_open,
                 access,
             }),
-            options: Options::from_args(args, family),
+            options: Options::from_args(args, family, None),
         })
     }
 }
 
 impl Options {
-    fn from_args(args: ConnectArgs, family: Family) -> Options {
+    fn from_args(args: ConnectArgs, family: Family, proxy: Option<net::proxy::Proxy>) -> Options {
         let send = args.send.map(|text| {
             let mut out = Vec::with_capacity(text.len());
             if args.crlf {
@@ -315,6 +324,7 @@ impl Options {
             },
             keep_open: args.keep_open,
             wait_reply: args.wait_reply,
+            proxy,
         }
     }
 }
@@ -378,6 +388,9 @@ pub fn addresses(host: &str, port: u16, family: Family) -> anyhow::Result<Vec<So
 
 /// Try each address in turn, as `nc` does; the error names what failed and what to check.
 fn connect_tcp(host: &str, port: u16, options: &Options) -> anyhow::Result<TcpStream> {
+    if let Some(via) = &options.proxy {
+        return proxy::open(via, host, port, options);
+    }
     let addrs = addresses(host, port, options.family)?;
     let mut failure = None;
     for addr in &addrs {

@@ -29,6 +29,9 @@ pub fn run(
     tls: Option<&TlsClient>,
     options: &Options,
 ) -> anyhow::Result<()> {
+    if let Some(via) = &options.proxy {
+        return super::proxy::probe(via, host, ports, tls, options);
+    }
     let ips: Vec<std::net::IpAddr> = addresses(host, *ports.start(), options.family)?
         .into_iter()
         .map(|addr| addr.ip())
@@ -120,7 +123,7 @@ fn try_port(
         let addr = SocketAddr::new(*ip, port);
         match TcpStream::connect_timeout(&addr, options.timeout) {
             Ok(socket) => {
-                let handshake = tls.map(|tls| handshake(socket, addr, tls, options));
+                let handshake = tls.map(|tls| handshake(socket, &addr.to_string(), tls, options));
                 return Ok((addr, handshake));
             }
             Err(err) => why = explain(&err, options.timeout),
@@ -130,15 +133,19 @@ fn try_port(
 }
 
 /// A TLS handshake on the port just opened, within the connect timeout.
-fn handshake(socket: TcpStream, addr: SocketAddr, tls: &TlsClient, options: &Options) -> Handshake {
-    let authority = addr.to_string();
+pub(super) fn handshake(
+    socket: TcpStream,
+    authority: &str,
+    tls: &TlsClient,
+    options: &Options,
+) -> Handshake {
     let asked = tls.name.to_str().into_owned();
     let session = net::tls::Tls::client(&tls.config, tls.name.clone(), socket)
         .map_err(|err| anyhow::anyhow!("{}", net::error_text(&err)))?;
     if let Err(err) = session.handshake(options.timeout) {
         let certs = session.peer_certificates();
         return Err(net::tls::handshake_failure(
-            &err, &asked, &authority, &certs, tls.hint,
+            &err, &asked, authority, &certs, tls.hint,
         ));
     }
     let subject = session

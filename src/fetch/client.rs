@@ -129,7 +129,7 @@ fn proxy_for(plan: &Plan, url: &Url) -> anyhow::Result<Option<ureq::Proxy>> {
         return if proxy.is_empty() {
             Ok(None)
         } else {
-            Ok(Some(check_proxy(proxy)?))
+            Ok(Some(check_proxy(proxy, plan.proxy_user.as_ref())?))
         };
     }
     let names: &[&str] = match url.scheme() {
@@ -137,7 +137,7 @@ fn proxy_for(plan: &Plan, url: &Url) -> anyhow::Result<Option<ureq::Proxy>> {
         _ => &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"],
     };
     match env_value(names) {
-        Some((name, value)) => check_proxy(&value)
+        Some((name, value)) => check_proxy(&value, plan.proxy_user.as_ref())
             .map(Some)
             .map_err(|err| Code::Usage.wrap(err).context(format!("${name}"))),
         None => Ok(None),

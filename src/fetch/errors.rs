@@ -1,5 +1,6 @@
 //! Every failure of a transfer, as one line with curl's exit code: 6 resolve, 7 connect,
-//! 18 partial body, 28 timeout, 35 TLS handshake, 60 untrusted certificate (see `exit.rs`).
+//! 18 partial body, 28 timeout, 35 TLS handshake, 60 untrusted certificate, 97 a proxy that
+//! refused (see `exit.rs`).
 
 use std::io;
 use std::time::UNIX_EPOCH;
@@ -41,6 +42,9 @@ pub fn request(
                 proxy.host()
             ));
         }
+        if let Some(refused) = socks_refusal(&err, url, proxy) {
+            return refused;
+        }
         if unreachable {
             let cause = match &err {
                 ureq::Error::Io(io) => net::error_text(io),
@@ -54,6 +58,32 @@ pub fn request(
         }
     }
     classify(err, url, plan, None)
+}
+
+/// A SOCKS handshake that failed (ureq says so with plain I/O errors): exit 97, as curl.
+fn socks_refusal(err: &ureq::Error, url: &Url, proxy: &ureq::Proxy) -> Option<anyhow::Error> {
+    let socks = proxy
+        .uri()
+        .scheme_str()
+        .is_some_and(|scheme| scheme.starts_with("socks"));
+    let ureq::Error::Io(io) = err else {
+        return None;
+    };
+    if !socks || rustls_error(err).is_some() {
+        return None;
+    }
+    let why = match io.kind() {
+        io::ErrorKind::PermissionDenied => "the proxy rejected the user name and password".into(),
+        io::ErrorKind::Other | io::ErrorKind::InvalidData => net::error_text(io),
+        _ => return None,
+    };
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(0);
+    Some(Code::Proxy.error(format!(
+        "the SOCKS proxy {}:{} did not open a tunnel to {host}:{port}: {why}",
+        proxy.host(),
+        proxy.port()
+    )))
 }
 
 /// A failure while the body was arriving, after `got` of `expected` bytes.
@@ -120,7 +150,7 @@ fn classify(
         ureq::Error::ConnectionFailed => {
             Code::Connect.error(format!("connect {authority}: the connection failed"))
         }
-        ureq::Error::ConnectProxyFailed(why) => Code::Connect.error(format!(
+        ureq::Error::ConnectProxyFailed(why) => Code::Proxy.error(format!(
             "the proxy did not open a tunnel to {authority}: {why}"
         )),
         ureq::Error::Io(io) => io_error(&io, host, &authority, plan, in_body),

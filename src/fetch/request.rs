@@ -55,6 +55,8 @@ pub struct Plan {
     /// `--cert` and `--key`, already read.
     pub identity: Option<crate::net::tls::Identity>,
     pub proxy: Option<String>,
+    /// `--proxy-user`: credentials for whichever proxy is used.
+    pub proxy_user: Option<crate::net::proxy::Credentials>,
     pub noproxy: Option<String>,
 }
 
@@ -147,8 +149,15 @@ impl Plan {
                 "-C appends the server's bytes as they are: it cannot be combined with --utf8",
             ));
         }
+        let proxy_user = args
+            .proxy_user
+            .as_deref()
+            .map(crate::net::proxy::Credentials::parse)
+            .transpose()
+            .map_err(|err| Code::Usage.error(format!("--proxy-user {err}")))?;
         if let Some(proxy) = args.proxy.as_deref().filter(|p| !p.is_empty()) {
-            check_proxy(proxy).map_err(|err| Code::Usage.wrap(err).context("--proxy"))?;
+            check_proxy(proxy, proxy_user.as_ref())
+                .map_err(|err| Code::Usage.wrap(err).context("--proxy"))?;
         }
         let cacert = args
             .cacert
@@ -194,6 +203,7 @@ impl Plan {
             cacert,
             identity,
             proxy: args.proxy,
+            proxy_user,
             noproxy: args.noproxy,
         })
     }
@@ -383,23 +393,37 @@ fn refuse_line_breaks(flag: &str, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A proxy URL: `http://host:port`, `https://…`, `socks5://…` (the scheme defaults to http).
-pub fn check_proxy(text: &str) -> anyhow::Result<ureq::Proxy> {
+/// A proxy URL: `http://host:port`, `https://…`, `socks5://…` (the scheme defaults to http), read
+/// as `connect --proxy` reads one; `user` (`--proxy-user`) wins over `user:pass@` in it.
+pub fn check_proxy(
+    text: &str,
+    user: Option<&crate::net::proxy::Credentials>,
+) -> anyhow::Result<ureq::Proxy> {
+    let parsed = crate::net::proxy::ProxyUrl::parse(text)
+        .map_err(|err| anyhow::anyhow!("bad proxy {err}"))?;
+    if !matches!(
+        parsed.scheme.as_str(),
+        "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h" | "socks"
+    ) {
+        anyhow::bail!("bad proxy `{text}`: use http://HOST:PORT (or https://, socks5://)");
+    }
     let with_scheme = if text.contains("://") {
         text.to_string()
     } else {
         format!("http://{text}")
     };
-    let url =
+    let mut url =
         Url::parse(&with_scheme).map_err(|err| anyhow::anyhow!("bad proxy `{text}`: {err}"))?;
-    if !matches!(
-        url.scheme(),
-        "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h" | "socks"
-    ) || url.host_str().is_none_or(str::is_empty)
-    {
-        anyhow::bail!("bad proxy `{text}`: use http://HOST:PORT (or https://, socks5://)");
+    if let Some(user) = user {
+        // The url crate percent-encodes them; ureq decodes them once.
+        let set = url
+            .set_username(&user.user)
+            .and_then(|()| url.set_password(Some(&user.password)));
+        if set.is_err() {
+            anyhow::bail!("bad proxy `{text}`: it cannot take a user name");
+        }
     }
-    ureq::Proxy::new(&with_scheme).map_err(|err| anyhow::anyhow!("bad proxy `{text}`: {err}"))
+    ureq::Proxy::new(url.as_str()).map_err(|err| anyhow::anyhow!("bad proxy `{text}`: {err}"))
 }
 
 #[cfg(test)]

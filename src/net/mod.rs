@@ -6,7 +6,8 @@
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
 //! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, [`stream`] is the one
 //! connected-stream type (TCP, Unix or TLS) and the trait handlers are written against, and
-//! [`tls`] holds the TLS session, the servers' certificates and what clients trust.
+//! [`tls`] holds the TLS session, the servers' certificates and what clients trust, and
+//! [`proxy`] reads proxy URLs and opens SOCKS5 and HTTP CONNECT tunnels.
 
 pub mod access;
 pub mod addr;
@@ -15,6 +16,7 @@ pub mod fmt;
 pub mod io;
 pub mod limit;
 pub mod listen;
+pub mod proxy;
 pub mod shutdown;
 pub mod stream;
 pub mod tls;

@@ -245,3 +245,41 @@ fn unix_listener_removes_its_socket_when_done() {
         .fails_with(2, "the path exists");
     assert_eq!(std::fs::read(&path).unwrap(), b"not a socket");
 }
+
+#[test]
+fn ncat_ssl_talks_to_a_tls_listener() {
+    if !peer("ncat") {
+        return skip("ncat is not installed");
+    }
+    let lab = Lab::new();
+    let mut starting = lab.cmd(["connect", "-l", "--tls", "0"]).spawn_live();
+    let mut stdin = starting.stdin.take().unwrap();
+    let server = starting.listening();
+    let addr = server.addr();
+    // ncat --ssl does not verify by default: the point is that the handshake and the bytes
+    // work with another TLS stack.
+    let mut ncat = Command::new("ncat")
+        .args(["--ssl", &addr.ip().to_string(), &addr.port().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ncat");
+    server.wait_for_line("connection from");
+    stdin.write_all(b"over tls from netlab\n").unwrap();
+    drop(stdin);
+    let mut out = ncat.stdout.take().unwrap();
+    let mut got = [0u8; 21];
+    out.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"over tls from netlab\n");
+    ncat.stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello from ncat\n")
+        .unwrap();
+    let output = crate::harness::wait_output(ncat);
+    assert!(output.status.success(), "{output:?}");
+    let (status, log, received) = server.finish();
+    assert!(status.success(), "{log}");
+    assert_eq!(received, b"hello from ncat\n");
+}

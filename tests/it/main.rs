@@ -13,6 +13,7 @@ mod bench_tls;
 mod connect;
 mod connect_eof;
 mod connect_listen;
+mod connect_proxy;
 mod fetch;
 mod fetch_cookies;
 mod fetch_faults;

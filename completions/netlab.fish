@@ -158,6 +158,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l netrc-file -d 'T
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l json -d 'JSON request body: TEXT or @FILE; sets Content-Type and Accept to application/json' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s A -l user-agent -d 'User-Agent header' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s w -l write-out -d 'Once the transfer is over, print FORMAT to stdout with curl\'s variables filled in: `%{http_code}`, `%{time_starttransfer}`, `%{time_total}`, `%{size_download}`, `%{url_effective}`, `%{json}` …, `%header{NAME}`; `%{stderr}` sends the rest to stderr; `@FILE` reads the format from a file. An unknown variable is an error (exit 2)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l max-redirects -d 'Most redirects to follow' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout -d 'Give up connecting after this long (0: no limit but the system\'s)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l idle-timeout -d 'Give up when no byte arrives for this long (0: no limit)' -r
@@ -178,6 +179,11 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s O -l remote-name
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l force -d 'Overwrite an existing file with -O'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request, from the size of the bytes already there (curl\'s spelling, `-C -`, means the same)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-progress -d 'No progress bar'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s s -l silent -d 'curl\'s -s: no progress bar and no messages, not even errors (unless -S); the exit code says what happened'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s S -l show-error -d 'With -s: still say what went wrong when the transfer fails'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s L -l location -d 'Accepted for curl users\' fingers: redirects are followed already (--no-follow stops that)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l compressed -d 'Accepted for curl users\' fingers: gzip and br answers are decoded already'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timing -d 'Once the transfer is over, a table on stderr of where the time went: DNS, connect, TLS, request sent, waiting for the first byte, download — each phase its own duration, not curl\'s stamps from the start'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-follow -d 'Do not follow redirects'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s k -l insecure -d 'Do not verify the server\'s TLS certificate'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'

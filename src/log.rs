@@ -11,7 +11,7 @@
 #[cfg(not(test))]
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 static LEVEL: AtomicU8 = AtomicU8::new(1);
@@ -176,6 +176,19 @@ macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::verbose() { $crate::log::line(format_args!($($arg)*)) }
     };
+}
+
+/// `fetch -s` without `-S`: the failure's message is not printed either (curl's -s); the exit
+/// code still says what happened.
+static ERRORS_SILENCED: AtomicBool = AtomicBool::new(false);
+
+pub fn silence_errors() {
+    ERRORS_SILENCED.store(true, Ordering::Relaxed);
+}
+
+/// Whether `main` leaves the error line out.
+pub fn errors_silenced() -> bool {
+    ERRORS_SILENCED.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]

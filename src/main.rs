@@ -8,8 +8,10 @@ fn main() -> ExitCode {
         Err(err) => match netlab::exit::code_of(&err) {
             None => ExitCode::SUCCESS,
             Some(code) => {
-                let message = netlab::exit::message(&err);
-                let _ = writeln!(std::io::stderr().lock(), "netlab: {message}");
+                if !netlab::log::errors_silenced() {
+                    let message = netlab::exit::message(&err);
+                    let _ = writeln!(std::io::stderr().lock(), "netlab: {message}");
+                }
                 ExitCode::from(code as u8)
             }
         },

@@ -156,6 +156,36 @@ pub struct FetchArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// curl's -s: no progress bar and no messages, not even errors (unless -S); the exit code
+    /// says what happened.
+    #[arg(short = 's', long)]
+    pub silent: bool,
+
+    /// With -s: still say what went wrong when the transfer fails.
+    #[arg(short = 'S', long)]
+    pub show_error: bool,
+
+    /// Accepted for curl users' fingers: redirects are followed already (--no-follow stops that).
+    #[arg(short = 'L', long)]
+    pub location: bool,
+
+    /// Accepted for curl users' fingers: gzip and br answers are decoded already.
+    #[arg(long)]
+    pub compressed: bool,
+
+    /// Once the transfer is over, print FORMAT to stdout with curl's variables filled in:
+    /// `%{http_code}`, `%{time_starttransfer}`, `%{time_total}`, `%{size_download}`,
+    /// `%{url_effective}`, `%{json}` …, `%header{NAME}`; `%{stderr}` sends the rest to stderr;
+    /// `@FILE` reads the format from a file. An unknown variable is an error (exit 2).
+    #[arg(short = 'w', long, value_name = "FORMAT", help_heading = "Timing")]
+    pub write_out: Option<String>,
+
+    /// Once the transfer is over, a table on stderr of where the time went: DNS, connect, TLS,
+    /// request sent, waiting for the first byte, download — each phase its own duration, not
+    /// curl's stamps from the start.
+    #[arg(long, help_heading = "Timing")]
+    pub timing: bool,
+
     /// Do not follow redirects.
     #[arg(long)]
     pub no_follow: bool,

@@ -22,6 +22,8 @@ const INPUT_BUFFER: usize = 256 * 1024;
 /// of `--timeout`.
 pub struct Session<'a> {
     plan: &'a Plan,
+    /// Where each request's phases are stamped (`-w`, `--timing`).
+    pub timeline: Arc<super::timing::Timeline>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
     deadline: Option<Instant>,
 }
@@ -36,6 +38,7 @@ impl<'a> Session<'a> {
     pub fn new(plan: &'a Plan) -> Session<'a> {
         Session {
             plan,
+            timeline: super::timing::Timeline::new(),
             tls: OnceCell::new(),
             deadline: plan.total_timeout.map(|total| Instant::now() + total),
         }
@@ -48,6 +51,7 @@ impl<'a> Session<'a> {
         hop: &Hop,
         prepared: Prepared,
     ) -> Result<Exchange, (anyhow::Error, Option<Transient>)> {
+        self.timeline.hop();
         let (agent, proxy) = self.agent(&hop.url).map_err(|err| (err, None))?;
         let response = agent.run(prepared.request).map_err(|err| {
             let transient = Transient::of(&err);
@@ -105,8 +109,11 @@ impl<'a> Session<'a> {
         };
         let agent = Agent::with_parts(
             config.build(),
-            super::tls::connector(tls),
-            ureq::unversioned::resolver::DefaultResolver::default(),
+            super::tls::connector(tls, Arc::clone(&self.timeline)),
+            super::timing::TimedResolver {
+                timeline: Arc::clone(&self.timeline),
+                inner: ureq::unversioned::resolver::DefaultResolver::default(),
+            },
         );
         Ok((agent, proxy))
     }

@@ -20,7 +20,9 @@ mod progress;
 mod redirect;
 mod request;
 mod retry;
+mod timing;
 mod tls;
+mod write_out;
 
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
@@ -43,12 +45,42 @@ pub fn run(args: FetchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
     let output = Output::new(&plan)?;
     let session = Session::new(&plan);
-    let result = follow(&plan, &session, &output)
-        .and_then(|(exchange, hop, heads)| deliver(&plan, exchange, &hop, heads, &output));
+    let result = follow(&plan, &session, &output).and_then(|(exchange, hop, heads)| {
+        deliver(&plan, exchange, &hop, heads, &output, &session.timeline)
+    });
+    session.timeline.done();
     if let Some(jar) = &plan.jar {
         jar.borrow().save();
     }
+    report_times(&plan, &session.timeline, &result);
     result
+}
+
+/// `-w` and `--timing`, once the transfer is over — failed or not, as curl prints `-w`.
+fn report_times(plan: &Plan, timeline: &timing::Timeline, result: &anyhow::Result<()>) {
+    if let Some(format) = &plan.write_out {
+        let (code, error) = match result {
+            Ok(()) => (0, None),
+            Err(err) => (
+                crate::exit::code_of(err).map_or(0, |code| code as i32),
+                Some(crate::exit::message(err)),
+            ),
+        };
+        let outcome = write_out::Outcome {
+            url: plan.url.as_str(),
+            code,
+            error,
+        };
+        let (out, err) = format.render(timeline, &outcome);
+        let _ = io::stdout().lock().write_all(out.as_bytes());
+        let _ = io::stdout().lock().flush();
+        let _ = io::stderr().lock().write_all(err.as_bytes());
+    }
+    if plan.timing {
+        let _ = io::stderr()
+            .lock()
+            .write_all(timing::table(timeline).as_bytes());
+    }
 }
 
 /// Send the request and follow redirects; return the final response, its hop, and (for `-i`) the
@@ -68,6 +100,15 @@ fn follow(
     loop {
         let exchange = send(plan, session, output, &hop, &mut tries)?;
         let response = &exchange.response;
+        {
+            let mut answer = session.timeline.answer();
+            answer.status = Some(response.status());
+            answer.version = Some(response.version());
+            answer.headers = response.headers().clone();
+            answer.url = hop.url.to_string();
+            answer.method = hop.method.to_string();
+            answer.redirects = trail.count() as u32;
+        }
         if let Some(jar) = &plan.jar {
             // Cookies met on the way through redirects are kept and sent on.
             jar.borrow_mut().store(&hop.url, response.headers());
@@ -193,6 +234,7 @@ fn deliver(
     hop: &Hop,
     mut heads: String,
     output: &Output,
+    timeline: &timing::Timeline,
 ) -> anyhow::Result<()> {
     let (parts, body) = exchange.response.into_parts();
     let status = parts.status;
@@ -231,6 +273,7 @@ fn deliver(
         parts: &parts,
         resume: &resume,
         output,
+        timeline,
     };
     match transfer.run(body, &heads, &mut sink) {
         Ok(expected_size) => sink.finish(expected_size),
@@ -248,6 +291,7 @@ struct Transfer<'a> {
     parts: &'a http::response::Parts,
     resume: &'a Resume,
     output: &'a Output,
+    timeline: &'a timing::Timeline,
 }
 
 impl Transfer<'_> {
@@ -328,6 +372,7 @@ impl Transfer<'_> {
         }
 
         let tap = tap.borrow();
+        self.timeline.answer().size_download = tap.raw;
         if let Some(bar) = &tap.progress {
             bar.finish_and_clear();
         }
@@ -356,6 +401,7 @@ impl Transfer<'_> {
         encoding: Option<&str>,
     ) -> anyhow::Error {
         let mut tap = tap.borrow_mut();
+        self.timeline.answer().size_download = tap.raw;
         if let Some(bar) = tap.progress.take() {
             bar.abandon();
         }

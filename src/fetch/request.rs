@@ -58,6 +58,10 @@ pub struct Plan {
     /// `--proxy-user`: credentials for whichever proxy is used.
     pub proxy_user: Option<crate::net::proxy::Credentials>,
     pub noproxy: Option<String>,
+    /// `-w`, checked.
+    pub write_out: Option<super::write_out::Format>,
+    /// `--timing`.
+    pub timing: bool,
 }
 
 /// One `-H` header as typed (its name's casing is kept on the wire).
@@ -165,6 +169,20 @@ impl Plan {
             .map(|path| crate::net::tls::read_certs(path, "--cacert"))
             .transpose()?;
         let identity = crate::net::tls::read_identity(args.cert.as_deref(), args.key.as_deref())?;
+        let write_out = args
+            .write_out
+            .as_deref()
+            .map(super::write_out::Format::from_arg)
+            .transpose()?;
+        if args.silent {
+            // No warnings nor progress either; -v still says everything it would.
+            if !crate::log::verbose() {
+                crate::log::init(true, false);
+            }
+            if !args.show_error {
+                crate::log::silence_errors();
+            }
+        }
 
         Ok(Plan {
             url,
@@ -193,7 +211,7 @@ impl Plan {
             remote_name: args.remote_name,
             force: args.force,
             resume: args.resume,
-            progress: !args.no_progress,
+            progress: !args.no_progress && !args.silent,
             follow: !args.no_follow,
             max_redirects: args.max_redirects,
             connect_timeout: args.connect_timeout,
@@ -205,6 +223,8 @@ impl Plan {
             proxy: args.proxy,
             proxy_user,
             noproxy: args.noproxy,
+            write_out,
+            timing: args.timing,
         })
     }
 

@@ -14,6 +14,7 @@ use ureq::unversioned::transport::{
 };
 
 use super::request::Plan;
+use super::timing::{Stamp, Timeline};
 use crate::net::tls::{self, Trust};
 
 /// The client configuration of every https hop (the roots are read once per run).
@@ -31,12 +32,20 @@ pub fn config(plan: &Plan) -> anyhow::Result<Arc<ClientConfig>> {
 }
 
 /// ureq's connectors as its default chain has them (a SOCKS proxy, a CONNECT proxy, TCP), then
-/// TLS with `config` for an https hop.
-pub fn connector(config: Option<Arc<ClientConfig>>) -> impl Connector {
+/// TLS with `config` for an https hop; each phase stamped on `timeline` as it ends.
+pub fn connector(config: Option<Arc<ClientConfig>>, timeline: Arc<Timeline>) -> impl Connector {
     ().chain(SocksConnector::default())
         .chain(ConnectProxyConnector::default())
         .chain(TcpConnector::default())
+        .chain(Stamp {
+            timeline: Arc::clone(&timeline),
+            after_tls: false,
+        })
         .chain(TlsConnector { config })
+        .chain(Stamp {
+            timeline,
+            after_tls: true,
+        })
 }
 
 /// Wraps the connection in TLS when the hop is https.

@@ -19,6 +19,7 @@ mod fetch_cookies;
 mod fetch_faults;
 mod fetch_forms;
 mod fetch_retry;
+mod fetch_timing;
 mod first_hour;
 mod fuzz_corpus;
 mod mtls;

@@ -222,7 +222,14 @@ fn value(name: &str, timeline: &Timeline, outcome: &Outcome<'_>) -> String {
 fn json(timeline: &Timeline, outcome: &Outcome<'_>) -> String {
     let mut out = String::from("{");
     for (n, name) in VARIABLES.iter().enumerate() {
-        let text = value(name, timeline, outcome);
+        let mut text = value(name, timeline, outcome);
+        if *name == "response_code" {
+            // A number in JSON has no leading zeros (curl writes 0 before any answer).
+            text = text.trim_start_matches('0').to_string();
+            if text.is_empty() {
+                text.push('0');
+            }
+        }
         let numeric = name.starts_with("time_")
             || matches!(
                 *name,
@@ -294,5 +301,6 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(parsed["exitcode"], 7);
         assert_eq!(parsed["http_code"], "000");
+        assert_eq!(parsed["response_code"], 0);
     }
 }

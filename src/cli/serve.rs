@@ -42,7 +42,8 @@ impl Model {
     netlab serve --udp --port 9999 --echo             # UDP echo\n  \
     netlab serve --unix /tmp/lab.sock --file notes.txt\n  \
     netlab serve --discard --model pool --workers 4   # a sink for throughput tests\n  \
-    netlab serve --tls --echo --tls-save-cert c.pem   # TLS echo; netlab connect --tls --cacert c.pem")]
+    netlab serve --tls --echo --tls-save-cert c.pem   # TLS echo; netlab connect --tls --cacert c.pem\n  \
+    netlab serve --port 8443 --tls --forward 127.0.0.1:8080  # relay, TLS in front of a plain server")]
 pub struct ServeArgs {
     /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
     /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
@@ -82,6 +83,25 @@ pub struct ServeArgs {
     /// Send the bytes of FILE to each client and close.
     #[arg(long, value_name = "FILE", group = "service")]
     pub file: Option<PathBuf>,
+
+    /// Relay each client to TARGET (HOST:PORT, or unix:PATH): a connection to it per client,
+    /// bytes copied both ways (splice(2) between plain sockets), each half-close passed on.
+    /// A target not reached within 10s closes that client only. Not with --udp or --model poll.
+    #[arg(long, value_name = "TARGET", group = "service")]
+    pub forward: Option<String>,
+
+    /// Speak TLS to the --forward target, verifying its certificate as `connect --tls` does.
+    #[arg(long, requires = "forward")]
+    pub forward_tls: bool,
+
+    /// Trust the --forward-tls target's certificate when it is in FILE (PEM) or signed by a CA
+    /// there, instead of the system's CAs.
+    #[arg(long, value_name = "FILE", requires = "forward_tls")]
+    pub forward_cacert: Option<PathBuf>,
+
+    /// Do not verify the --forward-tls target's certificate.
+    #[arg(long, requires = "forward_tls", conflicts_with = "forward_cacert")]
+    pub forward_insecure: bool,
 
     /// Concurrency model.
     #[arg(long, value_enum, default_value_t = Model::Thread)]

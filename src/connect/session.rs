@@ -427,7 +427,7 @@ fn receive(
 }
 
 /// A reset before the server sent anything: how a server over its limit refuses.
-pub const RESET_BY_SERVER: &str = "reset by the server (it may be at its --max-conns)";
+pub const RESET_BY_SERVER: &str = "reset by the server (it may be at its --max-conns, refusing this address, or a relay whose target is down)";
 
 fn refused(peer: &str) -> String {
     format!("connect {peer}: {RESET_BY_SERVER}")

@@ -207,6 +207,9 @@ impl Context {
     /// Serve one connection on a blocking socket, to the end (over TLS, its handshake first).
     pub fn serve(&self, stream: Stream, peer: &Peer) {
         if let Some(stream) = self.secure(stream, peer) {
+            if let Service::Forward(forward) = &self.service {
+                return forward.relay(self, stream, peer);
+            }
             self.serve_stream(stream, peer);
         }
     }

@@ -12,6 +12,7 @@
 
 mod context;
 mod fork;
+mod forward;
 mod poll;
 mod pool;
 mod serial;
@@ -80,6 +81,8 @@ impl Config {
             Service::Echo
         } else if args.discard {
             Service::Discard
+        } else if let Some(target) = &args.forward {
+            Service::Forward(Arc::new(forward::Forward::from_args(target, &args)?))
         } else if let Some(path) = args.file {
             let file = File::open(&path)
                 .map_err(|err| Code::Usage.wrap(err))

@@ -31,6 +31,8 @@ pub enum Service {
     Discard,
     /// Send the file's bytes and close (the file is opened afresh for each client).
     File(PathBuf),
+    /// Relay to a target, both ways (`--forward`; see `forward/`).
+    Forward(std::sync::Arc<super::forward::Forward>),
 }
 
 impl Service {
@@ -38,7 +40,7 @@ impl Service {
     pub fn may_stall(&self) -> bool {
         match self {
             Service::Greeting(message) => message.len() > SMALL_GREETING,
-            Service::Echo | Service::Discard | Service::File(_) => true,
+            Service::Echo | Service::Discard | Service::File(_) | Service::Forward(_) => true,
         }
     }
 
@@ -66,6 +68,11 @@ impl Service {
                 }
                 close_gently(stream)
             }
+            // Relaying takes two sockets, not a transport: `Context::serve` hands it over.
+            Service::Forward(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a relay needs the client's socket",
+            )),
         }
     }
 }

@@ -64,6 +64,7 @@ pub fn serve(
                 .with_context(|| format!("--file {}", path.display()))?
                 .into_boxed_slice(),
         ),
+        Service::Forward(_) => anyhow::bail!("--forward does not go with --udp"),
     }));
     let socket = Arc::new(socket);
     if model == Model::Poll {

@@ -965,10 +965,10 @@ fn connect_says_reset_by_the_server() {
     held.read_exact(&mut back).unwrap();
     lab.cmd(["connect", "127.0.0.1", &port])
         .run()
-        .fails_with(1, "reset by the server (it may be at its --max-conns)");
+        .fails_with(1, "reset by the server (it may be at its --max-conns");
     lab.cmd(["connect", "127.0.0.1", &port, "--send", "hello"])
         .run()
-        .fails_with(1, "reset by the server (it may be at its --max-conns)");
+        .fails_with(1, "reset by the server (it may be at its --max-conns");
     drop(held);
     stop(server);
     // A server that says nothing and closes.

@@ -28,6 +28,7 @@ mod properties;
 mod regressions;
 mod security_md;
 mod serve;
+mod serve_forward;
 mod tls;
 mod tls_client;
 mod tls_peers;

@@ -249,6 +249,8 @@ impl Loop {
                 Ok(file) => Job::File(file, 0),
                 Err(err) => return crate::warn!("{peer}: {}: {err}", path.display()),
             },
+            // Refused with --model poll at start (see serve/forward).
+            Service::Forward(_) => return,
         };
         self.register(conn, peer, job);
     }
@@ -433,6 +435,7 @@ fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
                 return None;
             }
         },
+        Service::Forward(_) => return None,
     })
 }
 

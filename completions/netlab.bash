@@ -31,6 +31,9 @@ _netlab() {
             netlab,serve)
                 cmd="netlab__subcmd__serve"
                 ;;
+            netlab,tour)
+                cmd="netlab__subcmd__tour"
+                ;;
             netlab,url)
                 cmd="netlab__subcmd__url"
                 ;;
@@ -62,12 +65,16 @@ _netlab() {
 
     case "${cmd}" in
         netlab)
-            opts="-q -v -h -V --quiet --verbose --help --version serve connect resolve web fetch urldecode urlencode url bench"
+            opts="-q -v -h -V --quiet --verbose --explain --lang --help --version serve connect resolve web fetch urldecode urlencode url bench tour"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -76,12 +83,16 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench)
-            opts="-q -v -h -V --quiet --verbose --help --version tcp http compare diff"
+            opts="-q -v -h -V --quiet --verbose --explain --lang --help --version tcp http compare diff"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -90,7 +101,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__compare)
-            opts="-c -d -n -q -v -h -V --models --target --svg --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --models --target --svg --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +179,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -176,12 +191,16 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__diff)
-            opts="-q -v -h -V --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -190,7 +209,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +291,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -280,7 +303,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --tls --cacert --insecure --sni --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --help --version"
+            opts="-c -d -n -q -v -h -V --tls --cacert --insecure --sni --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +377,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -362,7 +389,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --proxy --proxy-auth --quiet --verbose --help --version"
+            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --proxy --proxy-auth --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +467,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -448,7 +479,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__fetch)
-            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -s -S -L -w -k -E -x -U -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --silent --show-error --location --compressed --write-out --timing --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --proxy-user --noproxy --quiet --verbose --help --version"
+            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -s -S -L -w -k -E -x -U -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --silent --show-error --location --compressed --write-out --timing --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --proxy-user --noproxy --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +661,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -638,12 +673,16 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__resolve)
-            opts="-q -v -h -V --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -652,7 +691,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__serve)
-            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --forward --forward-tls --forward-cacert --forward-insecure --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --forward --forward-tls --forward-cacert --forward-insecure --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,6 +781,28 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        netlab__subcmd__tour)
+            opts="-q -v -h -V --auto --quiet --verbose --explain --lang --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -750,7 +811,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__url)
-            opts="-f -s -a -g -q -v -h -V --url --url-file --set --append --trim --qtrim --sort-query --iterate --replace --force-replace --replace-append --redirect --get --json --keep-port --default-port --no-guess-scheme --punycode --as-idn --query-separator --accept-space --urlencode --verify --curl --charset --form --strict --rfc3986 --whatwg --compare --quiet --verbose --help --version"
+            opts="-f -s -a -g -q -v -h -V --url --url-file --set --append --trim --qtrim --sort-query --iterate --replace --force-replace --replace-append --redirect --get --json --keep-port --default-port --no-guess-scheme --punycode --as-idn --query-separator --accept-space --urlencode --verify --curl --charset --form --strict --rfc3986 --whatwg --compare --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +893,10 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -840,7 +905,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__urldecode)
-            opts="-p -q -v -h -V --parts --json --get --base --form --charset --strict --as --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --parts --json --get --base --form --charset --strict --as --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,6 +927,10 @@ _netlab() {
                     COMPREPLY=($(compgen -W "url query text" -- "${cur}"))
                     return 0
                     ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -870,7 +939,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__urlencode)
-            opts="-q -v -h -V --form --path --charset --quiet --verbose --help --version"
+            opts="-q -v -h -V --form --path --charset --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -878,6 +947,10 @@ _netlab() {
             case "${prev}" in
                 --charset)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -888,7 +961,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -976,6 +1049,10 @@ _netlab() {
                     ;;
                 --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -W "en zh" -- "${cur}"))
                     return 0
                     ;;
                 *)

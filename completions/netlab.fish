@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_netlab_global_optspecs
-    string join \n q/quiet v/verbose h/help V/version
+    string join \n q/quiet v/verbose explain lang= h/help V/version
 end
 
 function __fish_netlab_needs_command
@@ -24,8 +24,11 @@ function __fish_netlab_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c netlab -n "__fish_netlab_needs_command" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_needs_command" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_needs_command" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_needs_command" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_needs_command" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "serve" -d 'Run a TCP, UDP or Unix socket server (greeting, echo, discard, file) under a concurrency model'
@@ -37,6 +40,7 @@ complete -c netlab -n "__fish_netlab_needs_command" -f -a "urldecode" -d 'Percen
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "urlencode" -d 'Percent-encode text for a URL component, form or path'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "url" -d 'Change URLs and print their parts, with trurl\'s options, by RFC 3986 or WHATWG'
 complete -c netlab -n "__fish_netlab_needs_command" -f -a "bench" -d 'Measure a TCP or HTTP server: connections or requests per second, latency percentiles'
+complete -c netlab -n "__fish_netlab_needs_command" -f -a "tour" -d 'Run the chapter\'s examples in order on loopback, both sides explained'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l host -d 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s p -l port -d 'Port to bind; 0 picks a free one (the first stderr line says which)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l unix -d 'Listen on a Unix stream socket at PATH instead of TCP' -r -F
@@ -61,6 +65,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-save-cert -d
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l allow -d 'Only clients from this address or block (`10.0.0.0/8`, `192.168.1.7`, `::1/128`) may connect; repeatable. Others are closed at once, and logged once per address' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l deny -d 'Refuse clients from this address or block; repeatable; wins over --allow' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l udp -d 'Serve UDP datagrams instead of TCP connections'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send back everything the client sends'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l discard -d 'Read and throw away everything the client sends (a sink)'
@@ -69,6 +75,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward-insecure
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l unix -d 'Connect to the Unix stream socket at PATH' -r -F
@@ -89,6 +96,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l quit-after-eof
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l wait-reply -d 'UDP: after stdin\'s end, wait for replies until none has come for DURATION (default 2s, or --idle-timeout; 0: do not wait). The wait ends early once every datagram has had one' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l proxy -d 'Go through a proxy: `socks5://[USER:PASS@]HOST[:PORT]` (the address is looked up here), `socks5h://…` (the proxy looks up the name) or `http://HOST[:PORT]` (CONNECT). Default ports 1080 and 80; ALL_PROXY is not read' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l proxy-auth -d 'The proxy\'s user name and password (instead of USER:PASS@ in the URL)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s u -l udp -d 'Use UDP: each line of stdin (or --send) goes out as one datagram'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s C -l crlf -d 'Send line ends as CRLF (for talking to HTTP or SMTP servers by hand)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s z -l probe -d 'Only report which ports accept a connection; exit 0 if any did. With --tls, which complete a TLS handshake, and what each one agreed on or why it failed'
@@ -104,11 +113,15 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l send-only -d '
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l recv-only -d 'Only receive: stdin is never read and the socket never half-closed; the session ends when the server closes'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand connect" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand resolve" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l host -d 'Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name (`localhost`) binds every address it resolves to, on one port, one `listening on` line each; one that does not resolve exits 2' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s p -l port -d 'Port to bind; 0 picks a free one' -r
@@ -131,6 +144,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-save-cert -d '
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls-handshake-timeout -d 'Close a connection whose TLS handshake has not finished within this time, so a silent client cannot hold a place' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l allow -d 'Only clients from this address or block (`10.0.0.0/8`, `192.168.1.7`, `::1/128`) may connect; repeatable. Others are closed at once, and logged once per address' -r
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l deny -d 'Refuse clients from this address or block; repeatable; wins over --allow' -r
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l echo -d 'Answer every request with the request itself (JSON when the client accepts it)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l no-listing -d 'Never list a directory; a directory without an index gets 403'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l cors -d 'Add `Access-Control-Allow-Origin: *` to every response'
@@ -142,6 +157,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l delete -d 'Allow `
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s X -l request -d 'Request method' -r
@@ -173,6 +189,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l key -d 'The priv
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s x -l proxy -d 'Use this proxy (`http://HOST:PORT`, `socks5://…`, `socks5h://…`; `\'\'` for none); overrides the proxy environment variables' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s U -l proxy-user -d 'The proxy\'s user name and password (instead of USER:PASS@ in the proxy URL)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l noproxy -d 'Hosts to reach without a proxy, comma-separated (`*` for all)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s G -l get -d 'Send the -d/--data-urlencode data in the URL\'s query with a GET (or HEAD with -I)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s n -l netrc -d 'Take the login for the URL\'s host from ~/.netrc (when -u and the URL give none)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s i -l include -d 'Print the status line and headers before the body'
@@ -192,7 +210,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-follow -d 'Do
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s k -l insecure -d 'Do not verify the server\'s TLS certificate'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l get -d 'Print one part per input: scheme, user, password, host, port, path, query, fragment, param:NAME (first value), param-all:NAME (every value, one per line)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l base -d 'Resolve each input against this base URL first' -r
@@ -200,20 +219,26 @@ complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l charset -d '
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l as -d 'What the inputs are (guessed by default)' -r -f -a "url\t'An absolute URL (or relative, with --base)'
 query\t'A query string: name=value&name=value'
 text\t'Any percent-encoded text'"
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s p -l parts -d 'Break each input into its parts (scheme, host, port, path, each query parameter …)'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l json -d 'One JSON object per input: the WHATWG URL components and the decoded ones. Bytes that are not valid text in the charset show as U+FFFD (with "lossy": true), so it is always valid JSON'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l form -d 'Treat `+` as a space everywhere (it always is inside query parameters)'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l strict -d 'Make an invalid % sequence or invalid text an error (exit 2) instead of a warning'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand urldecode" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l charset -d 'Encode the text\'s bytes in this charset (gbk, big5, shift_jis …) before escaping' -r
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l form -d 'Form encoding: space becomes `+` (application/x-www-form-urlencoded)'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l path -d 'Path encoding: keep `/` as it is'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand urlencode" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l url -d 'A URL to work on (repeat for more), as trurl spells it' -r
 complete -c netlab -n "__fish_netlab_using_subcommand url" -s f -l url-file -d 'Read URLs from this file, one a line (`-` is stdin)' -r -F
@@ -229,6 +254,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand url" -s g -l get -d 'Print
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l query-separator -d 'The character between query pairs (default `&`)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l charset -d 'Charset of the percent-encoded bytes in --get and --json output: an encoding label (gbk, big5, shift_jis …) or `auto` (as urldecode takes it)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l compare -d 'Parse this URL by both standards and show, part by part, where they disagree and why' -r
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l sort-query -d 'Sort the query pairs by name (then value); pairs of equal name keep their order'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l json -d 'Print the URLs as a JSON array, in trurl\'s shape: {"url", "parts", "params"}'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l keep-port -d 'Keep a port that is the scheme\'s default (https://h:443/ stays as it is)'
@@ -246,11 +273,15 @@ complete -c netlab -n "__fish_netlab_using_subcommand url" -l rfc3986 -d 'Read U
 complete -c netlab -n "__fish_netlab_using_subcommand url" -l whatwg -d 'Read URLs by the WHATWG URL Standard, as browsers do'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand url" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand url" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -f -a "tcp" -d 'Connect, (send,) read to EOF, close — connections per second'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and not __fish_seen_subcommand_from tcp http compare diff" -f -a "http" -d 'HTTP requests per second, keep-alive by default'
@@ -270,12 +301,15 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l save -d 'Keep the run\'s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l hist-out -d 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram\'s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram\'s plotFiles.html, wrk2\'s). Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l fail-if -d 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l tls -d 'Speak TLS on every connection (`serve --tls`): connect, handshake, then as without'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l insecure -d 'Do not check the server\'s certificate at all (the handshake is timed all the same)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable; replaces Host or User-Agent)' -r
@@ -291,12 +325,15 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l save -d 'Keep the run\'s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l hist-out -d 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram\'s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram\'s plotFiles.html, wrk2\'s). Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l fail-if -d 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l no-keepalive -d 'A new connection for every request (sends `Connection: close`)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l insecure -d 'Do not check the server\'s certificate at all (the handshake is timed all the same)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s V -l version -d 'Print version'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l models -d 'Models of `netlab serve` to start and compare, one after another' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
@@ -317,13 +354,27 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l save -d 'Keep the run\'s whole result in FILE (the --json summary with its histogram and its second-by-second samples), for `netlab bench diff`. Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l hist-out -d 'Write the latency histogram (corrected, under --rate) to FILE in HdrHistogram\'s percentile distribution format, in milliseconds, for the plotters that read it (HdrHistogram\'s plotFiles.html, wrk2\'s). Not for compare' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l fail-if -d 'Exit 99 when the run crosses this threshold (repeatable): `p99>50ms`, `max>=1s`, `mean>2ms`, `errors>0.1%`, `errors>0`, `rate<1000`. Latencies take us, ms or s; the summary is printed either way, then one line lists what was crossed' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l insecure -d 'Do not check the server\'s certificate at all (the handshake is timed all the same)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l json -d 'Print the summary as one JSON object on stdout (no progress display)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -l lang -d 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]' -r -f -a "en\t'English'
+zh\t'Simplified Chinese (简体中文)'"
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -l auto -d 'Run through without pausing for Enter'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c netlab -n "__fish_netlab_using_subcommand tour" -s V -l version -d 'Print version'

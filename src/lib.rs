@@ -11,6 +11,7 @@ pub mod bench;
 #[cfg(test)]
 mod buildinfo;
 pub mod connect;
+pub mod explain;
 pub mod fetch;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -24,7 +25,20 @@ use cli::{Cli, Command};
 /// Run one verb to completion.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     log::init(cli.quiet, cli.verbose);
-    match cli.command {
+    let lang = cli.lang.map(|lang| match lang {
+        cli::LangArg::En => explain::Lang::En,
+        cli::LangArg::Zh => explain::Lang::Zh,
+    });
+    let narrated = matches!(
+        cli.command,
+        Command::Serve(_) | Command::Connect(_) | Command::Web(_) | Command::Fetch(_)
+    );
+    if cli.explain && !narrated {
+        warn!("--explain narrates serve, connect, web and fetch; this command runs without it");
+    }
+    let server = matches!(cli.command, Command::Serve(_) | Command::Web(_));
+    explain::init(cli.explain && narrated, lang, server);
+    let done = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Connect(args) => connect::run(args),
         Command::Resolve(args) => connect::resolve(args),
@@ -34,5 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Urlencode(args) => url::encode_command(args),
         Command::Url(args) => url::url_command(args),
         Command::Bench(args) => bench::run(args),
-    }
+        Command::Tour(args) => explain::tour::run(args, lang),
+    };
+    explain::finish();
+    done
 }

@@ -12,6 +12,7 @@
 mod access;
 mod bench;
 mod connect;
+mod explain;
 mod fetch;
 mod serve;
 mod tls;
@@ -26,6 +27,7 @@ pub use bench::{
     BenchTlsArgs, LoadArgs,
 };
 pub use connect::{ConnectArgs, ResolveArgs};
+pub use explain::{LangArg, TourArgs};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};
 pub use tls::TlsArgs;
@@ -72,6 +74,20 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
 
+    /// Narrate each socket call on stderr as it is made, with what it means (serve, connect;
+    /// web and fetch also annotate the HTTP heads).
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub explain: bool,
+
+    /// The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG].
+    #[arg(
+        long,
+        global = true,
+        value_name = "LANG",
+        help_heading = "Global options"
+    )]
+    pub lang: Option<LangArg>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -100,6 +116,8 @@ pub enum Command {
     Url(UrlArgs),
     /// Measure a TCP or HTTP server: connections or requests per second, latency percentiles.
     Bench(BenchArgs),
+    /// Run the chapter's examples in order on loopback, both sides explained.
+    Tour(TourArgs),
 }
 
 /// The clap command, for parsing, completions and man pages: the derive plus what cannot be a

@@ -395,7 +395,7 @@ fn connect_tcp(host: &str, port: u16, options: &Options) -> anyhow::Result<TcpSt
     let mut failure = None;
     for addr in &addrs {
         crate::debug!("netlab connect: trying {addr}");
-        match TcpStream::connect_timeout(addr, options.timeout) {
+        match crate::explain::connect(addr, options.timeout) {
             Ok(stream) => {
                 match stream.local_addr() {
                     Ok(local) => crate::debug!("netlab connect: connected to {addr} from {local}"),

@@ -68,6 +68,7 @@ pub fn run(stream: Stream, options: &Options) -> anyhow::Result<()> {
         let _ = done_tx.send(Ok(()));
     } else {
         let sender = stream.try_clone().context("clone the socket")?;
+        crate::explain::dup(&stream, &sender);
         let (options, clock) = (options.clone(), Arc::clone(&clock));
         let (stop, reset) = (Arc::clone(&stop), Arc::clone(&reset));
         let stopper = waker.try_clone().context("clone the socket")?;

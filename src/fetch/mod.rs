@@ -116,6 +116,9 @@ fn follow(
         if crate::log::verbose() {
             head::show_response(response.version(), response.status(), response.headers());
         }
+        crate::explain::http::received(|| {
+            head::response(response.version(), response.status(), response.headers())
+        });
         let next = redirect::next(&hop, response.status(), response.headers())?;
         let Some(next) = next else {
             return Ok((exchange, hop, heads));
@@ -174,6 +177,7 @@ fn send(
         if crate::log::verbose() {
             head::show_request(&hop.method, &hop.url, &prepared.head);
         }
+        crate::explain::http::sent(&hop.method, &hop.url, &prepared.head);
         tries.done += 1;
         let next = tries.done + 1;
         let (why, last) = match session.send(hop, prepared) {

@@ -13,9 +13,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub fn listen_tcp(host: IpAddr, port: u16, backlog: u32) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(host, port);
     let socket = bound(addr, Type::STREAM, Protocol::TCP)?;
-    socket
-        .listen(backlog.min(i32::MAX as u32) as i32)
-        .with_context(|| format!("listen on {addr}"))?;
+    let backlog = backlog.min(i32::MAX as u32) as i32;
+    let listened = socket.listen(backlog);
+    crate::explain::listen(&socket, backlog, &listened);
+    listened.with_context(|| format!("listen on {addr}"))?;
     Ok(socket.into())
 }
 
@@ -117,15 +118,18 @@ pub fn bind_udp(host: IpAddr, port: u16) -> anyhow::Result<UdpSocket> {
 fn bound(addr: SocketAddr, kind: Type, protocol: Protocol) -> anyhow::Result<Socket> {
     let socket =
         Socket::new(Domain::for_address(addr), kind, Some(protocol)).context("create socket")?;
+    crate::explain::socket(&socket, addr, kind == Type::STREAM);
     if kind == Type::STREAM {
         socket.set_reuse_address(true)?;
+        crate::explain::reuse_addr(&socket);
     }
     if addr.is_ipv6() {
         // Dual-stack only for the unspecified address; a specific v6 address is v6 only anyway.
         socket.set_only_v6(!addr.ip().is_unspecified())?;
     }
-    socket
-        .bind(&addr.into())
+    let bound = socket.bind(&addr.into());
+    crate::explain::bind(&socket, addr, &bound);
+    bound
         .map_err(|err| explain_bind(err, addr))
         .with_context(|| format!("bind {addr}"))?;
     Ok(socket)

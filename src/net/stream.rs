@@ -139,7 +139,7 @@ impl Stream {
     pub fn shutdown(&self, how: std::net::Shutdown) -> io::Result<()> {
         match self {
             Stream::Tls(tls) => tls.shutdown(how),
-            _ => each!(self, s => s.shutdown(how)),
+            _ => crate::explain::shutdown(self, how, each!(self, s => s.shutdown(how))),
         }
     }
 
@@ -230,7 +230,7 @@ impl Read for Stream {
 impl Read for &Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => (&*s).read(buf),
+            Stream::Tcp(s) => crate::explain::recv(s, buf.len(), (&*s).read(buf)),
             Stream::Unix(s) => (&*s).read(buf),
             Stream::Tls(tls) => tls.read(buf),
         }
@@ -265,7 +265,7 @@ impl Write for Stream {
 impl Write for &Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => (&*s).write(buf),
+            Stream::Tcp(s) => crate::explain::send(s, buf.len(), (&*s).write(buf)),
             Stream::Unix(s) => (&*s).write(buf),
             Stream::Tls(tls) => tls.write(buf),
         }
@@ -273,7 +273,7 @@ impl Write for &Stream {
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => (&*s).write_vectored(bufs),
+            Stream::Tcp(s) => crate::explain::writev(s, bufs, (&*s).write_vectored(bufs)),
             Stream::Unix(s) => (&*s).write_vectored(bufs),
             Stream::Tls(tls) => tls.write_vectored(bufs),
         }
@@ -303,7 +303,10 @@ impl Transport for Stream {
     fn discard(&mut self, scratch: &mut [u8]) -> io::Result<usize> {
         use nix::sys::socket::{MsgFlags, recv};
         match self {
-            Stream::Tcp(s) => recv(s.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(Into::into),
+            Stream::Tcp(s) => {
+                let got = recv(s.as_raw_fd(), scratch, MsgFlags::MSG_TRUNC).map_err(Into::into);
+                crate::explain::recv_flags(s, scratch.len(), "MSG_TRUNC", got)
+            }
             Stream::Unix(s) => s.read(scratch),
             Stream::Tls(tls) => tls.read(scratch),
         }
@@ -324,7 +327,8 @@ impl Transport for Stream {
         };
         let socket = socket2::SockRef::from(&*tcp);
         while !bytes.is_empty() {
-            match socket.send_with_flags(bytes, nix::libc::MSG_MORE | nix::libc::MSG_NOSIGNAL) {
+            let sent = socket.send_with_flags(bytes, nix::libc::MSG_MORE | nix::libc::MSG_NOSIGNAL);
+            match crate::explain::send_flags(&*tcp, bytes.len(), "MSG_MORE|MSG_NOSIGNAL", sent) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => bytes = &bytes[n..],
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -385,7 +389,8 @@ fn drain_socket(fd: BorrowedFd<'_>, scratch: &mut [u8]) -> bool {
     use nix::sys::socket::{MsgFlags, recv};
     let mut any = false;
     for _ in 0..16 {
-        match recv(fd.as_raw_fd(), scratch, MsgFlags::MSG_DONTWAIT) {
+        let got = recv(fd.as_raw_fd(), scratch, MsgFlags::MSG_DONTWAIT);
+        match crate::explain::recv_nix(fd.as_raw_fd(), scratch.len(), "MSG_DONTWAIT", got) {
             Ok(0) | Err(_) => break,
             Ok(_) => any = true,
         }
@@ -417,7 +422,7 @@ impl Listener {
     pub fn accept(&self) -> io::Result<(Stream, Peer)> {
         match self {
             Listener::Tcp(listener) => {
-                let (stream, addr) = listener.accept()?;
+                let (stream, addr) = crate::explain::accept(listener, listener.accept())?;
                 Ok((Stream::Tcp(stream), Peer::Tcp(super::canonical(addr))))
             }
             Listener::Unix(listener) => {

@@ -116,6 +116,7 @@ impl Context {
             if let Some(note) = self.note {
                 crate::info!("netlab serve: {note}");
             }
+            crate::explain::release();
         });
     }
 
@@ -206,12 +207,14 @@ impl Context {
 
     /// Serve one connection on a blocking socket, to the end (over TLS, its handshake first).
     pub fn serve(&self, stream: Stream, peer: &Peer) {
+        let fd = crate::explain::fd(&stream);
         if let Some(stream) = self.secure(stream, peer) {
             if let Service::Forward(forward) = &self.service {
                 return forward.relay(self, stream, peer);
             }
             self.serve_stream(stream, peer);
         }
+        crate::explain::closed(fd);
     }
 
     /// Without TLS, the stream as it is; with it, the stream's session once its handshake is
@@ -307,6 +310,7 @@ impl Context {
         if let Err(err) = done {
             self.report(&err, peer);
         }
+        crate::explain::close(stream);
     }
 
     fn serve_stream<S: crate::net::Transport>(&self, mut stream: S, peer: &Peer) {

@@ -216,6 +216,7 @@ fn accept_ready(
         // thread that does not exist in it; it runs only `in_child` and exits with `_exit`.
         match unsafe { nix::unistd::fork() } {
             Ok(ForkResult::Parent { child }) => {
+                crate::explain::forked(child, &conn);
                 children.insert(child);
             }
             Ok(ForkResult::Child) => in_child(ctx, conn, &peer, all),
@@ -227,6 +228,7 @@ fn accept_ready(
             }
         }
         // The parent's copy of the connection closes here; the child keeps its own.
+        crate::explain::close_parent(conn);
         if ctx.stop.requested() {
             return Ok(());
         }
@@ -259,6 +261,7 @@ fn reap(children: &mut HashSet<Pid>) {
         match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => return,
             Ok(status) => {
+                crate::explain::reaped(&status);
                 if let Some(pid) = status.pid() {
                     children.remove(&pid);
                 }

@@ -209,6 +209,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         (Model::Thread | Model::Fork, _) => thread::serve(ctx, listener)?,
     }
     ctx.flush_log();
+    crate::explain::finish();
     stopped(&stats.summary(), stats);
     Ok(())
 }

@@ -39,6 +39,7 @@ pub fn serve(ctx: &'static Context, listener: Listeners, workers: usize) -> anyh
             }
         }
     }
+    crate::explain::pool(handles.len());
     ctx.ready();
     ctx.drain();
     // Workers still serving after the grace period are left to the process exit.

@@ -17,6 +17,7 @@ pub fn serve(ctx: &'static Context, listener: Listeners) -> anyhow::Result<()> {
             continue;
         };
         let live = ctx.live.enter();
+        crate::explain::thread(&stream);
         let spawned = std::thread::Builder::new()
             .stack_size(STACK)
             .spawn(move || {

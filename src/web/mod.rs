@@ -310,6 +310,7 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
             site.describe()
         ));
     }
+    crate::explain::release();
     let cleartext_auth = (site.auth.is_some() && tls.is_none())
         .then(|| listeners.iter().filter_map(|l| l.local_addr().ok()))
         .into_iter()

@@ -182,6 +182,7 @@ pub fn parse<'h, 'b>(
         Err(httparse::Error::Token) => return Err(Reject::new(400, "malformed request line")),
         Err(_) => return Err(Reject::new(400, "malformed request")),
     };
+    crate::explain::http::request(&buf[..head_len]);
     // The fields are what lies between the request line and the blank line (CRLF or LF) that
     // ends the head: exactly MAX_HEADER_BYTES of them are allowed.
     if let Some(end) = line_end {

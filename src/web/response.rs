@@ -302,6 +302,7 @@ pub(crate) fn send<S: Transport>(
     answer: Answer<'_>,
 ) -> io::Result<Reply> {
     let head = &bufs.out;
+    crate::explain::http::response(head);
     let sent = match answer.payload {
         Payload::Empty => {
             wire.write_all(head)?;

@@ -38,11 +38,19 @@ pub fn serve(ctx: &'static Context, listener: Listeners) -> anyhow::Result<()> {
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).context("create epoll waker")?);
     listener.set_nonblocking(true)?;
     for one in listener.iter() {
-        poll.registry().register(
+        let added = poll.registry().register(
             &mut SourceFd(&one.as_raw_fd()),
             LISTENER,
             mio::Interest::READABLE,
-        )?;
+        );
+        crate::explain::epoll_add(
+            &poll,
+            one.as_raw_fd(),
+            mio::Interest::READABLE,
+            true,
+            &added,
+        );
+        added?;
     }
     for shutdown in [&ctx.stop, &ctx.signals] {
         let waker = Arc::clone(&waker);
@@ -153,7 +161,7 @@ impl Loop {
                 wake.map(|w| w.saturating_duration_since(now))
             };
             match self.poll.poll(&mut events, timeout) {
-                Ok(()) => {}
+                Ok(()) => crate::explain::epoll_wait(&self.poll, &events),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(anyhow::Error::new(err).context("epoll wait")),
             }
@@ -228,7 +236,7 @@ impl Loop {
                 Ok(n) if n == message.len() => {
                     ctx.stats.add_out(n);
                     if !conn.drain_unread(&mut self.scratch) {
-                        return;
+                        return crate::explain::close(conn);
                     }
                     // The client sent something: end gently (see `service::close_gently`).
                     if let Err(err) = conn.shutdown(std::net::Shutdown::Write) {
@@ -270,6 +278,7 @@ impl Loop {
             Token(key),
             interest.mio(),
         );
+        crate::explain::epoll_add(&self.poll, conn.as_raw_fd(), interest.mio(), false, &added);
         if let Err(err) = added {
             return crate::warn!("{peer}: epoll: {err}");
         }
@@ -403,6 +412,7 @@ impl Loop {
         if let Some(client) = self.clients.try_remove(key) {
             // The registry forgets the descriptor before it closes.
             let _ = self.forget(&client.conn);
+            crate::explain::close(client.conn);
         }
     }
 
@@ -416,9 +426,12 @@ impl Loop {
     }
 
     fn forget(&self, socket: &impl AsRawFd) -> io::Result<()> {
-        self.poll
+        let gone = self
+            .poll
             .registry()
-            .deregister(&mut SourceFd(&socket.as_raw_fd()))
+            .deregister(&mut SourceFd(&socket.as_raw_fd()));
+        crate::explain::epoll_del(&self.poll, socket.as_raw_fd(), &gone);
+        gone
     }
 }
 
@@ -444,5 +457,12 @@ fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
 /// data and the FIN leave in one packet (see `Transport::write_last`).
 fn send_last(conn: &Stream, bytes: &[u8]) -> io::Result<usize> {
     use nix::libc::{MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL};
-    socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE)
+    let sent =
+        socket2::SockRef::from(conn).send_with_flags(bytes, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE);
+    crate::explain::send_flags(
+        conn,
+        bytes.len(),
+        "MSG_DONTWAIT|MSG_NOSIGNAL|MSG_MORE",
+        sent,
+    )
 }

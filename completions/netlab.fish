@@ -48,6 +48,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l message -d 'Gree
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l file -d 'Send the bytes of FILE to each client and close' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward -d 'Relay each client to TARGET (HOST:PORT, or unix:PATH): a connection to it per client, bytes copied both ways (splice(2) between plain sockets), each half-close passed on. A target not reached within 10s closes that client only. Not with --udp or --model poll' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward-cacert -d 'Trust the --forward-tls target\'s certificate when it is in FILE (PEM) or signed by a CA there, instead of the system\'s CAs' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l chat-queue -d '--chat: bytes that may wait for one client. While a client that reads has its queue over a quarter full, senders wait for it; one that reads nothing for a second is passed by, and dropped with a notice to the others when its queue is full' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-line -d '--chat: the longest line a client may send; a longer one is not relayed (the client is told, and stays)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l model -d 'Concurrency model' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
 pool\t'A fixed set of worker threads taking turns to accept on the listener (see --workers)'
@@ -72,6 +74,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l echo -d 'Send ba
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l discard -d 'Read and throw away everything the client sends (a sink)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward-tls -d 'Speak TLS to the --forward target, verifying its certificate as `connect --tls` does'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward-insecure -d 'Do not verify the --forward-tls target\'s certificate'
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l chat -d 'A chat room: every line a client sends goes to every other client as `NAME: line`, NAME being its address until it sends `/nick NAME`. Notices start with `* `: `* NAME joined`, `* NAME left`, `* OLD is now NEW`, `* NAME dropped: not reading`; answers to one client only (a refused nick, an over-long line) too. Thread and poll models only; TCP or --unix, with or without --tls. --idle-timeout does not close a quiet client'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::{parse_port, parse_timeout};
+use super::{parse_port, parse_size, parse_timeout};
 
 /// How `serve` handles many clients at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,7 +43,8 @@ impl Model {
     netlab serve --unix /tmp/lab.sock --file notes.txt\n  \
     netlab serve --discard --model pool --workers 4   # a sink for throughput tests\n  \
     netlab serve --tls --echo --tls-save-cert c.pem   # TLS echo; netlab connect --tls --cacert c.pem\n  \
-    netlab serve --port 8443 --tls --forward 127.0.0.1:8080  # relay, TLS in front of a plain server")]
+    netlab serve --port 8443 --tls --forward 127.0.0.1:8080  # relay, TLS in front of a plain server\n  \
+    netlab serve --chat --model poll                  # a chat room; /nick NAME to rename")]
 pub struct ServeArgs {
     /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
     /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
@@ -102,6 +103,25 @@ pub struct ServeArgs {
     /// Do not verify the --forward-tls target's certificate.
     #[arg(long, requires = "forward_tls", conflicts_with = "forward_cacert")]
     pub forward_insecure: bool,
+
+    /// A chat room: every line a client sends goes to every other client as `NAME: line`,
+    /// NAME being its address until it sends `/nick NAME`. Notices start with `* `: `* NAME
+    /// joined`, `* NAME left`, `* OLD is now NEW`, `* NAME dropped: not reading`; answers to
+    /// one client only (a refused nick, an over-long line) too. Thread and poll models only;
+    /// TCP or --unix, with or without --tls. --idle-timeout does not close a quiet client.
+    #[arg(long, group = "service")]
+    pub chat: bool,
+
+    /// --chat: bytes that may wait for one client. While a client that reads has its queue over
+    /// a quarter full, senders wait for it; one that reads nothing for a second is passed by,
+    /// and dropped with a notice to the others when its queue is full.
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, requires = "chat")]
+    pub chat_queue: u64,
+
+    /// --chat: the longest line a client may send; a longer one is not relayed (the client is
+    /// told, and stays).
+    #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_size, requires = "chat")]
+    pub max_line: u64,
 
     /// Concurrency model.
     #[arg(long, value_enum, default_value_t = Model::Thread)]

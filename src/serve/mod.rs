@@ -10,6 +10,7 @@
 //! `--tls-handshake-timeout`, on the thread (or child) that serves it; the poll model runs the
 //! handshake as the first step of its state machine.
 
+mod chat;
 mod context;
 mod fork;
 mod forward;
@@ -77,7 +78,9 @@ impl Config {
                  (use serial, thread, pool or poll)",
             ));
         }
-        let service = if args.echo {
+        let service = if args.chat {
+            Service::Chat(chat::Limits::from_args(&args)?)
+        } else if args.echo {
             Service::Echo
         } else if args.discard {
             Service::Discard
@@ -202,6 +205,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let ctx = Context::new(&config, stats, signals, locations, warnings, note);
     match (config.model, fork_signals) {
+        _ if matches!(config.service, Service::Chat(_)) => {
+            chat::serve(ctx, listener, config.model)?
+        }
         (Model::Fork, Some(signals)) => fork::serve(ctx, listener, signals)?,
         (Model::Serial, _) => serial::serve(ctx, listener)?,
         (Model::Pool, _) => pool::serve(ctx, listener, config.workers)?,

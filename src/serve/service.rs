@@ -33,6 +33,8 @@ pub enum Service {
     File(PathBuf),
     /// Relay to a target, both ways (`--forward`; see `forward/`).
     Forward(std::sync::Arc<super::forward::Forward>),
+    /// Relay every line to every other client (`serve/chat/`: its own loop in each model).
+    Chat(super::chat::Limits),
 }
 
 impl Service {
@@ -40,7 +42,11 @@ impl Service {
     pub fn may_stall(&self) -> bool {
         match self {
             Service::Greeting(message) => message.len() > SMALL_GREETING,
-            Service::Echo | Service::Discard | Service::File(_) | Service::Forward(_) => true,
+            Service::Echo
+            | Service::Discard
+            | Service::File(_)
+            | Service::Forward(_)
+            | Service::Chat(_) => true,
         }
     }
 
@@ -73,6 +79,8 @@ impl Service {
                 io::ErrorKind::Unsupported,
                 "a relay needs the client's socket",
             )),
+            // Chat clients meet in a room, which `chat::serve` runs; never one by one.
+            Service::Chat(_) => Err(io::Error::other("chat is served by its room")),
         }
     }
 }

@@ -65,6 +65,8 @@ pub fn serve(
                 .into_boxed_slice(),
         ),
         Service::Forward(_) => anyhow::bail!("--forward does not go with --udp"),
+        // Refused at start-up (`chat::Limits::from_args`).
+        Service::Chat(_) => anyhow::bail!("--chat does not go with --udp"),
     }));
     let socket = Arc::new(socket);
     if model == Model::Poll {

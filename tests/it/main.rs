@@ -29,6 +29,7 @@ mod properties;
 mod regressions;
 mod security_md;
 mod serve;
+mod serve_chat;
 mod serve_forward;
 mod tls;
 mod tls_client;

@@ -259,6 +259,8 @@ impl Loop {
             },
             // Refused with --model poll at start (see serve/forward).
             Service::Forward(_) => return,
+            // A chat has a loop of its own (`chat/poll.rs`).
+            Service::Chat(_) => return,
         };
         self.register(conn, peer, job);
     }
@@ -449,6 +451,7 @@ fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
             }
         },
         Service::Forward(_) => return None,
+        Service::Chat(_) => return None,
     })
 }
 

@@ -691,7 +691,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__serve)
-            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --forward --forward-tls --forward-cacert --forward-insecure --chat --chat-queue --max-line --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
+            opts="-p -q -v -h -V --host --port --udp --unix --message --echo --discard --file --forward --forward-tls --forward-cacert --forward-insecure --chat --chat-queue --max-line --exec --sh-exec --model --workers --backlog --max-conns --idle-timeout --count --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -734,6 +734,14 @@ _netlab() {
                     return 0
                     ;;
                 --max-line)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sh-exec)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -50,6 +50,8 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --forward-cacert 'Trust the --forward-tls target''s certificate when it is in FILE (PEM) or signed by a CA there, instead of the system''s CAs'
             cand --chat-queue '--chat: bytes that may wait for one client. While a client that reads has its queue over a quarter full, senders wait for it; one that reads nothing for a second is passed by, and dropped with a notice to the others when its queue is full'
             cand --max-line '--chat: the longest line a client may send; a longer one is not relayed (the client is told, and stays)'
+            cand --exec 'Run PROG with its arguments for each client, its stdin and stdout the connection (its stderr the server''s, each line prefixed with the client''s address); NETLAB_PEER and NETLAB_LOCAL hold the two addresses. Everything after --exec on the line is PROG and its arguments (netlab''s flags too), so put --exec last. Not with --model poll or --udp'
+            cand --sh-exec 'Run `/bin/sh -c CMD` for each client, as --exec runs PROG'
             cand --model 'Concurrency model'
             cand --workers 'Worker threads for `--model pool` (more than the cores, so one blocked in a system call does not leave a core idle)'
             cand --backlog 'Length of the kernel''s queue of connections not yet accepted'

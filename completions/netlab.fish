@@ -50,6 +50,8 @@ complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward -d 'Rela
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l forward-cacert -d 'Trust the --forward-tls target\'s certificate when it is in FILE (PEM) or signed by a CA there, instead of the system\'s CAs' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l chat-queue -d '--chat: bytes that may wait for one client. While a client that reads has its queue over a quarter full, senders wait for it; one that reads nothing for a second is passed by, and dropped with a notice to the others when its queue is full' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l max-line -d '--chat: the longest line a client may send; a longer one is not relayed (the client is told, and stays)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l exec -d 'Run PROG with its arguments for each client, its stdin and stdout the connection (its stderr the server\'s, each line prefixed with the client\'s address); NETLAB_PEER and NETLAB_LOCAL hold the two addresses. Everything after --exec on the line is PROG and its arguments (netlab\'s flags too), so put --exec last. Not with --model poll or --udp' -r
+complete -c netlab -n "__fish_netlab_using_subcommand serve" -l sh-exec -d 'Run `/bin/sh -c CMD` for each client, as --exec runs PROG' -r
 complete -c netlab -n "__fish_netlab_using_subcommand serve" -l model -d 'Concurrency model' -r -f -a "serial\t'One connection at a time, in the accept loop (the notes\' server.py)'
 thread\t'A new thread per connection (SocketServer\'s ThreadingMixIn)'
 pool\t'A fixed set of worker threads taking turns to accept on the listener (see --workers)'

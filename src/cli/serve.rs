@@ -44,7 +44,9 @@ impl Model {
     netlab serve --discard --model pool --workers 4   # a sink for throughput tests\n  \
     netlab serve --tls --echo --tls-save-cert c.pem   # TLS echo; netlab connect --tls --cacert c.pem\n  \
     netlab serve --port 8443 --tls --forward 127.0.0.1:8080  # relay, TLS in front of a plain server\n  \
-    netlab serve --chat --model poll                  # a chat room; /nick NAME to rename")]
+    netlab serve --chat --model poll                  # a chat room; /nick NAME to rename\n  \
+    netlab serve --port 0 --exec /bin/cat             # a cat per client, as ncat -e; --exec last\n  \
+    netlab serve --sh-exec 'read l; echo \"got $l\"'    # a shell command per client")]
 pub struct ServeArgs {
     /// Address or name to bind; `::` listens on IPv6 and IPv4 (dual-stack). A name
     /// (`localhost`) binds every address it resolves to, on one port, one `listening on` line
@@ -122,6 +124,22 @@ pub struct ServeArgs {
     /// told, and stays).
     #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_size, requires = "chat")]
     pub max_line: u64,
+    /// Run PROG with its arguments for each client, its stdin and stdout the connection (its
+    /// stderr the server's, each line prefixed with the client's address); NETLAB_PEER and
+    /// NETLAB_LOCAL hold the two addresses. Everything after --exec on the line is PROG and its
+    /// arguments (netlab's flags too), so put --exec last. Not with --model poll or --udp.
+    #[arg(
+        long,
+        group = "service",
+        value_name = "PROG",
+        num_args = 1..,
+        allow_hyphen_values = true
+    )]
+    pub exec: Option<Vec<std::ffi::OsString>>,
+
+    /// Run `/bin/sh -c CMD` for each client, as --exec runs PROG.
+    #[arg(long, value_name = "CMD", group = "service")]
+    pub sh_exec: Option<String>,
 
     /// Concurrency model.
     #[arg(long, value_enum, default_value_t = Model::Thread)]

@@ -209,10 +209,11 @@ impl Context {
     pub fn serve(&self, stream: Stream, peer: &Peer) {
         let fd = crate::explain::fd(&stream);
         if let Some(stream) = self.secure(stream, peer) {
-            if let Service::Forward(forward) = &self.service {
-                return forward.relay(self, stream, peer);
+            match &self.service {
+                Service::Forward(forward) => forward.relay(self, stream, peer),
+                Service::Exec(program) => super::exec::serve(self, program, stream, peer),
+                _ => self.serve_stream(stream, peer),
             }
-            self.serve_stream(stream, peer);
         }
         crate::explain::closed(fd);
     }
@@ -365,6 +366,8 @@ impl Context {
                             plural(self.limit.active().max(1), self.unit),
                             format_duration(GRACE)
                         );
+                        drop(live);
+                        super::exec::terminate_all();
                         break;
                     }
                     self.live

@@ -141,7 +141,7 @@ pub fn serve(
                         children.len(),
                         crate::net::format_duration(GRACE)
                     );
-                    kill_all(&mut children);
+                    kill_all(ctx, &mut children);
                     return Ok(());
                 }
             }
@@ -170,7 +170,7 @@ pub fn serve(
             let (count, signal) = signals.drain();
             for _ in 0..count {
                 if ctx.signals.signalled("serve", signal) == Signalled::Again {
-                    kill_all(&mut children);
+                    kill_all(ctx, &mut children);
                     crate::net::stop_now();
                 }
             }
@@ -249,6 +249,9 @@ fn in_child(ctx: &Context, conn: Stream, peer: &Peer, listeners: &Listeners) -> 
         let _ = signal::signal(Signal::SIGINT, SigHandler::SigIgn);
         let _ = signal::signal(Signal::SIGTERM, SigHandler::SigDfl);
     }
+    if let super::Service::Exec(_) = ctx.service {
+        super::exec::in_fork_child();
+    }
     ctx.serve(conn, peer);
     // `_exit`: no destructors, no atexit handlers, no stdio flush — they belong to the parent.
     // SAFETY: ends this process at once, which is what the child wants.
@@ -273,8 +276,12 @@ fn reap(children: &mut HashSet<Pid>) {
     }
 }
 
-/// After the grace period: kill the children still serving and reap them.
-fn kill_all(children: &mut HashSet<Pid>) {
+/// After the grace period: kill the children still serving and reap them (with `--exec`,
+/// each child's process group, SIGTERM first).
+fn kill_all(ctx: &Context, children: &mut HashSet<Pid>) {
+    if let super::Service::Exec(_) = ctx.service {
+        return super::exec::terminate_groups(children);
+    }
     for pid in children.iter() {
         let _ = signal::kill(*pid, Signal::SIGKILL);
     }

@@ -12,6 +12,7 @@
 
 mod chat;
 mod context;
+mod exec;
 mod fork;
 mod forward;
 mod poll;
@@ -71,14 +72,16 @@ struct Config {
 }
 
 impl Config {
-    fn from_args(args: ServeArgs) -> anyhow::Result<Config> {
+    fn from_args(mut args: ServeArgs) -> anyhow::Result<Config> {
         if args.model == Model::Fork && args.udp {
             return Err(Code::Usage.error(
                 "--model fork cannot serve UDP: a datagram has no connection to hand to a child \
                  (use serial, thread, pool or poll)",
             ));
         }
-        let service = if args.chat {
+        let service = if let Some(program) = exec::Program::from_args(&mut args)? {
+            Service::Exec(program)
+        } else if args.chat {
             Service::Chat(chat::Limits::from_args(&args)?)
         } else if args.echo {
             Service::Echo

@@ -35,6 +35,8 @@ pub enum Service {
     Forward(std::sync::Arc<super::forward::Forward>),
     /// Relay every line to every other client (`serve/chat/`: its own loop in each model).
     Chat(super::chat::Limits),
+    /// Run a program with the connection as its stdin and stdout (`super::exec`).
+    Exec(super::exec::Program),
 }
 
 impl Service {
@@ -46,7 +48,8 @@ impl Service {
             | Service::Discard
             | Service::File(_)
             | Service::Forward(_)
-            | Service::Chat(_) => true,
+            | Service::Chat(_)
+            | Service::Exec(_) => true,
         }
     }
 
@@ -81,6 +84,8 @@ impl Service {
             )),
             // Chat clients meet in a room, which `chat::serve` runs; never one by one.
             Service::Chat(_) => Err(io::Error::other("chat is served by its room")),
+            // A program needs a socket to own, not a transport: `Context::serve` runs it.
+            Service::Exec(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
 }

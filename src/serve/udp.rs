@@ -67,6 +67,8 @@ pub fn serve(
         Service::Forward(_) => anyhow::bail!("--forward does not go with --udp"),
         // Refused at start-up (`chat::Limits::from_args`).
         Service::Chat(_) => anyhow::bail!("--chat does not go with --udp"),
+        // Refused at start (`exec::Program::from_args`).
+        Service::Exec(_) => anyhow::bail!("--exec does not serve UDP"),
     }));
     let socket = Arc::new(socket);
     if model == Model::Poll {

@@ -30,6 +30,7 @@ mod regressions;
 mod security_md;
 mod serve;
 mod serve_chat;
+mod serve_exec;
 mod serve_forward;
 mod tls;
 mod tls_client;

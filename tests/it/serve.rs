@@ -64,7 +64,7 @@ fn noise_digest() -> &'static [u8] {
 }
 
 /// Open descriptors, threads, and child processes (zombies included) of a process.
-fn census(pid: u32) -> (usize, usize, usize) {
+pub(crate) fn census(pid: u32) -> (usize, usize, usize) {
     let count = |dir: String| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
     let fds = count(format!("/proc/{pid}/fd"));
     let threads = count(format!("/proc/{pid}/task"));
@@ -87,7 +87,7 @@ fn census(pid: u32) -> (usize, usize, usize) {
 /// children, and no more descriptors (fewer is no leak: a descriptor the server held for a
 /// moment as it started, such as a file read then, may have been counted in the baseline).
 #[track_caller]
-fn settles_to(server: &Server, baseline: (usize, usize, usize)) {
+pub(crate) fn settles_to(server: &Server, baseline: (usize, usize, usize)) {
     let deadline = Instant::now() + WAIT;
     loop {
         let now = census(server.pid());

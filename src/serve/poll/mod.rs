@@ -261,6 +261,8 @@ impl Loop {
             Service::Forward(_) => return,
             // A chat has a loop of its own (`chat/poll.rs`).
             Service::Chat(_) => return,
+            // Refused at start (`exec::Program::from_args`).
+            Service::Exec(_) => return,
         };
         self.register(conn, peer, job);
     }
@@ -452,6 +454,8 @@ fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
         },
         Service::Forward(_) => return None,
         Service::Chat(_) => return None,
+        // Refused at start (`exec::Program::from_args`).
+        Service::Exec(_) => return None,
     })
 }
 

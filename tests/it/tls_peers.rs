@@ -168,36 +168,8 @@ fn connect_tls_talks_to_openssl_s_server_and_shows_its_chain() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let port = crate::harness::closed_port().to_string();
-    let mut server = Command::new("openssl")
-        .args([
-            "s_server", "-naccept", "1", "-cert", "s.crt", "-key", "s.key", "-accept",
-        ])
-        .arg(&port)
-        .current_dir(lab.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run openssl s_server");
+    let (mut server, port, rx, mut heard) = start_s_server(&lab);
     let mut server_in = server.stdin.take().unwrap();
-    // s_server says ACCEPT on stdout once it listens; what it hears follows.
-    let mut out = server.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut heard = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    while !String::from_utf8_lossy(&heard).contains("ACCEPT") {
-        let left = deadline.saturating_duration_since(Instant::now());
-        heard.extend(rx.recv_timeout(left).expect("openssl s_server says ACCEPT"));
-    }
     server_in.write_all(b"hello from s_server\n").unwrap();
     let target = format!("127.0.0.1:{port}");
     let run = lab
@@ -238,6 +210,55 @@ fn connect_tls_talks_to_openssl_s_server_and_shows_its_chain() {
         heard.contains("hello from netlab"),
         "s_server heard {heard:?}"
     );
+}
+
+/// `openssl s_server` on a free port, once it says ACCEPT: the child, its port, what it writes
+/// on stdout from then on, and what it wrote so far. A port found free can be taken by another
+/// test before s_server binds it, so a server that ends before ACCEPT is tried again on another
+/// port, a few times.
+fn start_s_server(lab: &Lab) -> (Child, String, mpsc::Receiver<Vec<u8>>, Vec<u8>) {
+    for _ in 0..5 {
+        let port = crate::harness::closed_port().to_string();
+        let mut server = Command::new("openssl")
+            .args([
+                "s_server", "-naccept", "1", "-cert", "s.crt", "-key", "s.key", "-accept",
+            ])
+            .arg(&port)
+            .current_dir(lab.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run openssl s_server");
+        // s_server says ACCEPT on stdout once it listens; what it hears follows.
+        let mut out = server.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut heard = Vec::new();
+        let deadline = Instant::now() + WAIT;
+        while !String::from_utf8_lossy(&heard).contains("ACCEPT") {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => heard.extend(bytes),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("openssl s_server never said ACCEPT")
+                }
+            }
+        }
+        if String::from_utf8_lossy(&heard).contains("ACCEPT") {
+            return (server, port, rx, heard);
+        }
+        let _ = server.wait();
+    }
+    panic!("openssl s_server did not listen on any of 5 free ports");
 }
 
 #[test]

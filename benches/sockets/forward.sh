@@ -5,14 +5,14 @@
 # sink for context. The relays alternate, round by round, and each figure is the median of its
 # rounds. Not a test: it prints figures and the ratio.
 #
-#   benches/sockets-forward.sh                  # 3 rounds of 1 GiB
-#   SIZE=256M ROUNDS=5 benches/sockets-forward.sh
-#   MODEL=fork benches/sockets-forward.sh       # the relay's --model (default thread)
-#   NETLAB=target/debug/netlab benches/sockets-forward.sh   # skip the release build
+#   benches/sockets/forward.sh                  # 3 rounds of 1 GiB
+#   SIZE=256M ROUNDS=5 benches/sockets/forward.sh
+#   MODEL=fork benches/sockets/forward.sh       # the relay's --model (default thread)
+#   NETLAB=target/debug/netlab benches/sockets/forward.sh   # skip the release build
 #
 # Target (issue 17): serve --forward >= 1.5x socat's relay.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . benches/lib.sh
 
 SIZE=${SIZE:-1G}

@@ -4,16 +4,16 @@
 # "hi" to EOF, close). Each server runs one program per connection, so the figure is what it
 # costs to start a child and hand it the socket. Not a test: it prints figures and ratios.
 #
-#   benches/sockets-exec.sh                  # 3 rounds of 3 s per server
-#   DURATION=5s ROUNDS=5 benches/sockets-exec.sh
-#   MODEL=fork benches/sockets-exec.sh       # netlab's fork model instead of thread
+#   benches/sockets/exec.sh                  # 3 rounds of 3 s per server
+#   DURATION=5s ROUNDS=5 benches/sockets/exec.sh
+#   MODEL=fork benches/sockets/exec.sh       # netlab's fork model instead of thread
 #
 # The servers take turns in every round (netlab first in odd rounds, last in even ones) and each
 # figure is the median of its rounds, so none gets all of a good or bad stretch of this VM.
 #
 # Targets (issue 17): >= 1.5x ncat --exec, >= 1.5x socat EXEC.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . benches/lib.sh
 
 DURATION=${DURATION:-3s}
@@ -22,7 +22,7 @@ CONNS=${CONNS:-4}
 MODEL=${MODEL:-thread}
 
 for tool in ncat socat; do
-    command -v "$tool" >/dev/null || { echo "sockets-exec.sh: $tool is not installed" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "sockets/exec.sh: $tool is not installed" >&2; exit 1; }
 done
 
 cargo build --release --quiet
@@ -49,7 +49,7 @@ measure() {
     local out
     if ! out=$("$NETLAB" bench tcp "127.0.0.1:$1" -c "$CONNS" -d "$DURATION" --expect 'hi\n' --json) ||
         ! python3 -c 'import json,sys; print("%.0f" % json.loads(sys.argv[1])["rate"])' "$out" 2>/dev/null; then
-        echo "sockets-exec.sh: load on port $1 failed" >&2
+        echo "sockets/exec.sh: load on port $1 failed" >&2
         echo 0
     fi
 }

@@ -7,8 +7,8 @@
 # line rate is the fairer comparison); peak RSS of each server comes from /usr/bin/time -v.
 # Not a test: it prints figures and ratios.
 #
-#   benches/sockets-chat.sh                   # 3 rounds
-#   ROUNDS=1 CLIENTS=50 LINES=500 benches/sockets-chat.sh
+#   benches/sockets/chat.sh                   # 3 rounds
+#   ROUNDS=1 CLIENTS=50 LINES=500 benches/sockets/chat.sh
 #
 # The client is one python3 process driving every socket through selectors: it connects them
 # all, waits until the last one's "sync" line has reached every other (so the server has them
@@ -16,7 +16,7 @@
 #
 # Target (issue 17): delivered bytes per second >= 1.5x ncat --broker, memory bounded.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . benches/lib.sh
 
 ROUNDS=${ROUNDS:-3}

@@ -80,6 +80,14 @@ impl Write for Dontwait<'_> {
     }
 }
 
+/// The peer closed or reset: nothing more can be sent to it.
+fn peer_gone(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    )
+}
+
 pub(super) fn lock(
     conn: &Mutex<rustls::Connection>,
 ) -> std::sync::MutexGuard<'_, rustls::Connection> {
@@ -281,8 +289,14 @@ impl Tls {
                 Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(err) => return Err(err),
             }
-            // Anything the session has to say (handshake, tickets, alerts) goes first.
-            let sent = self.send_some(&mut conn)?;
+            // Anything the session has to say (handshake, tickets, alerts) goes first. A peer
+            // that no longer takes bytes may still have said why it stopped (a TLS 1.3 server
+            // refusing our certificate sends its alert after our first data): what cannot go
+            // out no longer matters to reading that.
+            let sent = match self.send_some(&mut conn) {
+                Err(err) if peer_gone(&err) => true,
+                sent => sent?,
+            };
             match self.receive(&mut conn) {
                 Ok(_) => continue,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}

@@ -301,6 +301,8 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
         Some(tls) => ("https", format!("; {}", tls.summary())),
         None => ("http", String::new()),
     };
+    // Before the first line: a script that reads it may signal at once, and must stop us cleanly.
+    let shutdown = net::Shutdown::on_signals("web")?;
     // Always printed, even with --quiet: scripts read the address from the first.
     for listener in &listeners {
         let addr = listener.local_addr().context("read the bound address")?;
@@ -331,7 +333,6 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
     }
     let listeners = net::Listeners::new(listeners.into_iter().map(net::Listener::Tcp).collect())
         .context("set up the listeners")?;
-    let shutdown = net::Shutdown::on_signals("web")?;
     server::serve(
         listeners,
         Arc::new(site),

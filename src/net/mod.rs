@@ -5,7 +5,8 @@
 //! the same for every verb, [`shutdown`] carries Ctrl-C to
 //! blocked loops, [`limit`] bounds and counts what a server holds, [`io`] holds error text,
 //! timeouts, sendfile and poison-tolerant locks, [`fmt`] writes sizes and durations for people, [`stream`] is the one
-//! connected-stream type (TCP, Unix or TLS) and the trait handlers are written against, and
+//! connected-stream type (TCP, Unix or TLS) and the trait handlers are written against,
+//! [`listener`] what servers accept it from, and
 //! [`tls`] holds the TLS session, the servers' certificates and what clients trust, and
 //! [`proxy`] reads proxy URLs and opens SOCKS5 and HTTP CONNECT tunnels.
 
@@ -16,6 +17,7 @@ pub mod fmt;
 pub mod io;
 pub mod limit;
 pub mod listen;
+pub mod listener;
 pub mod proxy;
 pub mod shutdown;
 pub mod stream;
@@ -29,5 +31,6 @@ pub use fmt::{Count, HumanBytes, format_duration, push_local_time};
 pub use io::{error_text, is_timeout, lock};
 pub use limit::{ConnLimit, ConnSlot, Stats, raise_fd_limit};
 pub use listen::{bind_udp, bind_udp_first, listen_tcp, listen_tcp_all, resolve_host};
+pub use listener::{Listener, Listeners, Peer};
 pub use shutdown::{Shutdown, Signalled, stop_now, wake_acceptor};
-pub use stream::{Listener, Listeners, Peer, Stream, Transport};
+pub use stream::{Stream, Transport};

@@ -389,7 +389,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__connect)
-            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --proxy --proxy-auth --quiet --verbose --explain --lang --help --version"
+            opts="-u -C -z -4 -6 -l -k -q -v -h -V --unix --udp --send --crlf --timeout --idle-timeout --probe --hexdump --tls --sni --cacert --insecure --alpn --starttls --starttls-name --cert --key --listen --keep-open --tls-cert --tls-key --tls-save-cert --allow --deny --no-shutdown --quit-after-eof --send-only --recv-only --wait-reply --proxy --proxy-auth --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +420,14 @@ _netlab() {
                     return 0
                     ;;
                 --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --starttls)
+                    COMPREPLY=($(compgen -W "smtp imap ftp" -- "${cur}"))
+                    return 0
+                    ;;
+                --starttls-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -91,6 +91,8 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --sni 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host connected to'
             cand --cacert 'Trust only the certificates in FILE (PEM): a CA, or the server''s own self-signed certificate (`serve --tls-save-cert` writes one)'
             cand --alpn 'Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable'
+            cand --starttls 'Start in cleartext and upgrade to TLS as `openssl s_client -starttls` does: greeting, EHLO (smtp) or CAPABILITY (imap), then STARTTLS (AUTH TLS for ftp); then as --tls. With -v the cleartext dialogue is shown on stderr; none of it reaches stdout'
+            cand --starttls-name 'With --starttls smtp: the name sent with EHLO (default: this host''s name when it is a full domain name, else the local address, as `[127.0.0.1]`)'
             cand --cert 'Present this certificate (PEM; a chain, the client''s own first) when the server asks for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask'
             cand --key 'The private key of --cert (PEM, not encrypted)'
             cand --tls-cert 'With -l --tls: the certificate to serve (PEM; a chain, our own first). Without it, -l --tls makes a self-signed one, its fingerprint on the first stderr line'

@@ -90,6 +90,10 @@ complete -c netlab -n "__fish_netlab_using_subcommand connect" -l idle-timeout -
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host connected to' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cacert -d 'Trust only the certificates in FILE (PEM): a CA, or the server\'s own self-signed certificate (`serve --tls-save-cert` writes one)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l alpn -d 'Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable' -r
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l starttls -d 'Start in cleartext and upgrade to TLS as `openssl s_client -starttls` does: greeting, EHLO (smtp) or CAPABILITY (imap), then STARTTLS (AUTH TLS for ftp); then as --tls. With -v the cleartext dialogue is shown on stderr; none of it reaches stdout' -r -f -a "smtp\t'SMTP (ports 25, 587): EHLO, then STARTTLS'
+imap\t'IMAP (port 143): CAPABILITY, then STARTTLS'
+ftp\t'FTP (port 21): AUTH TLS'"
+complete -c netlab -n "__fish_netlab_using_subcommand connect" -l starttls-name -d 'With --starttls smtp: the name sent with EHLO (default: this host\'s name when it is a full domain name, else the local address, as `[127.0.0.1]`)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l cert -d 'Present this certificate (PEM; a chain, the client\'s own first) when the server asks for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l key -d 'The private key of --cert (PEM, not encrypted)' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand connect" -l tls-cert -d 'With -l --tls: the certificate to serve (PEM; a chain, our own first). Without it, -l --tls makes a self-signed one, its fingerprint on the first stderr line' -r -F

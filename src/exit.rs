@@ -31,7 +31,7 @@ pub enum Code {
     Write = 23,
     /// fetch: a timeout expired.
     Timeout = 28,
-    /// fetch: the TLS handshake failed.
+    /// fetch, connect --tls: the TLS handshake failed (connect --starttls: or the upgrade).
     Tls = 35,
     /// fetch: too many redirects (or a redirect loop).
     Redirects = 47,
@@ -79,7 +79,7 @@ impl Code {
             Code::HttpError => "fetch --fail: HTTP status 400 or above",
             Code::Write => "fetch: could not write the output",
             Code::Timeout => "fetch: timed out",
-            Code::Tls => "fetch: TLS handshake failed",
+            Code::Tls => "fetch, connect --tls: TLS handshake failed (or --starttls refused)",
             Code::Redirects => "fetch: too many redirects or a redirect loop",
             Code::Certificate => "fetch: server certificate not trusted",
             Code::Proxy => {

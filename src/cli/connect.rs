@@ -18,6 +18,7 @@ use super::{parse_duration, parse_timeout};
     netlab connect --hexdump 127.0.0.1:8881\n  \
     netlab connect --tls example.org 443 --crlf       # talk HTTPS by hand\n  \
     netlab connect tls://127.0.0.1:8443 --cacert saved.pem\n  \
+    netlab connect --starttls smtp -v mail.example.org 587 --crlf   # as openssl s_client\n  \
     netlab connect -l 9000 > received.bin             # listen for one client (nc -l)\n  \
     netlab connect -l -k --tls 127.0.0.1 8443         # TLS listener, one client after another\n  \
     echo ping | netlab connect -u 127.0.0.1:9999 --wait-reply 5s\n  \
@@ -98,6 +99,22 @@ pub struct ConnectArgs {
     /// Offer this application protocol in the handshake (ALPN: h2, http/1.1 …); repeatable.
     #[arg(long, value_name = "PROTO", help_heading = "TLS")]
     pub alpn: Vec<String>,
+
+    /// Start in cleartext and upgrade to TLS as `openssl s_client -starttls` does: greeting,
+    /// EHLO (smtp) or CAPABILITY (imap), then STARTTLS (AUTH TLS for ftp); then as --tls.
+    /// With -v the cleartext dialogue is shown on stderr; none of it reaches stdout.
+    #[arg(
+        long,
+        value_name = "PROTOCOL",
+        conflicts_with_all = ["udp", "unix", "listen", "probe"],
+        help_heading = "TLS"
+    )]
+    pub starttls: Option<StartTls>,
+
+    /// With --starttls smtp: the name sent with EHLO (default: this host's name when it is a
+    /// full domain name, else the local address, as `[127.0.0.1]`).
+    #[arg(long, value_name = "NAME", requires = "starttls", help_heading = "TLS")]
+    pub starttls_name: Option<String>,
 
     /// Present this certificate (PEM; a chain, the client's own first) when the server asks
     /// for one: mutual TLS, as `serve --tls-client-ca` and `web --tls-client-ca` ask.
@@ -198,6 +215,17 @@ pub struct ConnectArgs {
         help_heading = "Proxy"
     )]
     pub proxy_auth: Option<String>,
+}
+
+/// The cleartext protocols `--starttls` can upgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StartTls {
+    /// SMTP (ports 25, 587): EHLO, then STARTTLS.
+    Smtp,
+    /// IMAP (port 143): CAPABILITY, then STARTTLS.
+    Imap,
+    /// FTP (port 21): AUTH TLS.
+    Ftp,
 }
 
 #[derive(Debug, Args)]

@@ -26,7 +26,7 @@ pub use bench::{
     BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs,
     BenchTlsArgs, LoadArgs,
 };
-pub use connect::{ConnectArgs, ResolveArgs};
+pub use connect::{ConnectArgs, ResolveArgs, StartTls};
 pub use explain::{LangArg, TourArgs};
 pub use fetch::FetchArgs;
 pub use serve::{Model, ServeArgs};

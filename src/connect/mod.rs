@@ -4,7 +4,8 @@
 //! This file checks the flags into a `Config`, resolves and connects (saying what went wrong
 //! and what to check), and hands the socket on: `session.rs` copies both ways over TCP or a Unix
 //! socket, `udp.rs` sends datagrams, `probe.rs` answers `-z`, `hexdump.rs` draws `--hexdump`,
-//! `proxy.rs` tunnels through `--proxy`.
+//! `proxy.rs` tunnels through `--proxy`, `starttls.rs` speaks the cleartext start of
+//! `--starttls`.
 
 mod eof;
 pub(crate) mod hexdump;
@@ -12,6 +13,7 @@ mod listen;
 mod probe;
 mod proxy;
 pub(crate) mod session;
+mod starttls;
 mod stdin_file;
 mod udp;
 
@@ -83,6 +85,8 @@ struct TlsClient {
     /// What to do about a certificate not trusted.
     hint: &'static str,
     presented: net::tls::Presented,
+    /// `--starttls`: the cleartext dialogue before the handshake.
+    starttls: Option<starttls::Upgrade>,
 }
 
 impl std::fmt::Debug for TlsClient {
@@ -100,11 +104,16 @@ impl TlsClient {
         let name = net::tls::server_name(args.sni.as_deref(), host)?;
         let identity = net::tls::read_identity(args.cert.as_deref(), args.key.as_deref())?;
         let (config, presented) = net::tls::client_config(trust, alpn, identity)?;
+        let starttls = args
+            .starttls
+            .map(|protocol| starttls::Upgrade::new(protocol, args.starttls_name.clone()))
+            .transpose()?;
         Ok(TlsClient {
             config,
             name,
             hint,
             presented,
+            starttls,
         })
     }
 }
@@ -126,9 +135,17 @@ impl Config {
             if args.udp {
                 return Err(Code::Usage.error("tls:// is TCP: it does not go with --udp"));
             }
+            if args.starttls.is_some() {
+                return Err(Code::Usage.error(
+                    "tls:// speaks TLS from the first byte: it does not go with --starttls \
+                     (give HOST:PORT)",
+                ));
+            }
             args.target = Some(rest.trim_end_matches('/').to_string());
             args.tls = true;
         }
+        // --starttls ends in the same TLS session as --tls, with all of its options.
+        args.tls |= args.starttls.is_some();
         if !args.tls
             && (args.sni.is_some()
                 || args.cacert.is_some()
@@ -428,6 +445,13 @@ fn secure(
         _ => format!("{host}:{port}"),
     };
     let asked = tls.name.to_str().into_owned();
+    if let Some(upgrade) = &tls.starttls {
+        let (limit, flag) = match options.idle {
+            Some(idle) if idle < options.timeout => (idle, "--idle-timeout"),
+            _ => (options.timeout, "--timeout"),
+        };
+        upgrade.run(&socket, limit, flag)?;
+    }
     let session = net::tls::Tls::client(&tls.config, tls.name, socket)
         .map_err(|err| Code::Tls.error(format!("TLS with {authority}: {err}")))?;
     if let Err(err) = session.handshake(options.timeout) {

@@ -14,6 +14,7 @@ mod connect;
 mod connect_eof;
 mod connect_listen;
 mod connect_proxy;
+mod connect_starttls;
 mod explain;
 mod fetch;
 mod fetch_cookies;

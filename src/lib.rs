@@ -36,7 +36,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if cli.explain && !narrated {
         warn!("--explain narrates serve, connect, web and fetch; this command runs without it");
     }
-    let server = matches!(cli.command, Command::Serve(_) | Command::Web(_));
+    // `connect -l` listens too: its first line is where, as every server's is.
+    let server = match &cli.command {
+        Command::Serve(_) | Command::Web(_) => true,
+        Command::Connect(args) => args.listen,
+        _ => false,
+    };
     explain::init(cli.explain && narrated, lang, server);
     let done = match cli.command {
         Command::Serve(args) => serve::run(args),

@@ -43,6 +43,7 @@ pub fn run(listen: Listen, options: &Options) -> anyhow::Result<()> {
             let (socket, warnings) = net::bind_udp_first(addrs)?;
             let local = socket.local_addr().context("local address")?;
             crate::log::line(format_args!("netlab connect: listening on udp://{local}"));
+            crate::explain::release();
             say(&warnings);
             return udp::listen(socket, &listen.access, options);
         }
@@ -78,6 +79,7 @@ pub fn run(listen: Listen, options: &Options) -> anyhow::Result<()> {
             "netlab connect: listening on {location}{summary}"
         ));
     }
+    crate::explain::release();
     say(&warnings);
     let mut listeners = Some(listeners);
     while let Some(open) = &listeners {

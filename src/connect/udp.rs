@@ -42,10 +42,11 @@ pub fn run(host: &str, port: u16, options: &Options) -> anyhow::Result<()> {
         (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
     };
     let socket = UdpSocket::bind(local).context("bind a UDP socket")?;
+    crate::explain::socket(&socket, addr, false);
     // A connected UDP socket hears only from `addr`, and learns of "port unreachable".
-    socket
-        .connect(addr)
-        .with_context(|| format!("connect {addr} (udp)"))?;
+    let connected = socket.connect(addr);
+    crate::explain::udp_connect(&socket, addr, &connected);
+    connected.with_context(|| format!("connect {addr} (udp)"))?;
     crate::debug!(
         "netlab connect: sending datagrams to {addr} from {}",
         socket
@@ -63,11 +64,12 @@ pub fn run(host: &str, port: u16, options: &Options) -> anyhow::Result<()> {
 pub fn listen(socket: UdpSocket, access: &net::Access, options: &Options) -> anyhow::Result<()> {
     let mut buf = vec![0u8; 65_536];
     let (n, peer) = loop {
-        let (n, peer) = match socket.recv_from(&mut buf) {
-            Ok(got) => got,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(anyhow::Error::new(err).context("receive")),
-        };
+        let (n, peer) =
+            match crate::explain::recv_from(&socket, buf.len(), socket.recv_from(&mut buf)) {
+                Ok(got) => got,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(anyhow::Error::new(err).context("receive")),
+            };
         if access.admits(peer.ip()) {
             break (n, peer);
         }
@@ -126,8 +128,7 @@ fn send(
             if let Some(dump) = &mut dump {
                 dump.show(piece);
             }
-            socket
-                .send(piece)
+            crate::explain::send_to(socket, piece.len(), None, socket.send(piece))
                 .map_err(|err| anyhow::anyhow!("send: {}", explain(&err)))?;
             progress.sent.fetch_add(1, Ordering::SeqCst);
             clock.touch();
@@ -177,7 +178,7 @@ fn receive(
     let mut received = 0u64;
     socket.set_read_timeout(Some(TICK))?;
     loop {
-        match socket.recv(&mut buf) {
+        match crate::explain::recv_datagram(socket, buf.len(), socket.recv(&mut buf)) {
             Ok(n) => {
                 received += 1;
                 clock.touch();

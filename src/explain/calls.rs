@@ -43,6 +43,13 @@ pub(super) fn accepted() -> u64 {
     ACCEPTED.load(Ordering::Relaxed)
 }
 
+/// Watch `fd` as well (a second descriptor for a watched socket).
+pub(super) fn watch_also(fd: RawFd) {
+    let mut all = lock(&WATCHED);
+    all.retain(|w| w.fd != fd);
+    all.push(Watch { fd, data: 0 });
+}
+
 pub(super) fn set_server(server: bool) {
     SERVER.store(server, Ordering::Relaxed);
 }
@@ -88,7 +95,7 @@ pub fn errno(err: &io::Error) -> String {
 }
 
 /// What an error on a read or write means.
-fn failure(err: &io::Error) -> (Msg, String) {
+pub(super) fn failure(err: &io::Error) -> (Msg, String) {
     match err.raw_os_error() {
         Some(nix::libc::EPIPE) => (Msg::Epipe, String::new()),
         Some(nix::libc::ECONNRESET) => (Msg::Reset, String::new()),
@@ -111,6 +118,12 @@ pub fn socket(socket: &impl AsRawFd, addr: SocketAddr, stream: bool) {
         return;
     }
     let fd = socket.as_raw_fd();
+    if !stream {
+        // A UDP socket is its own conversation: its datagrams are narrated (within budget).
+        let mut all = lock(&WATCHED);
+        all.retain(|w| w.fd != fd);
+        all.push(Watch { fd, data: 0 });
+    }
     let (kind, msg) = match (stream, addr.is_ipv4()) {
         (false, _) => ("SOCK_DGRAM", Msg::SocketUdp),
         (true, true) => ("SOCK_STREAM", Msg::SocketV4),

@@ -57,6 +57,12 @@ pub enum Msg {
     Refused,
     TimedOut,
     Dup,
+    RecvFrom,
+    SendTo,
+    UdpConnect,
+    Sendfile,
+    SendfileEnd,
+    TlsDone,
     OtherError,
     Quieter,
     HttpRequestLine,
@@ -139,6 +145,12 @@ impl Msg {
         Msg::Refused,
         Msg::TimedOut,
         Msg::Dup,
+        Msg::RecvFrom,
+        Msg::SendTo,
+        Msg::UdpConnect,
+        Msg::Sendfile,
+        Msg::SendfileEnd,
+        Msg::TlsDone,
         Msg::OtherError,
         Msg::Quieter,
         Msg::HttpRequestLine,
@@ -343,6 +355,30 @@ impl Msg {
             Msg::Dup => (
                 "a second descriptor for the same socket: one thread sends on it while the other reads",
                 "同一个套接字的第二个描述符：一个线程用它发送，另一个线程读",
+            ),
+            Msg::RecvFrom => (
+                "one datagram, whole, and who sent it: UDP keeps message boundaries (one longer than the buffer is cut, the rest lost)",
+                "一个完整的数据报及其发送方：UDP 保留消息边界（比缓冲区长的会被截断，多出的部分丢失）",
+            ),
+            Msg::SendTo => (
+                "one datagram to that address: no connection, no retransmission, no promise it arrives",
+                "向该地址发出一个数据报：没有连接，不重传，也不保证送达",
+            ),
+            Msg::UdpConnect => (
+                "connect on UDP sends nothing: it fixes the one peer, so send() needs no address and only that peer's datagrams (and its ICMP errors) come back",
+                "UDP 上的 connect 不发任何包：它只固定对端，于是 send() 不用写地址，也只收得到这个对端的数据报（和它的 ICMP 错误）",
+            ),
+            Msg::Sendfile => (
+                "sendfile: the kernel copies the file's pages straight into the socket; the bytes never pass through our memory",
+                "sendfile：内核把文件的页直接送进套接字；数据从不经过我们的内存",
+            ),
+            Msg::SendfileEnd => (
+                "0 bytes: the file ends here (it may have shrunk while it was sent)",
+                "0 字节：文件到此结束（发送途中它可能变短了）",
+            ),
+            Msg::TlsDone => (
+                "the TLS handshake is done: the keys are agreed, and from here every byte on this socket is encrypted",
+                "TLS 握手完成：密钥已商定，此后这个套接字上的每个字节都是加密的",
             ),
             Msg::OtherError => ("the call failed: {0}", "调用失败：{0}"),
             Msg::Quieter => (

@@ -13,12 +13,14 @@ pub mod catalogue;
 mod client;
 pub mod http;
 mod models;
+mod more_calls;
 pub mod tour;
 
 pub use calls::*;
 pub use catalogue::{Lang, Msg};
 pub use client::connect;
 pub use models::*;
+pub use more_calls::*;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -138,8 +138,10 @@ pub fn epoll_wait(epoll: &impl AsRawFd, events: &mio::Events) {
 
 /// A second descriptor for a socket (`try_clone`, which is `fcntl(F_DUPFD_CLOEXEC)`).
 pub fn dup(from: &impl AsRawFd, to: &impl AsRawFd) {
-    if on() && watched(from.as_raw_fd(), false) {
+    // A TLS session is shared, not duplicated: one descriptor, nothing to say.
+    if on() && from.as_raw_fd() != to.as_raw_fd() && watched(from.as_raw_fd(), false) {
         let (from, to) = (from.as_raw_fd(), to.as_raw_fd());
+        super::calls::watch_also(to);
         say(
             format_args!("fcntl(fd {from}, F_DUPFD_CLOEXEC) = fd {to}"),
             Msg::Dup,

@@ -75,7 +75,15 @@ pub fn sendfile_at(
     let mut at =
         i64::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     loop {
-        match nix::sys::sendfile::sendfile64(socket, &file, Some(&mut at), max.min(SENDFILE_MAX)) {
+        let count = max.min(SENDFILE_MAX);
+        let sent = nix::sys::sendfile::sendfile64(socket, &file, Some(&mut at), count);
+        if crate::explain::on() {
+            let said = sent.map_err(io::Error::from);
+            use std::os::fd::AsRawFd;
+            let (fd, file_fd) = (socket.as_raw_fd(), file.as_fd().as_raw_fd());
+            crate::explain::sendfile(fd, file_fd, *offset, count, &said);
+        }
+        match sent {
             Ok(sent) => {
                 *offset += sent as u64;
                 return Ok(sent);

@@ -136,7 +136,7 @@ fn receive_loop(
         if ctx.stop.requested() {
             break;
         }
-        match received {
+        match crate::explain::recv_from(socket, buf.len(), received) {
             Ok((n, from)) => {
                 if ctx.admit_unit(true, &Peer::Tcp(from)) == Admission::Serve {
                     each(&buf[..n], from);
@@ -178,7 +178,7 @@ fn serve_poll(ctx: &'static Context, reply: &Reply, socket: &UdpSocket) -> anyho
             readable = events.iter().any(|event| event.token() == SOCKET);
             continue;
         }
-        match socket.recv_from(&mut buf) {
+        match crate::explain::recv_from(socket, buf.len(), socket.recv_from(&mut buf)) {
             Ok((n, from)) => {
                 if ctx.admit_unit(true, &Peer::Tcp(from)) == Admission::Serve {
                     answer(ctx, reply, socket, &buf[..n], from);
@@ -202,7 +202,7 @@ fn answer(ctx: &Context, reply: &Reply, socket: &UdpSocket, data: &[u8], from: S
         Reply::Nothing => return,
     };
     // A non-blocking socket (poll) may drop a reply when the send buffer is full: so may UDP.
-    match socket.send_to(out, from) {
+    match crate::explain::send_to(socket, out.len(), Some(from), socket.send_to(out, from)) {
         Ok(n) => ctx.stats.add_out(n),
         Err(err) => crate::debug!("netlab serve: reply to {from}: {err}"),
     }

@@ -16,6 +16,7 @@ mod connect_listen;
 mod connect_proxy;
 mod connect_starttls;
 mod explain;
+mod explain_more;
 mod fetch;
 mod fetch_cookies;
 mod fetch_faults;

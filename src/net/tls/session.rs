@@ -367,6 +367,9 @@ impl Tls {
             let mut conn = lock(&self.conn);
             let sent = self.send_some(&mut conn)?;
             if !conn.is_handshaking() {
+                crate::explain::tls_done(std::os::fd::AsRawFd::as_raw_fd(&self.socket), || {
+                    describe_state(&conn)
+                });
                 drop(conn);
                 return if sent {
                     Ok(())
@@ -403,6 +406,9 @@ impl Tls {
         loop {
             self.send_some(&mut conn)?;
             if !conn.is_handshaking() {
+                crate::explain::tls_done(std::os::fd::AsRawFd::as_raw_fd(&self.socket), || {
+                    describe_state(&conn)
+                });
                 return Ok(false);
             }
             match self.receive(&mut conn) {

@@ -351,20 +351,52 @@ fn char_width(c: char) -> usize {
     }
 }
 
-/// A line cut into pieces of at most `width` columns.
+/// A line cut into pieces of at most `width` columns, with their widths: between words where it
+/// can (and anywhere between Chinese characters), each piece after the first indented as the
+/// line is (the explanations under each call stay under it).
 fn wrap(line: &str, width: usize) -> Vec<(String, usize)> {
+    let width = width.max(2);
+    let indent = line
+        .chars()
+        .take_while(|c| *c == ' ')
+        .count()
+        .min(width / 2);
+    let columns = |chars: &[char]| chars.iter().map(|c| char_width(*c)).sum::<usize>();
     let mut pieces = Vec::new();
-    let (mut piece, mut used) = (String::new(), 0);
+    let mut piece: Vec<char> = Vec::new();
+    // Where the piece may be cut: just after its last space, or before its last wide character.
+    let mut cut_at: Option<usize> = None;
+    // The piece's first character that is not its indentation.
+    let mut body = 0;
     for c in line.chars() {
         let w = char_width(c);
-        if used + w > width {
-            pieces.push((std::mem::take(&mut piece), used));
-            used = 0;
+        if columns(&piece) + w > width && piece.len() > body {
+            let here = w == 2 || c == ' ' || piece.last() == Some(&' ');
+            let cut = if here {
+                piece.len()
+            } else {
+                cut_at.filter(|&at| at > body).unwrap_or(piece.len())
+            };
+            let rest = piece.split_off(cut);
+            let head: String = piece.iter().collect::<String>().trim_end().to_string();
+            let used = head.chars().map(char_width).sum();
+            pieces.push((head, used));
+            piece = std::iter::repeat_n(' ', indent).chain(rest).collect();
+            body = indent;
+            cut_at = None;
+        }
+        if c == ' ' && piece.len() == body && !pieces.is_empty() {
+            continue;
+        }
+        if c == ' ' {
+            cut_at = Some(piece.len() + 1);
+        } else if w == 2 {
+            cut_at = Some(piece.len());
         }
         piece.push(c);
-        used += w;
     }
-    pieces.push((piece, used));
+    let used = columns(&piece);
+    pieces.push((piece.into_iter().collect(), used));
     pieces
 }
 
@@ -381,8 +413,8 @@ fn show(
     if width < WIDE {
         for (title, lines) in [(server_title, server), (client_title, client)] {
             writeln!(out, "{title}")?;
-            for line in lines {
-                writeln!(out, "{line}")?;
+            for (piece, _) in lines.iter().flat_map(|line| wrap(line, width)) {
+                writeln!(out, "{piece}")?;
             }
         }
         return Ok(());
@@ -408,6 +440,21 @@ fn show(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_wraps_between_words_and_keeps_its_indent() {
+        let pieces = wrap("    one two three four", 14);
+        let texts: Vec<&str> = pieces.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["    one two", "    three four"]);
+        assert!(pieces.iter().all(|(_, used)| *used <= 14));
+    }
+
+    #[test]
+    fn a_word_longer_than_the_width_is_cut() {
+        let pieces = wrap("abcdefghij", 4);
+        let texts: Vec<&str> = pieces.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["abcd", "efgh", "ij"]);
+    }
 
     #[test]
     fn chinese_takes_two_columns_when_wrapped() {

@@ -69,3 +69,42 @@ wait_listening() {
     echo "nothing listens on port $1" >&2
     return 1
 }
+
+# nginx serving ROOT on 127.0.0.1:PORT in the background (into $pids; its pid in $nginx_pid), as
+# every script compares with it: 2 workers, sendfile, access_log off, keep-alive without a
+# request limit; EXTRA is more of the http block (`gzip on;`). Its files go in $tmp/nginx (see
+# workspace). Returns when it listens.
+#
+#   nginx_start ROOT PORT [EXTRA]
+nginx_start() {
+    local root=$1 port=$2 extra=${3:-}
+    mkdir -p "$tmp/nginx"
+    cat >"$tmp/nginx/nginx.conf" <<EOF
+worker_processes 2;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    $extra
+    server {
+        listen 127.0.0.1:$port;
+        root $root;
+    }
+}
+EOF
+    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>>"$tmp/nginx/error.log" &
+    pids+=($!)
+    nginx_pid=$!
+    wait_listening "$port"
+}

@@ -54,32 +54,7 @@ start_netlab() {
 start_nginx() {
     local port
     port=$(free_port)
-    mkdir -p "$tmp/nginx"
-    cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 2;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    default_type application/octet-stream;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $tmp/site;
-    }
-}
-EOF
-    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -g 'daemon off;' 2>>"$tmp/nginx/error.log" &
-    pids+=($!)
-    nginx_pid=$!
+    nginx_start "$tmp/site" "$port"
     nginx_url="http://127.0.0.1:$port"
     wait_up "$nginx_url/1k.bin"
 }

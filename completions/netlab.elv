@@ -170,6 +170,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --lang 'The language of --explain [default: from LC_ALL, LC_MESSAGES or LANG]'
             cand --echo 'Answer every request with the request itself (JSON when the client accepts it)'
             cand --no-listing 'Never list a directory; a directory without an index gets 403'
+            cand --no-compress 'Do not compress on the fly. By default a text file over 1 KiB and up to 1 MiB goes out br, zstd or gzip, as the client''s Accept-Encoding prefers (ties: br, zstd, gzip); text is text/*, JSON, JavaScript, XML, *+json, *+xml (SVG) and WebAssembly. Each compressed form is kept in memory until the file changes. A Range request gets the file as it is. A precompressed FILE.br, FILE.zst or FILE.gz beside the file is sent instead, at any size, with this flag too'
             cand --cors 'Add `Access-Control-Allow-Origin: *` to every response'
             cand --hidden 'Serve and list dotfiles (hidden and refused by default)'
             cand --upload 'Take uploads: `PUT /path/name` creates a file (201; an existing one is 409 unless --overwrite). The body goes to a temporary file beside the target, fsynced, and is renamed into place only when whole: a cut or failed upload leaves nothing'

@@ -15,6 +15,7 @@ use super::{parse_duration, parse_port, parse_positive_duration, parse_size};
     netlab web --echo                                 # see what your browser sends\n  \
     netlab web ./old-site --charset gbk               # legacy pages without <meta charset>\n  \
     netlab web --host :: ./public --cors              # all interfaces, IPv6 and IPv4\n  \
+    netlab web ./site --no-compress                   # files as they are (FILE.gz beside one still goes)\n  \
     netlab web --tls --tls-save-cert c.pem            # https with a fresh certificate; curl --cacert c.pem\n  \
     netlab web --tls-cert chain.pem --tls-key key.pem # https with your own certificate\n  \
     netlab web ./drop --upload --max-upload 1G        # curl -T file.iso http://127.0.0.1:8000/\n  \
@@ -56,6 +57,15 @@ pub struct WebArgs {
     /// `<meta charset>` decides.
     #[arg(long, value_name = "LABEL")]
     pub charset: Option<String>,
+
+    /// Do not compress on the fly. By default a text file over 1 KiB and up to 1 MiB goes out
+    /// br, zstd or gzip, as the client's Accept-Encoding prefers (ties: br, zstd, gzip); text is
+    /// text/*, JSON, JavaScript, XML, *+json, *+xml (SVG) and WebAssembly. Each compressed form
+    /// is kept in memory until the file changes. A Range request gets the file as it is. A
+    /// precompressed FILE.br, FILE.zst or FILE.gz beside the file is sent instead, at any size,
+    /// with this flag too.
+    #[arg(long)]
+    pub no_compress: bool,
 
     /// Add `Access-Control-Allow-Origin: *` to every response.
     #[arg(long)]

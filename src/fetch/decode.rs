@@ -58,7 +58,7 @@ pub enum Decoder<R: Read> {
     Identity(R),
     Gzip(Box<flate2::read::MultiGzDecoder<R>>),
     Deflate(Box<flate2::read::ZlibDecoder<R>>),
-    Brotli(Box<brotli_decompressor::Decompressor<R>>),
+    Brotli(Box<brotli::Decompressor<R>>),
 }
 
 impl<R: Read> Decoder<R> {
@@ -72,10 +72,7 @@ impl<R: Read> Decoder<R> {
             "" | "identity" => Decoder::Identity(reader),
             "gzip" | "x-gzip" => Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(reader))),
             "deflate" => Decoder::Deflate(Box::new(flate2::read::ZlibDecoder::new(reader))),
-            "br" => Decoder::Brotli(Box::new(brotli_decompressor::Decompressor::new(
-                reader,
-                64 * 1024,
-            ))),
+            "br" => Decoder::Brotli(Box::new(brotli::Decompressor::new(reader, 64 * 1024))),
             other => {
                 crate::warn!(
                     "Content-Encoding `{other}` is not decoded: the body is written as sent"

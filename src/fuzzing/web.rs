@@ -22,9 +22,12 @@ pub mod events {
     pub use crate::web::events::TURN;
 }
 
-/// The small-file cache's limits.
+/// The small-file cache's limits, and the cache of compressed forms'.
 pub mod files {
-    pub use crate::web::files::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES, MAX_CACHED_FILE};
+    pub use crate::web::compress::MAX_LEN as MAX_ENCODED_FILE;
+    pub use crate::web::files::{
+        MAX_CACHED_BYTES, MAX_CACHED_ENTRIES, MAX_CACHED_FILE, MAX_ENCODED_BYTES, MAX_ENCODED_FILES,
+    };
 }
 
 /// `Range` parsing and its limit.

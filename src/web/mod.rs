@@ -9,8 +9,9 @@
 //! `access_log.rs` writes the log line; `conn.rs` is the per-connection state machine (generic
 //! over the transport, so tests and fuzzers drive it in memory) and alone decides what may run
 //! on an event loop. `files/` turns a target into an open file (safely), caches small ones and
-//! holds the validators; `range.rs` parses `Range`; `events.rs` runs the event loops that drive
-//! connections without a thread each; `server.rs` accepts, limits and drains.
+//! holds the validators; `compress/` picks a content coding and compresses; `range.rs` parses
+//! `Range`; `events.rs` runs the event loops that drive connections without a thread each;
+//! `server.rs` accepts, limits and drains.
 //!
 //! Only [`run`] and the validated [`Site`] are netlab's interface; the rooms are the crate's
 //! own (the fuzz targets and tests reach them through the `fuzzing` feature).
@@ -18,6 +19,7 @@
 mod access_log;
 pub(crate) mod auth;
 mod body;
+pub(crate) mod compress;
 pub(crate) mod conn;
 pub(crate) mod events;
 pub(crate) mod files;
@@ -110,6 +112,8 @@ pub struct Site {
     pub listing: bool,
     /// `--charset`: the charset every text file is said to be in (a lower-case WHATWG name).
     pub charset: Option<String>,
+    /// Compress text on the fly (unless `--no-compress`).
+    pub compress: bool,
     /// File name served for a directory when present.
     pub index: String,
     pub header_timeout: Duration,
@@ -182,6 +186,7 @@ impl Site {
             hidden: args.hidden,
             listing: !args.no_listing,
             charset: None,
+            compress: !args.no_compress,
             index: args.index.clone(),
             header_timeout: clamp_timeout(args.header_timeout),
             keep_alive: !args.keepalive_timeout.is_zero(),

@@ -365,31 +365,6 @@ pub fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
             .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
-/// Whether a list header (`Accept-Encoding: gzip, br;q=0`) accepts `coding` with q > 0.
-pub fn accepts_coding(list: &[u8], coding: &[u8]) -> bool {
-    for item in list.split(|&b| b == b',') {
-        let mut parts = item.split(|&b| b == b';');
-        let name = trim(parts.next().unwrap_or_default());
-        if !name.eq_ignore_ascii_case(coding) {
-            continue;
-        }
-        let zero = parts.any(|param| {
-            let param = trim(param);
-            let Some(q) = param
-                .strip_prefix(b"q=")
-                .or_else(|| param.strip_prefix(b"Q="))
-            else {
-                return false;
-            };
-            let q = trim(q);
-            // q=0, q=0.0, q=0.00 …: refused.
-            q.first() == Some(&b'0') && q[1..].iter().all(|&b| b == b'.' || b == b'0')
-        });
-        return !zero;
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,15 +473,5 @@ mod tests {
             check("GET / HTTP/1.1\r\nHost: x\r\nExpect: tea\r\n\r\n"),
             Err(417)
         );
-    }
-
-    #[test]
-    fn coding_lists() {
-        assert!(accepts_coding(b"gzip, deflate, br", b"br"));
-        assert!(accepts_coding(b"GZIP;q=0.5", b"gzip"));
-        assert!(!accepts_coding(b"gzip;q=0", b"gzip"));
-        assert!(!accepts_coding(b"gzip; q=0.000", b"gzip"));
-        assert!(!accepts_coding(b"deflate", b"gzip"));
-        assert!(!accepts_coding(b"xgzip", b"gzip"));
     }
 }

@@ -269,7 +269,9 @@ impl Payload<'_> {
         match self {
             Payload::File { .. } => true,
             Payload::Borrowed(bytes) => bytes.len() > SMALL_FILE,
-            Payload::Empty | Payload::Buffered(_) | Payload::Cached { .. } => false,
+            // A compressed form can be as large.
+            Payload::Cached { len, .. } => *len > SMALL_FILE,
+            Payload::Empty | Payload::Buffered(_) => false,
         }
     }
 }

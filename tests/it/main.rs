@@ -45,6 +45,7 @@ mod urldecode;
 mod urldecode_whatwg;
 mod web;
 mod web_auth;
+mod web_compress;
 mod web_listing;
 mod web_peers;
 mod web_upload;

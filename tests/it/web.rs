@@ -277,7 +277,7 @@ fn web_serves_a_file_with_its_headers() {
 
 /// Make a file look a minute old: old enough for the small-file cache to keep it, so a second
 /// request is answered from memory.
-fn settle(path: &std::path::Path) {
+pub(crate) fn settle(path: &std::path::Path) {
     let file = std::fs::File::options().write(true).open(path).unwrap();
     file.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
         .unwrap();

@@ -22,7 +22,7 @@ pub const MAX_CACHED_BYTES: usize = 16 * 1024 * 1024;
 /// Timestamps are coarse (a few ms on many file systems): two writes of the same size in one
 /// tick would leave a stamp unchanged. A file last written a second ago or more cannot be
 /// rewritten within its own tick, so only such files are remembered.
-fn settled(meta: &Metadata) -> bool {
+pub(super) fn settled(meta: &Metadata) -> bool {
     meta.modified().is_ok_and(|modified| {
         SystemTime::now()
             .duration_since(modified)
@@ -78,6 +78,29 @@ pub struct Cached {
     pub utf8: bool,
 }
 
+impl Cached {
+    /// A body made from the file `meta` describes (the file itself, or a compressed form of it),
+    /// with its headers ready.
+    pub fn new(meta: &Metadata, body: Box<[u8]>, etag: &[u8], kind: Kind) -> Cached {
+        let mut last_modified = Vec::with_capacity(29);
+        http_date(mtime(meta).0, &mut last_modified);
+        Cached {
+            stamp: Stamp::of_meta(meta),
+            body,
+            etag: etag.into(),
+            last_modified: last_modified.into(),
+            modified: mtime(meta).0,
+            mime: kind.mime,
+            utf8: kind.utf8,
+        }
+    }
+
+    /// Whether this was made from the very file `meta` describes, unchanged.
+    pub fn made_from(&self, meta: &Metadata) -> bool {
+        self.stamp == Stamp::of_meta(meta)
+    }
+}
+
 /// What is known of a file's type: its media type, and whether it is UTF-8.
 #[derive(Debug, Clone, Copy)]
 pub struct Kind {
@@ -126,17 +149,7 @@ impl Cache {
         if !settled(meta) {
             return;
         }
-        let mut last_modified = Vec::with_capacity(29);
-        http_date(mtime(meta).0, &mut last_modified);
-        let entry = Arc::new(Cached {
-            stamp: Stamp::of_meta(meta),
-            body: body.into(),
-            etag: etag.into(),
-            last_modified: last_modified.into(),
-            modified: mtime(meta).0,
-            mime: kind.mime,
-            utf8: kind.utf8,
-        });
+        let entry = Arc::new(Cached::new(meta, body.into(), etag, kind));
         let mut map = self.lock();
         let total = self.bytes.load(Ordering::Relaxed) + body.len();
         if map.len() >= MAX_CACHED_ENTRIES || total > MAX_CACHED_BYTES {

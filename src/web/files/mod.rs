@@ -1,12 +1,13 @@
 //! From a request target to the bytes of a file, safely, one room each: `target.rs` decodes the
 //! path and refuses escapes, `root.rs` opens it beneath the served directory (`openat2`),
-//! `cache.rs` keeps small files in memory, `conditional.rs` holds the validators (ETag,
+//! `cache.rs` keeps small files in memory, `encoded.rs` the compressed forms of text files, `conditional.rs` holds the validators (ETag,
 //! Last-Modified) and the conditional-request rules, `text.rs` tells whether a text file is
 //! UTF-8 (for the charset its Content-Type names), and `write.rs` changes the directory (uploads,
 //! new folders, deletions) without leaving it or a torn file.
 
 mod cache;
 mod conditional;
+mod encoded;
 mod root;
 mod target;
 mod text;
@@ -21,6 +22,8 @@ pub use write::{Existing, TempFile, check_name, existing, io_reject, remove};
 // For the fuzz targets and SECURITY.md's test (through `crate::fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use cache::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};
+#[cfg(feature = "fuzzing")]
+pub use encoded::{MAX_ENCODED_BYTES, MAX_ENCODED_FILES};
 #[cfg(feature = "fuzzing")]
 pub use target::parse_target;
 

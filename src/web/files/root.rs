@@ -17,6 +17,7 @@ use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::SFlag;
 
 use super::cache::{Cache, Cached};
+use super::encoded::Encoded;
 use crate::web::request::Reject;
 
 /// What [`Root::open`] found.
@@ -38,6 +39,8 @@ pub struct Root {
     openat2: AtomicBool,
     /// Small files recently served, revalidated on every use.
     cache: Cache,
+    /// Compressed forms of text files, revalidated on every use.
+    encoded: Encoded,
 }
 
 impl Root {
@@ -70,6 +73,7 @@ impl Root {
             shown,
             openat2: AtomicBool::new(true),
             cache: Cache::default(),
+            encoded: Encoded::default(),
         })
     }
 
@@ -131,6 +135,11 @@ impl Root {
     /// The small-file cache, for remembering a file just read whole.
     pub fn cache(&self) -> &Cache {
         &self.cache
+    }
+
+    /// The cache of compressed forms.
+    pub fn encoded(&self) -> &Encoded {
+        &self.encoded
     }
 
     pub(super) fn open_fd(&self, rel: &[u8], flags: OFlag) -> Result<OwnedFd, Reject> {

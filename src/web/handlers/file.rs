@@ -1,7 +1,8 @@
 //! A file beneath the root: the target decoded, the cache tried, the file (or a precompressed
-//! sibling, or a directory's index) opened, then validators, conditionals and `Range` decide
-//! the status; a small file is read whole into the body buffer (and cached), a large one is left
-//! open for sendfile. A text file is said to be UTF-8 only when it is (`files::is_utf8`). A
+//! sibling, or a directory's index) opened, or its text compressed on the fly (`web::compress`,
+//! kept in `files::Encoded`), then validators, conditionals and `Range` decide the status; a
+//! small file is read whole into the body buffer (and cached), a large one is left open for
+//! sendfile. A text file is said to be UTF-8 only when it is (`files::is_utf8`). A
 //! directory without its slash gets a 301, one without an index a listing.
 
 use std::fs::File;
@@ -13,9 +14,10 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
 
 use super::{Ctx, Format, Route, format_of, listing};
+use crate::web::compress::{self, Coding, Ranked};
 use crate::web::files::{self, Cached, Condition, Found, Kind, Root, SMALL_FILE, Validators};
 use crate::web::range::{Ranged, parse_range};
-use crate::web::request::{Request, accepts_coding};
+use crate::web::request::Request;
 use crate::web::response::{Answer, Head, Payload, push_decimal, takes_charset};
 
 /// Bytes escaped in a `Location` query: controls, spaces, non-ASCII.
@@ -67,18 +69,22 @@ impl<'s> Ctx<'_, 's> {
             Ok(parsed) => parsed,
             Err(reject) => return Ok(Route::Answer(self.reject(reject))),
         };
-        // A client that takes gzip or br may get a precompressed sibling: not from the cache.
-        let negotiates = req.accept_encoding.is_some_and(|accepted| {
-            accepts_coding(accepted, b"gzip") || accepts_coding(accepted, b"br")
-        });
+        // A client that takes a coding may get a compressed form: not from the small-file cache.
+        // A Range request gets the file as it is (ranges of one form only, and resumable).
+        let ranked = match (req.range, req.accept_encoding) {
+            (None, Some(accepted)) => Ranked::of(accepted),
+            _ => Ranked::default(),
+        };
         if !slash
-            && !negotiates
+            && ranked.is_empty()
             && let Some(entry) = root.cached(&self.bufs.path)
         {
             return self.send_cached(req, root, entry).map(Route::Answer);
         }
         match root.open(&self.bufs.path) {
-            Ok(Found::File(file, meta)) => self.send_file(req, root, file, meta).map(Route::Answer),
+            Ok(Found::File(file, meta)) => self
+                .send_file(req, root, ranked, file, meta)
+                .map(Route::Answer),
             Ok(Found::Dir(..)) if !slash && !self.bufs.path.is_empty() => {
                 Ok(Route::Answer(self.redirect_to_dir(query)))
             }
@@ -90,7 +96,9 @@ impl<'s> Ctx<'_, 's> {
                 }
                 path.extend_from_slice(self.site.index.as_bytes());
                 if let Ok(Found::File(file, meta)) = root.open(path) {
-                    return self.send_file(req, root, file, meta).map(Route::Answer);
+                    return self
+                        .send_file(req, root, ranked, file, meta)
+                        .map(Route::Answer);
                 }
                 self.bufs.path.truncate(base);
                 if !self.site.listing {
@@ -133,12 +141,13 @@ impl<'s> Ctx<'_, 's> {
         answer
     }
 
-    /// A regular file just opened: pick a precompressed sibling if the client takes one, then
-    /// answer.
+    /// A regular file just opened: a precompressed sibling in the best coding the client takes
+    /// that has one, else a text file compressed on the fly, else the file as it is.
     fn send_file(
         &mut self,
         req: &Request<'_, '_>,
         root: &Root,
+        ranked: Ranked,
         mut file: File,
         mut meta: std::fs::Metadata,
     ) -> io::Result<Answer<'s>> {
@@ -146,33 +155,31 @@ impl<'s> Ctx<'_, 's> {
         let mime = mime_guess::from_path(std::ffi::OsStr::from_bytes(path))
             .first_raw()
             .unwrap_or("application/octet-stream");
-        let mut encoding: Option<&'static str> = None;
+        let mut encoding: Option<Coding> = None;
         let mut utf8 = None;
-        if let Some(accepted) = req.accept_encoding {
-            let base = path.len();
-            for (coding, ext) in [("br", ".br"), ("gzip", ".gz")] {
-                if !accepts_coding(accepted, coding.as_bytes()) {
-                    continue;
+        let base = path.len();
+        for coding in ranked.iter() {
+            path.extend_from_slice(coding.extension().as_bytes());
+            let sibling = root.open(path);
+            path.truncate(base);
+            if let Ok(Found::File(f, m)) = sibling {
+                // The charset is the original's: the sibling's bytes are compressed.
+                if takes_charset(mime) && self.site.charset.is_none() {
+                    utf8 = Some(utf8_of(root, &file, &meta, &mut self.bufs.body)?);
                 }
-                path.extend_from_slice(ext.as_bytes());
-                let sibling = root.open(path);
-                path.truncate(base);
-                if let Ok(Found::File(f, m)) = sibling {
-                    // The charset is the original's: the sibling's bytes are compressed.
-                    if takes_charset(mime) && self.site.charset.is_none() {
-                        utf8 = Some(utf8_of(root, &file, &meta, &mut self.bufs.body)?);
-                    }
-                    (file, meta, encoding) = (f, m, Some(coding));
-                    break;
-                }
+                (file, meta, encoding) = (f, m, Some(coding));
+                break;
             }
         }
+        if encoding.is_none()
+            && self.site.compress
+            && let Some(coding) = ranked.first()
+            && compress::worth(mime, meta.len())
+        {
+            return self.send_compressed(req, root, coding, &file, &meta, mime);
+        }
         self.bufs.etag.clear();
-        let suffix = match encoding {
-            Some("br") => "-br",
-            Some(_) => "-gz",
-            None => "",
-        };
+        let suffix = encoding.map_or("", Coding::etag_suffix);
         files::etag(&meta, suffix, &mut self.bufs.etag);
         let variant = Variant {
             len: meta.len(),
@@ -180,7 +187,48 @@ impl<'s> Ctx<'_, 's> {
             source: Source::File(file, meta),
             mime,
             utf8,
-            encoding,
+            encoding: encoding.map(Coding::name),
+        };
+        self.send_variant(req, root, variant)
+    }
+
+    /// A text file (`compress::worth`) compressed on the fly in `coding`: from the cache of
+    /// compressed forms, or compressed now and kept once the file has settled.
+    fn send_compressed(
+        &mut self,
+        req: &Request<'_, '_>,
+        root: &Root,
+        coding: Coding,
+        file: &File,
+        meta: &std::fs::Metadata,
+        mime: &'static str,
+    ) -> io::Result<Answer<'s>> {
+        let entry = match root.encoded().get(&self.bufs.path, coding, meta) {
+            Some(entry) => entry,
+            None => {
+                // A buffer of its own (at most `compress::MAX_LEN`, once per change of the
+                // file): a connection's scratch buffers stay small.
+                let mut text = vec![0; meta.len() as usize];
+                file.read_exact_at(&mut text, 0)?;
+                let utf8 = takes_charset(mime) && files::is_utf8(&text);
+                let mut etag = Vec::new();
+                files::etag(meta, coding.etag_suffix(), &mut etag);
+                let body = coding.encode(&text)?.into_boxed_slice();
+                let entry = Arc::new(Cached::new(meta, body, &etag, Kind { mime, utf8 }));
+                root.encoded()
+                    .remember(&self.bufs.path, coding, meta, &entry);
+                entry
+            }
+        };
+        self.bufs.etag.clear();
+        self.bufs.etag.extend_from_slice(&entry.etag);
+        let variant = Variant {
+            len: entry.body.len() as u64,
+            modified: entry.modified,
+            mime,
+            utf8: Some(entry.utf8),
+            encoding: Some(coding.name()),
+            source: Source::Memory(entry),
         };
         self.send_variant(req, root, variant)
     }
@@ -310,7 +358,8 @@ impl<'s> Ctx<'_, 's> {
         if let Some(coding) = v.encoding {
             head.header("Content-Encoding", coding);
         }
-        if v.encoding.is_some() {
+        // Whenever another request could have had another form.
+        if v.encoding.is_some() || (site.compress && compress::worth(v.mime, v.len)) {
             head.header("Vary", "Accept-Encoding");
         }
         head.connection(self.framing.keep, req.minor).finish();

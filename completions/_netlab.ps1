@@ -184,6 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'With --upload: a PUT may replace an existing file (204)')
             [CompletionResult]::new('--mkdir', '--mkdir', [CompletionResultType]::ParameterName, 'Allow creating folders: a PUT into a folder that does not exist creates it (else 404)')
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Allow `DELETE` of a file or an empty folder (204)')
+            [CompletionResult]::new('--archives', '--archives', [CompletionResultType]::ParameterName, 'Offer each folder as one archive: `?download=tar`, `tar.gz` or `zip` (links on the listing page). Streamed as the folder is read, with what the listing shows (dotfiles only with --hidden; a symlink only when it stays inside DIR). Off by default')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')

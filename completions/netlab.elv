@@ -177,6 +177,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --overwrite 'With --upload: a PUT may replace an existing file (204)'
             cand --mkdir 'Allow creating folders: a PUT into a folder that does not exist creates it (else 404)'
             cand --delete 'Allow `DELETE` of a file or an empty folder (204)'
+            cand --archives 'Offer each folder as one archive: `?download=tar`, `tar.gz` or `zip` (links on the listing page). Streamed as the folder is read, with what the listing shows (dotfiles only with --hidden; a symlink only when it stays inside DIR). Off by default'
             cand --tls 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
             cand -q 'Silence logs (connection lines, access log, warnings, progress)'
             cand --quiet 'Silence logs (connection lines, access log, warnings, progress)'

@@ -164,6 +164,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand web" -l upload -d 'Take up
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l overwrite -d 'With --upload: a PUT may replace an existing file (204)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l mkdir -d 'Allow creating folders: a PUT into a folder that does not exist creates it (else 404)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l delete -d 'Allow `DELETE` of a file or an empty folder (204)'
+complete -c netlab -n "__fish_netlab_using_subcommand web" -l archives -d 'Offer each folder as one archive: `?download=tar`, `tar.gz` or `zip` (links on the listing page). Streamed as the folder is read, with what the listing shows (dotfiles only with --hidden; a symlink only when it stays inside DIR). Off by default'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -l tls -d 'Speak TLS. Alone, with a fresh self-signed certificate for the host and the addresses bound, kept in memory: its SHA-256 fingerprint is on the first stderr line (save it for a client with --tls-save-cert)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand web" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'

@@ -20,7 +20,8 @@ use super::{parse_duration, parse_port, parse_positive_duration, parse_size};
     netlab web --tls-cert chain.pem --tls-key key.pem # https with your own certificate\n  \
     netlab web ./drop --upload --max-upload 1G        # curl -T file.iso http://127.0.0.1:8000/\n  \
     netlab web --upload --mkdir --delete --overwrite  # a folder others may change\n  \
-    netlab web --upload --auth ann:pw --auth-for write --tls   # public reads, writes need a password")]
+    netlab web --upload --auth ann:pw --auth-for write --tls   # public reads, writes need a password\n  \
+    netlab web ./photos --archives                    # curl -OJ 'http://127.0.0.1:8000/?download=zip'")]
 pub struct WebArgs {
     /// Directory to serve.
     #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
@@ -135,6 +136,12 @@ pub struct WebArgs {
     /// deletions: reads stay public). Default: all. Needs --auth or --auth-file.
     #[arg(long, value_name = "WHAT", value_enum, requires = "credentials")]
     pub auth_for: Option<AuthFor>,
+
+    /// Offer each folder as one archive: `?download=tar`, `tar.gz` or `zip` (links on the
+    /// listing page). Streamed as the folder is read, with what the listing shows (dotfiles
+    /// only with --hidden; a symlink only when it stays inside DIR). Off by default.
+    #[arg(long, conflicts_with_all = ["page", "echo", "no_listing"])]
+    pub archives: bool,
 
     #[command(flatten)]
     pub tls: super::TlsArgs,

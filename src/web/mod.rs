@@ -9,14 +9,16 @@
 //! `access_log.rs` writes the log line; `conn.rs` is the per-connection state machine (generic
 //! over the transport, so tests and fuzzers drive it in memory) and alone decides what may run
 //! on an event loop. `files/` turns a target into an open file (safely), caches small ones and
-//! holds the validators; `compress/` picks a content coding and compresses; `range.rs` parses
-//! `Range`; `events.rs` runs the event loops that drive connections without a thread each;
-//! `server.rs` accepts, limits and drains.
+//! holds the validators; `compress/` picks a content coding and compresses; `archive/` streams
+//! a folder as tar, tar.gz or zip (`--archives`); `range.rs` parses `Range`; `events.rs` runs
+//! the event loops that drive connections without a thread each; `server.rs` accepts, limits
+//! and drains.
 //!
 //! Only [`run`] and the validated [`Site`] are netlab's interface; the rooms are the crate's
 //! own (the fuzz targets and tests reach them through the `fuzzing` feature).
 
 mod access_log;
+mod archive;
 pub(crate) mod auth;
 mod body;
 pub(crate) mod compress;
@@ -110,6 +112,8 @@ pub struct Site {
     pub cors: bool,
     pub hidden: bool,
     pub listing: bool,
+    /// `--archives`: a folder may be downloaded as one tar, tar.gz or zip.
+    pub archives: bool,
     /// `--charset`: the charset every text file is said to be in (a lower-case WHATWG name).
     pub charset: Option<String>,
     /// Compress text on the fly (unless `--no-compress`).
@@ -185,6 +189,7 @@ impl Site {
             cors: args.cors,
             hidden: args.hidden,
             listing: !args.no_listing,
+            archives: args.archives,
             charset: None,
             compress: !args.no_compress,
             index: args.index.clone(),

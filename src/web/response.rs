@@ -10,6 +10,7 @@ use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::archive::Archive;
 use super::files::{Cached, SMALL_FILE};
 use super::transport::Wire;
 use crate::net::Transport;
@@ -260,6 +261,8 @@ pub(crate) enum Payload<'s> {
     },
     /// `len` bytes of an open file from `start`, sent with sendfile: a file over [`SMALL_FILE`].
     File { file: File, start: u64, len: u64 },
+    /// A folder as an archive, written as its tree is walked (`--archives`).
+    Archive(Box<Archive<'s>>),
 }
 
 impl Payload<'_> {
@@ -267,7 +270,7 @@ impl Payload<'_> {
     /// on a blocking socket) or an in-memory body as large.
     pub(crate) fn is_large(&self) -> bool {
         match self {
-            Payload::File { .. } => true,
+            Payload::File { .. } | Payload::Archive(_) => true,
             Payload::Borrowed(bytes) => bytes.len() > SMALL_FILE,
             // A compressed form can be as large.
             Payload::Cached { len, .. } => *len > SMALL_FILE,
@@ -324,6 +327,7 @@ pub(crate) fn send<S: Transport>(
             }
             len
         }
+        Payload::Archive(archive) => archive.send(wire, head)?,
     };
     Ok(Reply {
         status: answer.status,

@@ -44,6 +44,7 @@ mod url_options;
 mod urldecode;
 mod urldecode_whatwg;
 mod web;
+mod web_archives;
 mod web_auth;
 mod web_compress;
 mod web_listing;

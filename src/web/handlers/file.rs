@@ -89,6 +89,11 @@ impl<'s> Ctx<'_, 's> {
                 Ok(Route::Answer(self.redirect_to_dir(query)))
             }
             Ok(Found::Dir(..)) => {
+                if self.site.archives
+                    && let Some(format) = crate::web::archive::Format::from_query(query)
+                {
+                    return Ok(Route::Answer(self.archive(root, format)));
+                }
                 let path = &mut self.bufs.path;
                 let base = path.len();
                 if base > 0 {

@@ -149,6 +149,9 @@ impl<'s> Ctx<'_, 's> {
             Format::Json => json(&title, &entries, left_out, body),
             Format::Text => html(&title, &entries, left_out, sort, body),
         }
+        if self.site.archives && format == Format::Text {
+            super::archive::links(body);
+        }
         let len = body.len();
         let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
         head.content_type(

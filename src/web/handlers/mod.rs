@@ -1,10 +1,12 @@
 //! From a checked request to an [`Answer`]: routing by method and mode here, then one room per
 //! feature — `file.rs` (a file beneath the root: cache, precompressed siblings, compression,
-//! conditionals, `Range`, the redirect to a directory's slash), `listing.rs`, `page.rs`
+//! conditionals, `Range`, the redirect to a directory's slash), `listing.rs`, `archive.rs`
+//! (`--archives`: the head of a folder's archive; `web::archive` writes it), `page.rs`
 //! (`--page`) and `echo.rs` (`--echo`). A handler builds the head into the connection's buffers and says what
 //! body follows; it writes nothing and never learns where it runs (the connection decides
 //! whether an answer may go out from an event loop).
 
+mod archive;
 pub mod echo;
 mod file;
 pub(crate) mod listing;

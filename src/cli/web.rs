@@ -98,8 +98,10 @@ pub struct WebArgs {
     pub write_timeout: Duration,
 
     /// Take uploads: `PUT /path/name` creates a file (201; an existing one is 409 unless
-    /// --overwrite). The body goes to a temporary file beside the target, fsynced, and is
-    /// renamed into place only when whole: a cut or failed upload leaves nothing.
+    /// --overwrite), and so does the listing page's form (`POST` of multipart/form-data to a
+    /// folder, several files at once). Each body goes to a temporary file beside the target,
+    /// fsynced, and is renamed into place only when whole: a cut or failed upload leaves
+    /// nothing.
     #[arg(long, conflicts_with_all = ["page", "echo"])]
     pub upload: bool,
 
@@ -107,16 +109,17 @@ pub struct WebArgs {
     #[arg(long, requires = "upload")]
     pub overwrite: bool,
 
-    /// Allow creating folders: a PUT into a folder that does not exist creates it (else 404).
+    /// Allow creating folders: a PUT into a folder that does not exist creates it (else 404),
+    /// and the listing page has a new-folder form (`POST /dir/?mkdir` with `name=`).
     #[arg(long, conflicts_with_all = ["page", "echo"])]
     pub mkdir: bool,
 
-    /// Allow `DELETE` of a file or an empty folder (204).
+    /// Allow `DELETE` of a file or an empty folder (204); the listing page has a button per row.
     #[arg(long, conflicts_with_all = ["page", "echo"])]
     pub delete: bool,
 
-    /// Largest upload (`100M`, `2G`); 413 above it, checked against Content-Length before a
-    /// byte is read and while the body streams. Without it the disk is the limit (a full disk
+    /// Largest upload (`100M`, `2G`; for a form, its whole body); 413 above it, checked against
+    /// Content-Length before a byte is read and while the body streams. Without it the disk is the limit (a full disk
     /// gets 507).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "upload")]
     pub max_upload: Option<u64>,

@@ -11,6 +11,7 @@
 //! `src/web/` need not be public.
 
 mod connect;
+mod multipart;
 mod path_resolution;
 mod range;
 mod urldecode;
@@ -18,6 +19,7 @@ pub mod web;
 mod web_conn;
 
 pub use connect::connect;
+pub use multipart::multipart;
 pub use path_resolution::{path_resolution, resolve_escapes};
 pub use range::{check_range, range};
 pub use urldecode::{urldecode, urldecode_args};

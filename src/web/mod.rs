@@ -3,7 +3,8 @@
 //!
 //! One room per concern, along the lines of hyper's `proto/h1`: `transport.rs` is the socket
 //! stream (sendfile, cork) behind one trait; `input.rs` the read buffer that hands heads to
-//! `request.rs`, which checks them; `body.rs` reads or skips bodies (`Content-Length`, chunked);
+//! `request.rs`, which checks them; `body.rs` reads or skips bodies (`Content-Length`, chunked), `multipart.rs` parses an upload
+//! form's body as it streams;
 //! `handlers/` routes a request and answers it, one file per feature (files, listing, page,
 //! echo), each returning an answer value; `response.rs` builds heads and writes answers;
 //! `access_log.rs` writes the log line; `conn.rs` is the per-connection state machine (generic
@@ -27,6 +28,7 @@ pub(crate) mod events;
 pub(crate) mod files;
 mod handlers;
 mod input;
+pub(crate) mod multipart;
 pub(crate) mod range;
 mod registry;
 pub(crate) mod request;

@@ -27,6 +27,7 @@ pub fn status_line(status: u16) -> &'static [u8] {
         204 => b"HTTP/1.1 204 No Content\r\n",
         206 => b"HTTP/1.1 206 Partial Content\r\n",
         301 => b"HTTP/1.1 301 Moved Permanently\r\n",
+        303 => b"HTTP/1.1 303 See Other\r\n",
         304 => b"HTTP/1.1 304 Not Modified\r\n",
         400 => b"HTTP/1.1 400 Bad Request\r\n",
         401 => b"HTTP/1.1 401 Unauthorized\r\n",

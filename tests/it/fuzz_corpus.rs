@@ -69,3 +69,8 @@ fn fuzz_corpus_urldecode() {
 fn fuzz_corpus_connect() {
     replay("connect", fuzzing::connect);
 }
+
+#[test]
+fn fuzz_corpus_multipart() {
+    replay("multipart", fuzzing::multipart);
+}

@@ -800,10 +800,15 @@ fn peer_rule_fails_in_ci_and_skips_outside() {
 
 /// A peer tool's output once it exits (killed after [`WAIT`]): stdout and stderr read while it
 /// runs, so a full pipe cannot stall it.
-pub fn wait_output(mut child: Child) -> std::process::Output {
+pub fn wait_output(child: Child) -> std::process::Output {
+    wait_output_within(child, WAIT)
+}
+
+/// [`wait_output`] for a peer that takes longer (a browser session), killed after `timeout`.
+pub fn wait_output_within(mut child: Child, timeout: Duration) -> std::process::Output {
     let stdout = child.stdout.take().map(drain);
     let stderr = child.stderr.take().map(drain);
-    let status = wait_timeout(&mut child, WAIT).expect("the peer tool should exit in time");
+    let status = wait_timeout(&mut child, timeout).expect("the peer tool should exit in time");
     let join =
         |t: Option<thread::JoinHandle<Vec<u8>>>| t.map(|t| t.join().unwrap()).unwrap_or_default();
     std::process::Output {

@@ -5,6 +5,7 @@
 //! - a request target resolves to a refusal or to a file inside the root, for any string;
 //! - a request split at any byte boundary gets the same response as the request in one piece;
 //! - `Range` gives "ignore", 416, or one range with start ≤ end < length;
+//! - the upload form's multipart parser gives the same parts and verdict in pieces of any size;
 //! - every response parses back with httparse and its Content-Length equals the bytes sent —
 //!   in memory, and from the real binary over TCP.
 
@@ -156,6 +157,28 @@ proptest! {
             prop_assert!(problem.is_none(), "{target:?}: {problem:?}");
             Ok(())
         })?;
+    }
+
+    #[test]
+    fn multipart_parses_the_same_in_any_pieces(
+        tokens in prop::collection::vec(prop_oneof![
+            Just(&b"\r\n"[..]),
+            Just(&b"--XyZ"[..]),
+            Just(&b"--"[..]),
+            Just(&b"Content-Disposition: form-data; name=\"f\"; filename=\"a\""[..]),
+            Just(&b"X: y"[..]),
+            Just(&b"  "[..]),
+            Just(&b"data"[..]),
+            Just(&b"\r"[..]),
+            Just(&b"-"[..]),
+        ], 0..48),
+        piece in any::<u8>(),
+    ) {
+        let mut data = vec![piece];
+        for token in tokens {
+            data.extend_from_slice(token);
+        }
+        fuzzing::multipart(&data);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::harness::{Lab, Server, WAIT, noise, skip};
 use crate::web::{Resp, assert_closed, get, open, read_response, request, send};
 
 /// A lab with a served folder `site` (one file, one folder) and a file beside it.
-fn lab() -> Lab {
+pub(crate) fn lab() -> Lab {
     let lab = Lab::new();
     lab.write("site/old.txt", "old\n");
     lab.write("site/d/x.txt", "x\n");
@@ -18,7 +18,7 @@ fn lab() -> Lab {
     lab
 }
 
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
+pub(crate) fn serve(lab: &Lab, extra: &[&str]) -> Server {
     let mut args = vec!["web", "site", "--port", "0"];
     args.extend_from_slice(extra);
     lab.server(args)
@@ -36,7 +36,7 @@ fn put(server: &Server, target: &str, body: &[u8]) -> Resp {
 }
 
 /// Every path under `dir` (recursively, symlinks not followed), sorted, with file contents.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(here) = todo.pop() {
@@ -60,7 +60,7 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// The names in a folder, dotfiles (temporary files) included.
-fn names(dir: &Path) -> Vec<String> {
+pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -349,8 +349,10 @@ fn web_without_upload_put_is_405() {
     assert!(!lab.path().join("site/new.txt").exists());
     drop(server);
     let server = serve(&lab, &["--upload", "--delete"]);
+    // A form goes to a folder, not to a file's name.
     let resp = request(&server, "POST /x HTTP/1.1\r\nHost: t\r\n\r\n");
-    assert_eq!(resp.header("Allow"), Some("GET, HEAD, PUT, DELETE"));
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.header("Allow"), Some("GET, HEAD, POST, PUT, DELETE"));
 }
 
 #[test]

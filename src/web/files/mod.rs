@@ -18,7 +18,7 @@ pub use conditional::{Condition, Validators, etag, http_date, mtime, unix_secs};
 pub use root::{Found, Root};
 pub use target::parse_target_into;
 pub use text::{file_is_utf8, is_utf8};
-pub use write::{Existing, TempFile, check_name, existing, io_reject, remove};
+pub use write::{Existing, TempFile, check_name, existing, io_reject, make_folder, remove};
 // For the fuzz targets and SECURITY.md's test (through `crate::fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub use cache::{MAX_CACHED_BYTES, MAX_CACHED_ENTRIES};

@@ -98,6 +98,18 @@ pub fn existing(dir: &OwnedFd, name: &[u8]) -> Result<Existing, Reject> {
     }
 }
 
+/// Make the folder `name` in `dir` (409 when the name is taken), and sync `dir`.
+pub fn make_folder(dir: &OwnedFd, name: &[u8]) -> Result<(), Reject> {
+    nix::sys::stat::mkdirat(dir, name, Mode::from_bits_truncate(0o777)).map_err(
+        |errno| match errno {
+            Errno::EEXIST => Reject::new(409, "name taken"),
+            errno => change_errno(errno),
+        },
+    )?;
+    let _ = nix::unistd::fsync(dir);
+    Ok(())
+}
+
 /// Remove `name` from `dir`: a file or symlink, or a folder when it is empty (409 otherwise).
 pub fn remove(dir: &OwnedFd, name: &[u8]) -> Result<(), Reject> {
     let how = match existing(dir, name)? {

@@ -12,8 +12,10 @@ use std::os::unix::ffi::OsStrExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde::Serialize;
 
+use super::listing_tools as tools;
 use super::{Ctx, Format};
 use crate::net::HumanBytes;
+use crate::web::Writes;
 use crate::web::files::{Root, mtime};
 use crate::web::response::{Answer, Head};
 
@@ -147,7 +149,7 @@ impl<'s> Ctx<'_, 's> {
         body.clear();
         match format {
             Format::Json => json(&title, &entries, left_out, body),
-            Format::Text => html(&title, &entries, left_out, sort, body),
+            Format::Text => html(&title, &entries, left_out, sort, self.site.writes, body),
         }
         if self.site.archives && format == Format::Text {
             super::archive::links(body);
@@ -222,8 +224,16 @@ pub fn read(root: &Root, rel: &[u8], hidden: bool) -> io::Result<(Vec<Entry>, us
     Ok((entries, left_out))
 }
 
-/// The listing page. `path` is the decoded URL path of the directory (`/docs/`).
-pub fn html(path: &str, entries: &[Entry], left_out: usize, sort: Sort, out: &mut Vec<u8>) {
+/// The listing page. `path` is the decoded URL path of the directory (`/docs/`); `writes`: the
+/// forms and buttons it offers (`listing_tools`).
+pub fn html(
+    path: &str,
+    entries: &[Entry],
+    left_out: usize,
+    sort: Sort,
+    writes: Writes,
+    out: &mut Vec<u8>,
+) {
     let title = escape(path);
     let _ = write!(
         out,
@@ -238,10 +248,15 @@ pub fn html(path: &str, entries: &[Entry], left_out: usize, sort: Sort, out: &mu
          th.n,td.n{{text-align:right;white-space:nowrap}}\n\
          tr:nth-child(even){{background:#f3f3f3}}\n\
          a{{text-decoration:none}}\n\
-         @media (max-width:36rem){{.t{{display:none}}}}\n\
-         </style></head>\n<body>\n<h1>Index of {title}</h1>\n<table>\n\
-         <thead><tr><th><a href=\"{}\">Name{}</a></th><th class=\"n\"><a href=\"{}\">Size{}</a></th>\
-         <th class=\"t\"><a href=\"{}\">Modified (UTC){}</a></th></tr></thead>\n<tbody>\n",
+         @media (max-width:36rem){{.t{{display:none}}}}\n",
+    );
+    tools::style(writes, out);
+    let _ = write!(out, "</style></head>\n<body>\n<h1>Index of {title}</h1>\n");
+    tools::forms(writes, out);
+    let _ = write!(
+        out,
+        "<table>\n<thead><tr><th><a href=\"{}\">Name{}</a></th><th class=\"n\"><a href=\"{}\">Size{}</a></th>\
+         <th class=\"t\"><a href=\"{}\">Modified (UTC){}</a></th>",
         sort.link(SortKey::Name),
         sort.mark(SortKey::Name),
         sort.link(SortKey::Size),
@@ -249,10 +264,14 @@ pub fn html(path: &str, entries: &[Entry], left_out: usize, sort: Sort, out: &mu
         sort.link(SortKey::Time),
         sort.mark(SortKey::Time),
     );
+    tools::head_cell(writes, out);
+    out.extend_from_slice(b"</tr></thead>\n<tbody>\n");
     if path != "/" {
         out.extend_from_slice(
-            b"<tr><td><a href=\"../\">../</a></td><td class=\"n\"></td><td class=\"t\"></td></tr>\n",
+            b"<tr><td><a href=\"../\">../</a></td><td class=\"n\"></td><td class=\"t\"></td>",
         );
+        tools::row_cell(writes, None, out);
+        out.extend_from_slice(b"</tr>\n");
     }
     for entry in entries {
         let shown = entry.display();
@@ -268,16 +287,19 @@ pub fn html(path: &str, entries: &[Entry], left_out: usize, sort: Sort, out: &mu
         } else {
             let _ = write!(out, "{}", HumanBytes(entry.size));
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "</td><td class=\"t\">{}</td></tr>",
+            "</td><td class=\"t\">{}</td>",
             civil_time(entry.modified)
         );
+        tools::row_cell(writes, Some(entry), out);
+        out.extend_from_slice(b"</tr>\n");
     }
     out.extend_from_slice(b"</tbody>\n</table>\n");
     if left_out > 0 {
         let _ = writeln!(out, "<p>{left_out} more entries not shown.</p>");
     }
+    tools::script(writes, out);
     out.extend_from_slice(b"</body></html>\n");
 }
 
@@ -399,7 +421,14 @@ mod tests {
         assert_eq!(sorted("sort=time"), ["d2", "d1", "c", "a", "b"]);
         assert_eq!(sorted("sort=bogus&x=1"), ["d1", "d2", "a", "b", "c"]);
         let mut page = Vec::new();
-        html("/", &[], 0, Sort::from_query(Some("sort=size")), &mut page);
+        html(
+            "/",
+            &[],
+            0,
+            Sort::from_query(Some("sort=size")),
+            Writes::default(),
+            &mut page,
+        );
         let page = String::from_utf8(page).unwrap();
         assert!(page.contains("<a href=\"?sort=size&amp;order=desc\">Size ↑</a>"));
         assert!(page.contains("<a href=\"?sort=name&amp;order=asc\">Name</a>"));
@@ -434,7 +463,14 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        html("/x&y/", &entries, 0, Sort::default(), &mut out);
+        html(
+            "/x&y/",
+            &entries,
+            0,
+            Sort::default(),
+            Writes::default(),
+            &mut out,
+        );
         let page = String::from_utf8(out).unwrap();
         assert!(page.contains("<title>Index of /x&amp;y/</title>"));
         assert!(page.contains("<a href=\"%3Cimg%3E.txt\">&lt;img&gt;.txt</a>"));

@@ -9,7 +9,9 @@
 mod archive;
 pub mod echo;
 mod file;
+mod form;
 pub(crate) mod listing;
+mod listing_tools;
 mod page;
 mod upload;
 
@@ -158,6 +160,9 @@ impl<'s> Ctx<'_, 's> {
     /// A refusal found while answering (a bad target, a file that may not be read).
     fn reject(&mut self, reject: Reject) -> Answer<'s> {
         crate::debug!("{} {}: {}", self.peer, reject.status, reject.why);
+        if reject.status == 405 {
+            return self.short(405, &[("Allow", &allowed(self.site))]);
+        }
         self.short(reject.status, &[])
     }
 
@@ -201,6 +206,7 @@ pub(crate) fn changes(req: &Request<'_, '_>, site: &Site) -> bool {
         && match req.method {
             Method::Put => site.writes.upload,
             Method::Delete => site.writes.delete,
+            Method::Post => site.writes.upload || site.writes.mkdir,
             _ => false,
         }
 }
@@ -212,6 +218,9 @@ fn allowed(site: &Site) -> String {
         allow.push_str(", OPTIONS");
     }
     if matches!(site.mode, Mode::Dir(_)) {
+        if site.writes.upload || site.writes.mkdir {
+            allow.push_str(", POST");
+        }
         if site.writes.upload {
             allow.push_str(", PUT");
         }

@@ -32,6 +32,10 @@ pub(crate) struct Change {
     pub(crate) keep_after_body: bool,
     /// Whether the credentials let it through (every change asks for them when `--auth` is on).
     pub(crate) verdict: Verdict,
+    /// A `POST`'s Content-Type (a form's encoding and boundary).
+    pub(crate) content_type: Vec<u8>,
+    /// The client asked for a JSON answer rather than a redirect (a `POST`).
+    pub(crate) wants_json: bool,
 }
 
 impl Change {
@@ -53,6 +57,8 @@ impl Change {
             minor: req.minor,
             expect_continue: req.expect_continue,
             keep_after_body,
+            content_type: req.content_type.unwrap_or_default().to_vec(),
+            wants_json: req.wants_json(),
         }
     }
 }
@@ -82,6 +88,7 @@ impl<'s> Ctx<'_, 's> {
         let done = match change.method {
             Method::Put => self.put(change, root, body)?,
             Method::Delete => self.delete(change, root).map(|()| (204, false)),
+            Method::Post => return self.post(change, root, body),
             _ => Err(Reject::new(405, "not a change")),
         };
         Ok(match done {
@@ -142,9 +149,7 @@ impl<'s> Ctx<'_, 's> {
             Ok(temp) => temp,
             Err(reject) => return Ok(Err(reject)),
         };
-        if change.body != Body::None && change.expect_continue && change.minor == 1 {
-            body.wire.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        }
+        continue_if_asked(change, body)?;
         let buf = &mut self.bufs.scratch;
         buf.resize(UPLOAD_READ, 0);
         let mut out = &temp.file;
@@ -184,7 +189,11 @@ impl<'s> Ctx<'_, 's> {
     /// Decode a change's target into `Scratch::path` and split it into its folder
     /// (`path[..folder]`) and name (`path[name..]`). `create`: the names will be created, so
     /// each must pass `files::check_name` (400); otherwise a dotfile is 404 as for a read.
-    fn split_target(&mut self, target: &str, create: bool) -> Result<(usize, usize), Reject> {
+    pub(super) fn split_target(
+        &mut self,
+        target: &str,
+        create: bool,
+    ) -> Result<(usize, usize), Reject> {
         let hidden = self.site.hidden;
         let path = &mut self.bufs.path;
         let (slash, _) = files::parse_target_into(target, hidden || create, path)?;
@@ -214,7 +223,18 @@ impl<'s> Ctx<'_, 's> {
     }
 }
 
+/// Write `100 Continue` when the client waits for it before sending the body.
+pub(super) fn continue_if_asked<S: Transport>(
+    change: &Change,
+    body: &mut BodyReader<'_, '_, S>,
+) -> io::Result<()> {
+    if change.body != Body::None && change.expect_continue && change.minor == 1 {
+        body.wire.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    Ok(())
+}
+
 /// The path of a target, without its query.
-fn path_of(target: &str) -> &str {
+pub(super) fn path_of(target: &str) -> &str {
     target.split(['?', '#']).next().unwrap_or(target)
 }

@@ -487,7 +487,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__fetch)
-            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -C -s -S -L -w -k -E -x -U -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name --force --continue --no-progress --silent --show-error --location --compressed --write-out --timing --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --proxy-user --noproxy --quiet --verbose --explain --lang --help --version"
+            opts="-X -H -d -G -F -T -u -n -b -c -A -i -I -f -o -O -J -Z -C -s -S -L -w -k -E -x -U -q -v -h -V --request --header --data --data-urlencode --get --form --upload-file --user --oauth2-bearer --bearer --netrc --cookie --cookie-jar --retry --retry-on --retry-delay --retry-max-time --netrc-file --json --user-agent --include --head --fail --utf8 --output --remote-name-all --remote-name --remote-header-name --name-from-final-url --output-dir --create-dirs --force --parallel --parallel-max --fail-early --continue --no-progress --silent --show-error --location --compressed --write-out --timing --no-follow --max-redirects --connect-timeout --idle-timeout --timeout --cacert --insecure --cert --key --proxy --proxy-user --noproxy --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +606,14 @@ _netlab() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel-max)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -188,7 +188,9 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l retry-max-time -
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l netrc-file -d 'Take the login for the URL\'s host from this netrc file' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l json -d 'JSON request body: TEXT or @FILE; sets Content-Type and Accept to application/json' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s A -l user-agent -d 'User-Agent header' -r
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s o -l output -d 'Write the body to FILE (`-` for stdout, even a binary body on a terminal); repeated, the n-th -o is the n-th URL\'s, and URLs past the last -o go to stdout (as curl)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l output-dir -d 'Put -O files, and -o files given as relative paths, in this directory' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l parallel-max -d 'With -Z: most transfers at once' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s w -l write-out -d 'Once the transfer is over, print FORMAT to stdout with curl\'s variables filled in: `%{http_code}`, `%{time_starttransfer}`, `%{time_total}`, `%{size_download}`, `%{url_effective}`, `%{json}` …, `%header{NAME}`; `%{stderr}` sends the rest to stderr; `@FILE` reads the format from a file. An unknown variable is an error (exit 2)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l max-redirects -d 'Most redirects to follow' -r
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l connect-timeout -d 'Give up connecting after this long (0: no limit but the system\'s)' -r
@@ -208,9 +210,14 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s i -l include -d 
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s I -l head -d 'Send HEAD and print the status line and headers only'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s f -l fail -d 'Exit 22 on an HTTP status of 400 or more, without writing the body'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l utf8 -d 'Transcode a text body from the charset it declares (GBK, Big5, Shift_JIS …) to UTF-8'
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s O -l remote-name -d 'Write the body to a file in the current directory named from the URL or Content-Disposition'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s O -l remote-name -l remote-name-all -d 'Save every URL\'s body to a file named from its URL\'s last segment (made safe), in the current directory or --output-dir'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s J -l remote-header-name -d 'With -O: take the name from the answer\'s Content-Disposition (`filename*` first), made a plain base name (never a path, never a dotfile); the URL\'s name when it gives none'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l name-from-final-url -d 'With -O: name the file from the URL the redirects ended at, not the one given'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l create-dirs -d 'Create the missing directories of -o paths and of --output-dir'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l force -d 'Overwrite an existing file with -O'
-complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request, from the size of the bytes already there (curl\'s spelling, `-C -`, means the same)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s Z -l parallel -d 'Fetch the URLs at the same time (up to --parallel-max at once), not one after another'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l fail-early -d 'Stop at the first URL that fails (the default goes on with the others)'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s C -l continue -d 'Resume a partial download of the -o/-O file with a Range request, from the size of the bytes already there (curl\'s spelling, `-C -`, means the same). With -J or --name-from-final-url the name is known only from the answer: when that file (or its `.part`) is there, the request is sent again to the final URL with a Range'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-progress -d 'No progress bar'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s s -l silent -d 'curl\'s -s: no progress bar and no messages, not even errors (unless -S); the exit code says what happened'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s S -l show-error -d 'With -s: still say what went wrong when the transfer fails'

@@ -14,6 +14,10 @@ use super::parse_timeout;
     netlab fetch -i 127.0.0.1:8000/notes.txt          # status line and headers too\n  \
     netlab fetch -O http://127.0.0.1:8000/big.iso     # save as big.iso (with a progress bar)\n  \
     netlab fetch -C -o big.iso http://127.0.0.1:8000/big.iso   # resume\n  \
+    netlab fetch -O --output-dir got 127.0.0.1:8000/a.txt 127.0.0.1:8000/b.txt   # one connection\n  \
+    netlab fetch -o a.txt -o b.txt 127.0.0.1:8000/a 127.0.0.1:8000/b   # the n-th -o, the n-th URL\n  \
+    netlab fetch -Z --parallel-max 4 -O 127.0.0.1:8000/1.bin 127.0.0.1:8000/2.bin\n  \
+    netlab fetch -OJ 127.0.0.1:8000/download?id=7   # named by Content-Disposition\n  \
     netlab fetch --json '{\"q\":1}' http://127.0.0.1:8000/api\n  \
     netlab fetch --utf8 http://127.0.0.1:8000/gbk-page.html\n  \
     netlab fetch -F name=ada -F 'cv=@cv.pdf;type=application/pdf' 127.0.0.1:8000/apply\n  \
@@ -23,10 +27,12 @@ use super::parse_timeout;
     netlab fetch -c jar.txt -b jar.txt -d user=ada 127.0.0.1:8000/login   # keep the session\n  \
     netlab fetch -x http://127.0.0.1:3128 -U alice:pw https://example.org/   # through a proxy\n\n\
     Exit status as curl's: 3 bad URL, 6 resolve, 7 connect, 18 partial body, 22 HTTP error with \
-    --fail, 23 write error, 28 timeout, 35/60 TLS, 47 too many redirects, 97 refused by the proxy.")]
+    --fail, 23 write error, 28 timeout, 35/60 TLS, 47 too many redirects, 97 refused by the proxy; with several URLs, the first failed one's.")]
 pub struct FetchArgs {
-    /// The URL; `http://` is assumed when the scheme is missing.
-    pub url: String,
+    /// The URLs, fetched in order over kept connections; `http://` is assumed when the scheme
+    /// is missing.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
 
     /// Request method.
     #[arg(short = 'X', long, value_name = "METHOD")]
@@ -135,20 +141,53 @@ pub struct FetchArgs {
     #[arg(long)]
     pub utf8: bool,
 
-    /// Write the body to FILE (`-` for stdout, even a binary body on a terminal).
+    /// Write the body to FILE (`-` for stdout, even a binary body on a terminal); repeated, the
+    /// n-th -o is the n-th URL's, and URLs past the last -o go to stdout (as curl).
     #[arg(short, long, value_name = "FILE", conflicts_with = "remote_name")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
 
-    /// Write the body to a file in the current directory named from the URL or Content-Disposition.
-    #[arg(short = 'O', long)]
+    /// Save every URL's body to a file named from its URL's last segment (made safe), in the
+    /// current directory or --output-dir.
+    #[arg(short = 'O', long, visible_alias = "remote-name-all")]
     pub remote_name: bool,
+
+    /// With -O: take the name from the answer's Content-Disposition (`filename*` first), made a
+    /// plain base name (never a path, never a dotfile); the URL's name when it gives none.
+    #[arg(short = 'J', long, requires = "remote_name")]
+    pub remote_header_name: bool,
+
+    /// With -O: name the file from the URL the redirects ended at, not the one given.
+    #[arg(long, requires = "remote_name")]
+    pub name_from_final_url: bool,
+
+    /// Put -O files, and -o files given as relative paths, in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Create the missing directories of -o paths and of --output-dir.
+    #[arg(long)]
+    pub create_dirs: bool,
 
     /// Overwrite an existing file with -O.
     #[arg(long)]
     pub force: bool,
 
+    /// Fetch the URLs at the same time (up to --parallel-max at once), not one after another.
+    #[arg(short = 'Z', long)]
+    pub parallel: bool,
+
+    /// With -Z: most transfers at once.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub parallel_max: u32,
+
+    /// Stop at the first URL that fails (the default goes on with the others).
+    #[arg(long)]
+    pub fail_early: bool,
+
     /// Resume a partial download of the -o/-O file with a Range request, from the size of the
-    /// bytes already there (curl's spelling, `-C -`, means the same).
+    /// bytes already there (curl's spelling, `-C -`, means the same). With -J or
+    /// --name-from-final-url the name is known only from the answer: when that file (or its
+    /// `.part`) is there, the request is sent again to the final URL with a Range.
     #[arg(short = 'C', long = "continue")]
     pub resume: bool,
 

@@ -191,7 +191,7 @@ mod tests {
             ),
             (
                 &["fetch"],
-                "the following required arguments were not provided: <URL>; see 'netlab fetch --help'",
+                "the following required arguments were not provided: <URL>...; see 'netlab fetch --help'",
             ),
             (
                 &["bogus"],

@@ -79,6 +79,25 @@ fn home_netrc() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| Path::new(&home).join(".netrc"))
 }
 
+/// `-u user` without a password for several URLs: ask once, up front, and keep the answer in
+/// `args` so each URL's [`authorization`] finds it there.
+pub fn settle_password(args: &mut FetchArgs) -> anyhow::Result<()> {
+    if args.bearer.is_some() {
+        return Ok(());
+    }
+    if let Some(user) = args.user.as_ref().filter(|user| !user.contains(':')) {
+        let host = args
+            .urls
+            .first()
+            .and_then(|text| super::request::parse_url(text).ok())
+            .and_then(|url| url.host_str().map(String::from))
+            .unwrap_or_default();
+        let password = ask_password(user, &host)?;
+        args.user = Some(format!("{user}:{password}"));
+    }
+    Ok(())
+}
+
 /// Ask for the password on the terminal, echo off (curl's prompt). No terminal: exit 2.
 fn ask_password(user: &str, host: &str) -> anyhow::Result<String> {
     use nix::sys::termios::{self, LocalFlags, SetArg};

@@ -2,7 +2,7 @@
 //! redirect and treats no status as an error here: [`super::redirect`] and [`super::deliver`]
 //! decide, so `-v` can show every hop and a loop is caught.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,15 +18,20 @@ use crate::exit::Code;
 /// ureq's read buffer: large, so a fast local transfer takes few system calls.
 const INPUT_BUFFER: usize = 256 * 1024;
 
-/// What lasts across hops: the TLS settings (loaded once, on the first https hop) and the deadline
-/// of `--timeout`.
+/// What lasts across hops and URLs: the agents, whose pools keep connections open from one
+/// request to the next (one agent per proxy and scheme), the TLS settings (loaded once, on the
+/// first https hop), and the deadline of `--timeout` (per URL).
 pub struct Session<'a> {
     plan: &'a Plan,
     /// Where each request's phases are stamped (`-w`, `--timing`).
     pub timeline: Arc<super::timing::Timeline>,
     tls: OnceCell<Arc<rustls::ClientConfig>>,
-    deadline: Option<Instant>,
+    agents: RefCell<Vec<(AgentKey, Agent)>>,
+    deadline: Cell<Option<Instant>>,
 }
+
+/// Which agent a URL goes through: its proxy (or none) and whether it needs TLS.
+type AgentKey = (Option<String>, bool);
 
 /// A response and the agent whose connection carries its body.
 pub struct Exchange {
@@ -40,8 +45,16 @@ impl<'a> Session<'a> {
             plan,
             timeline: super::timing::Timeline::new(),
             tls: OnceCell::new(),
-            deadline: plan.total_timeout.map(|total| Instant::now() + total),
+            agents: RefCell::default(),
+            deadline: Cell::new(None),
         }
+    }
+
+    /// A URL's transfer begins: its times start over and `--timeout` counts from now.
+    pub fn begin(&self) {
+        self.timeline.restart();
+        self.deadline
+            .set(self.plan.total_timeout.map(|total| Instant::now() + total));
     }
 
     /// Send one request and return once the response head is in; a failure says whether it is
@@ -53,7 +66,12 @@ impl<'a> Session<'a> {
     ) -> Result<Exchange, (anyhow::Error, Option<Transient>)> {
         self.timeline.hop();
         let (agent, proxy) = self.agent(&hop.url).map_err(|err| (err, None))?;
-        let response = agent.run(prepared.request).map_err(|err| {
+        let global = self.time_left().map_err(|err| (err, None))?;
+        let request = agent
+            .configure_request(prepared.request)
+            .timeout_global(global)
+            .build();
+        let response = agent.run(request).map_err(|err| {
             let transient = Transient::of(&err);
             (
                 errors::request(err, &hop.url, self.plan, proxy.as_ref()),
@@ -66,21 +84,31 @@ impl<'a> Session<'a> {
         })
     }
 
+    /// What is left of `--timeout` for this URL.
+    fn time_left(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        let Some(deadline) = self.deadline.get() else {
+            return Ok(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(errors::total_timeout(self.plan));
+        }
+        Ok(Some(left))
+    }
+
+    /// The agent for this URL: the one made for its proxy and scheme before, or a new one.
     fn agent(&self, url: &Url) -> anyhow::Result<(Agent, Option<ureq::Proxy>)> {
         let plan = self.plan;
-        let global = match self.deadline {
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(errors::total_timeout(plan));
-                }
-                Some(left)
-            }
-            None => None,
-        };
         let proxy = proxy_for(plan, url)?;
         if let Some(proxy) = &proxy {
             crate::debug!("* via proxy {}", proxy.uri());
+        }
+        let key = (
+            proxy.as_ref().map(|p| p.uri().to_string()),
+            url.scheme() == "https",
+        );
+        if let Some((_, agent)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok((agent.clone(), proxy));
         }
         let config = Agent::config_builder()
             .http_status_as_error(false)
@@ -96,9 +124,7 @@ impl<'a> Session<'a> {
             .timeout_connect(Some(plan.connect_timeout))
             .timeout_per_read(Some(plan.idle_timeout))
             .timeout_per_write(Some(plan.idle_timeout))
-            .timeout_global(global)
-            .input_buffer_size(INPUT_BUFFER)
-            .max_idle_connections(0);
+            .input_buffer_size(INPUT_BUFFER);
         let tls = if url.scheme() == "https" {
             if self.tls.get().is_none() {
                 let _ = self.tls.set(super::tls::config(plan)?);
@@ -113,8 +139,10 @@ impl<'a> Session<'a> {
             super::timing::TimedResolver {
                 timeline: Arc::clone(&self.timeline),
                 inner: ureq::unversioned::resolver::DefaultResolver::default(),
+                cache: std::sync::Mutex::default(),
             },
         );
+        self.agents.borrow_mut().push((key, agent.clone()));
         Ok((agent, proxy))
     }
 }

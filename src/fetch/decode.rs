@@ -89,12 +89,37 @@ impl<R: Read> Decoder<R> {
 
 impl<R: Read> Read for Decoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Decoder::Identity(r) => r.read(buf),
             Decoder::Gzip(r) => r.read(buf),
             Decoder::Deflate(r) => r.read(buf),
             Decoder::Brotli(r) => r.read(buf),
+        }?;
+        if n == 0 && !buf.is_empty() {
+            self.read_to_the_body_end()?;
         }
+        Ok(n)
+    }
+}
+
+impl<R: Read> Decoder<R> {
+    /// A decoder stops at the end of its stream, which can come before the transport has seen
+    /// the end of the body (a chunked body's last chunk): read on to it, a little at most, so
+    /// the connection is whole and goes back to the pool for the next URL.
+    fn read_to_the_body_end(&mut self) -> io::Result<()> {
+        let inner = match self {
+            Decoder::Identity(_) => return Ok(()),
+            Decoder::Gzip(r) => r.get_mut(),
+            Decoder::Deflate(r) => r.get_mut(),
+            Decoder::Brotli(r) => r.get_mut(),
+        };
+        let mut scratch = [0u8; 1024];
+        for _ in 0..16 {
+            if inner.read(&mut scratch)? == 0 {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,8 @@
 //! proxy, TLS from `tls`); `redirect` decides where the next hop goes and stops loops;
 //! `output` owns stdout and files (`.part`, `-O` names, `-C`); `decode` turns the body the
 //! server sent into what is written (gzip/br, `--utf8`), streaming through one buffer;
-//! `errors` gives every failure curl's exit code.
+//! `errors` gives every failure curl's exit code; `many` runs several URLs (in turn or at once)
+//! and sums them up; `naming` makes `-O`/`-J` names safe.
 
 mod auth;
 mod client;
@@ -14,6 +15,8 @@ mod errors;
 mod form;
 mod head;
 mod jar;
+mod many;
+mod naming;
 mod output;
 mod payload;
 mod progress;
@@ -35,29 +38,46 @@ use crate::exit::Code;
 use client::{Exchange, Session};
 use decode::{Decoder, Tap, Tapped, Utf8};
 use output::{Output, Resume, Sink};
-use request::{Hop, Plan};
+use request::{Hop, Job, Plan};
 
 /// The body buffer: one read and one write per 256 KiB on a fast link.
 const BUFFER: usize = 256 * 1024;
 
-/// Run `netlab fetch`: one URL, its redirects, its body to stdout or a file.
+/// Run `netlab fetch`: each URL, its redirects, its body to stdout or a file.
 pub fn run(args: FetchArgs) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
-    let output = Output::new(&plan)?;
-    let session = Session::new(&plan);
-    let result = follow(&plan, &session, &output).and_then(|(exchange, hop, heads)| {
-        deliver(&plan, exchange, &hop, heads, &output, &session.timeline)
+    let result = match plan.jobs.as_slice() {
+        [job] => fetch(&plan, job, &Session::new(&plan)),
+        _ => many::run(&plan),
+    };
+    if let Some(jar) = &plan.jar {
+        crate::net::lock(jar).save();
+    }
+    result
+}
+
+/// Fetch one URL through the session (whose agents keep their connections for the next URL).
+fn fetch(plan: &Plan, job: &Job, session: &Session) -> anyhow::Result<()> {
+    session.begin();
+    let result = Output::new(plan, job).and_then(|output| {
+        let (exchange, hop, heads) = follow(plan, job, session, &output, plan.first_hop(job))?;
+        match output.late_resume(exchange.response.headers(), &hop.url)? {
+            Some(resumed) => {
+                // -C with a name only the answer knew: ask the final URL for the rest.
+                drop(exchange);
+                let (exchange, hop, heads) = follow(plan, job, session, &resumed, hop)?;
+                deliver(plan, exchange, &hop, heads, &resumed, &session.timeline)
+            }
+            None => deliver(plan, exchange, &hop, heads, &output, &session.timeline),
+        }
     });
     session.timeline.done();
-    if let Some(jar) = &plan.jar {
-        jar.borrow().save();
-    }
-    report_times(&plan, &session.timeline, &result);
+    report_times(plan, job, &session.timeline, &result);
     result
 }
 
 /// `-w` and `--timing`, once the transfer is over — failed or not, as curl prints `-w`.
-fn report_times(plan: &Plan, timeline: &timing::Timeline, result: &anyhow::Result<()>) {
+fn report_times(plan: &Plan, job: &Job, timeline: &timing::Timeline, result: &anyhow::Result<()>) {
     if let Some(format) = &plan.write_out {
         let (code, error) = match result {
             Ok(()) => (0, None),
@@ -67,7 +87,7 @@ fn report_times(plan: &Plan, timeline: &timing::Timeline, result: &anyhow::Resul
             ),
         };
         let outcome = write_out::Outcome {
-            url: plan.url.as_str(),
+            url: job.url.as_str(),
             code,
             error,
         };
@@ -83,14 +103,15 @@ fn report_times(plan: &Plan, timeline: &timing::Timeline, result: &anyhow::Resul
     }
 }
 
-/// Send the request and follow redirects; return the final response, its hop, and (for `-i`) the
-/// heads of the redirects on the way.
+/// Send the request from `hop` on and follow redirects; return the final response, its hop, and
+/// (for `-i`) the heads of the redirects on the way.
 fn follow(
     plan: &Plan,
+    job: &Job,
     session: &Session,
     output: &Output,
+    mut hop: Hop,
 ) -> anyhow::Result<(Exchange, Hop, String)> {
-    let mut hop = plan.first_hop();
     let mut trail = redirect::Trail::new(&hop, plan.max_redirects);
     let mut heads = String::new();
     let mut tries = Tries {
@@ -98,7 +119,7 @@ fn follow(
         done: 0,
     };
     loop {
-        let exchange = send(plan, session, output, &hop, &mut tries)?;
+        let exchange = send(plan, job, session, output, &hop, &mut tries)?;
         let response = &exchange.response;
         {
             let mut answer = session.timeline.answer();
@@ -111,7 +132,7 @@ fn follow(
         }
         if let Some(jar) = &plan.jar {
             // Cookies met on the way through redirects are kept and sent on.
-            jar.borrow_mut().store(&hop.url, response.headers());
+            crate::net::lock(jar).store(&hop.url, response.headers());
         }
         if crate::log::verbose() {
             head::show_response(response.version(), response.status(), response.headers());
@@ -165,6 +186,7 @@ struct Tries {
 /// `--retry` and `--retry-max-time` allow; each retry is one stderr line saying why and when.
 fn send(
     plan: &Plan,
+    job: &Job,
     session: &Session,
     output: &Output,
     hop: &Hop,
@@ -173,7 +195,7 @@ fn send(
     let policy = &plan.retry;
     let once = matches!(hop.payload, Some(request::Payload::Stdin));
     loop {
-        let prepared = plan.prepare(hop, output.range_from())?;
+        let prepared = plan.prepare(job, hop, output.range_from())?;
         if crate::log::verbose() {
             head::show_request(&hop.method, &hop.url, &prepared.head);
         }
@@ -263,7 +285,7 @@ fn deliver(
     if plan.include {
         heads.push_str(&head::response(parts.version, status, &parts.headers));
     }
-    let mut sink = output.open(&parts.headers, &resume)?;
+    let mut sink = output.open(&parts.headers, &hop.url, &resume)?;
     if status.as_u16() >= 400 && output.is_file() {
         crate::warn!(
             "HTTP {} {}: the server's error page is what gets saved (-f fails instead)",

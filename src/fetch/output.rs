@@ -1,8 +1,9 @@
 //! Where the body goes. stdout (never a binary body on a terminal unless `-o -`), a device such as
 //! `/dev/null` (written directly), or a file: the body goes to `FILE.part` and is renamed to FILE
 //! only once complete and verified, so a failed fetch never clobbers an existing FILE. On failure
-//! (or Ctrl-C) the `.part` stays, and `-C` resumes it. `-O` names the file from Content-Disposition
-//! or the URL, inside the current directory, and never over an existing file unless `--force`.
+//! (or Ctrl-C) the `.part` stays, and `-C` resumes it. `-O` names the file ([`super::naming`]),
+//! inside the current directory or `--output-dir`, and never over an existing file unless
+//! `--force`; `--create-dirs` makes the folders a path needs.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
@@ -13,12 +14,20 @@ use anyhow::Context;
 use ureq::http::{HeaderMap, StatusCode, header};
 use url::Url;
 
-use super::request::Plan;
+use super::naming::{disposition_filename, name_from_url};
+use super::request::{Job, Plan};
 use crate::exit::Code;
 
 /// Where the body is going, before the response says more.
 pub struct Output {
     target: Target,
+    /// `--output-dir`.
+    dir: Option<PathBuf>,
+    create_dirs: bool,
+    /// `-J`.
+    from_header: bool,
+    /// `--name-from-final-url`.
+    from_final_url: bool,
     force: bool,
     /// `-C` was given: the file named is the one to continue, whatever the server answers.
     resuming: bool,
@@ -35,7 +44,8 @@ enum Target {
         path: PathBuf,
         chosen: bool,
     },
-    /// `-O`: named once the response head is in.
+    /// `-O`: named once the response head is in (the URL's name, or with -J or
+    /// --name-from-final-url what the answer says).
     Remote {
         url_name: String,
     },
@@ -52,18 +62,29 @@ pub enum Resume {
 }
 
 impl Output {
-    pub fn new(plan: &Plan) -> anyhow::Result<Output> {
-        let target = match &plan.output {
+    pub fn new(plan: &Plan, job: &Job) -> anyhow::Result<Output> {
+        let named_late = plan.remote_header_name || plan.name_from_final_url;
+        let mut output = Output {
+            target: Target::Stdout { forced: false },
+            dir: plan.output_dir.clone(),
+            create_dirs: plan.create_dirs,
+            from_header: plan.remote_header_name,
+            from_final_url: plan.name_from_final_url,
+            force: plan.force,
+            resuming: plan.resume,
+            resume: None,
+        };
+        output.target = match &job.output {
             Some(path) if path.as_os_str() == "-" => Target::Stdout { forced: true },
             Some(path) => Target::File {
-                path: path.clone(),
+                path: output.place(path),
                 chosen: true,
             },
             None if plan.remote_name => {
-                let url_name = name_from_url(&plan.url);
-                if plan.resume {
+                let url_name = name_from_url(&job.url);
+                if plan.resume && !named_late {
                     Target::File {
-                        path: PathBuf::from(url_name),
+                        path: output.place(Path::new(&url_name)),
                         chosen: false,
                     }
                 } else {
@@ -72,29 +93,70 @@ impl Output {
             }
             None => Target::Stdout { forced: false },
         };
-        let mut output = Output {
-            target,
-            force: plan.force,
-            resuming: plan.resume,
-            resume: None,
-        };
-        if plan.resume {
-            let Target::File { path, .. } = &output.target else {
-                unreachable!("checked in Plan::from_args");
-            };
-            if is_device(path) {
-                return Err(Code::Usage.error(format!(
-                    "-C cannot resume into {}: it is not a regular file",
-                    path.display()
-                )));
-            }
-            let part = part_path(path);
-            output.resume = [part, path.clone()]
-                .into_iter()
-                .find_map(|p| fs::metadata(&p).ok().map(|m| (p, m.len())))
-                .filter(|(_, len)| *len > 0);
+        if let Target::File { path, .. } = &output.target
+            && plan.resume
+        {
+            output.resume = existing(path)?;
         }
         Ok(output)
+    }
+
+    /// A path in `--output-dir` (an absolute -o path stays where it is).
+    fn place(&self, path: &Path) -> PathBuf {
+        match &self.dir {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// The path an `-O` file gets for this answer.
+    fn remote_path(&self, url_name: &str, headers: &HeaderMap, final_url: &Url) -> PathBuf {
+        let from_header = || {
+            headers
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| disposition_filename(v.as_bytes()))
+        };
+        let name = self
+            .from_header
+            .then(from_header)
+            .flatten()
+            .unwrap_or_else(|| {
+                if self.from_final_url {
+                    name_from_url(final_url)
+                } else {
+                    url_name.to_string()
+                }
+            });
+        self.place(Path::new(&name))
+    }
+
+    /// `-C` with a name the answer decides (-J, --name-from-final-url): when the file so named,
+    /// or its `.part`, has bytes already, the Output that resumes it (the request is then sent
+    /// again to the final URL with a Range); `None` to save this answer whole.
+    pub fn late_resume(
+        &self,
+        headers: &HeaderMap,
+        final_url: &Url,
+    ) -> anyhow::Result<Option<Output>> {
+        let Target::Remote { url_name } = &self.target else {
+            return Ok(None);
+        };
+        if !self.resuming {
+            return Ok(None);
+        }
+        let path = self.remote_path(url_name, headers, final_url);
+        let Some(resume) = existing(&path)? else {
+            return Ok(None);
+        };
+        Ok(Some(Output {
+            target: Target::File {
+                path,
+                chosen: false,
+            },
+            dir: self.dir.clone(),
+            resume: Some(resume),
+            ..*self
+        }))
     }
 
     /// `-C`: the first byte to ask for.
@@ -184,8 +246,14 @@ impl Output {
         !matches!(self.target, Target::Stdout { .. })
     }
 
-    /// Open the output for this response. `-O` picks its name now.
-    pub fn open(&self, headers: &HeaderMap, resume: &Resume) -> anyhow::Result<Sink> {
+    /// Open the output for this response (from `final_url`, after redirects). `-O` picks its
+    /// name now.
+    pub fn open(
+        &self,
+        headers: &HeaderMap,
+        final_url: &Url,
+        resume: &Resume,
+    ) -> anyhow::Result<Sink> {
         // `picked`: netlab chose the name (-O), so it never takes an existing file's place.
         let (path, picked) = match &self.target {
             Target::Stdout { .. } => {
@@ -196,14 +264,17 @@ impl Output {
                 return Ok(Sink::new(File::from(fd), Place::Stdout));
             }
             Target::File { path, chosen } => (path.clone(), !chosen),
-            Target::Remote { url_name } => {
-                let name = headers
-                    .get(header::CONTENT_DISPOSITION)
-                    .and_then(|v| disposition_filename(v.as_bytes()))
-                    .unwrap_or_else(|| url_name.clone());
-                (PathBuf::from(name), true)
-            }
+            Target::Remote { url_name } => (self.remote_path(url_name, headers, final_url), true),
         };
+        if self.create_dirs
+            && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            fs::create_dir_all(parent).map_err(|err| {
+                Code::Write
+                    .wrap(err)
+                    .context(format!("cannot create {}", parent.display()))
+            })?;
+        }
         if picked && !self.force && !self.resuming && fs::symlink_metadata(&path).is_ok() {
             return Err(Code::Write.error(format!(
                 "{} exists: not overwriting it (use --force, or -o to choose another name)",
@@ -374,6 +445,20 @@ fn is_device(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file())
 }
 
+/// `-C`: the bytes already there for `path` — its `.part` first, else the file — if any.
+fn existing(path: &Path) -> anyhow::Result<Option<(PathBuf, u64)>> {
+    if is_device(path) {
+        return Err(Code::Usage.error(format!(
+            "-C cannot resume into {}: it is not a regular file",
+            path.display()
+        )));
+    }
+    Ok([part_path(path), path.to_path_buf()]
+        .into_iter()
+        .find_map(|p| fs::metadata(&p).ok().map(|m| (p, m.len())))
+        .filter(|(_, len)| *len > 0))
+}
+
 /// `bytes START-END/TOTAL` → `(Some((START, END)), Some(TOTAL))`; `bytes */TOTAL` → `(None, …)`.
 type ContentRange = (Option<(u64, u64)>, Option<u64>);
 
@@ -394,160 +479,9 @@ fn parse_content_range(value: &str) -> Option<ContentRange> {
     Some((range, total))
 }
 
-/// `-O` without Content-Disposition: the URL's last path segment, decoded and made safe.
-pub fn name_from_url(url: &Url) -> String {
-    let segment = url
-        .path_segments()
-        .and_then(|mut segments| segments.next_back())
-        .unwrap_or("");
-    let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-    safe_name(&decoded).unwrap_or_else(|| "index.html".to_string())
-}
-
-/// A file name that stays in the current directory: the last component only, no control
-/// characters, no leading dots (so never `..`, never a hidden file), at most 255 bytes.
-pub fn safe_name(raw: &str) -> Option<String> {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = last.chars().filter(|c| !c.is_control()).collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim();
-    if cleaned.is_empty() {
-        return None;
-    }
-    let mut end = cleaned.len().min(255);
-    while !cleaned.is_char_boundary(end) {
-        end -= 1;
-    }
-    Some(cleaned[..end].to_string())
-}
-
-/// The file name of a Content-Disposition header: `filename*=` (RFC 6266/8187) first, else
-/// `filename=`; made safe by [`safe_name`].
-pub fn disposition_filename(value: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(value);
-    let mut plain = None;
-    let mut extended = None;
-    for (name, value) in disposition_params(&text) {
-        match name.to_ascii_lowercase().as_str() {
-            "filename*" => extended = decode_ext_value(&value),
-            "filename" => plain = Some(value),
-            _ => {}
-        }
-    }
-    extended
-        .and_then(|name| safe_name(&name))
-        .or_else(|| plain.and_then(|name| safe_name(&name)))
-}
-
-/// The `name=value` parameters after the disposition type; quoted values unescaped.
-fn disposition_params(text: &str) -> Vec<(String, String)> {
-    let mut params = Vec::new();
-    let mut chars = text.chars().peekable();
-    // Skip the type (`attachment`, `inline`).
-    for c in chars.by_ref() {
-        if c == ';' {
-            break;
-        }
-    }
-    loop {
-        let name: String = chars
-            .by_ref()
-            .take_while(|&c| c != '=')
-            .collect::<String>()
-            .trim()
-            .trim_start_matches(';')
-            .trim()
-            .to_string();
-        if name.is_empty() {
-            break;
-        }
-        while chars.peek() == Some(&' ') {
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '"' => break,
-                    c => value.push(c),
-                }
-            }
-            for c in chars.by_ref() {
-                if c == ';' {
-                    break;
-                }
-            }
-        } else {
-            for c in chars.by_ref() {
-                if c == ';' {
-                    break;
-                }
-                value.push(c);
-            }
-        }
-        params.push((name, value.trim().to_string()));
-    }
-    params
-}
-
-/// `UTF-8''na%C3%AFve.txt` → `naïve.txt` (other charsets through encoding_rs).
-fn decode_ext_value(value: &str) -> Option<String> {
-    let mut parts = value.splitn(3, '\'');
-    let charset = parts.next()?;
-    let _language = parts.next()?;
-    let encoded = parts.next()?;
-    let bytes: Vec<u8> = percent_encoding::percent_decode_str(encoded).collect();
-    let encoding = encoding_rs::Encoding::for_label(charset.trim().as_bytes())?;
-    let (text, _, _) = encoding.decode(&bytes);
-    Some(text.into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_stay_in_the_current_directory() {
-        assert_eq!(safe_name("../../etc/passwd").unwrap(), "passwd");
-        assert_eq!(safe_name("..\\..\\boot.ini").unwrap(), "boot.ini");
-        assert_eq!(safe_name(".bashrc").unwrap(), "bashrc");
-        assert_eq!(safe_name(".."), None);
-        assert_eq!(safe_name("a\nb\0c").unwrap(), "abc");
-        assert!(safe_name(&"x".repeat(300)).unwrap().len() <= 255);
-    }
-
-    #[test]
-    fn url_names() {
-        let name = |u: &str| name_from_url(&Url::parse(u).unwrap());
-        assert_eq!(name("http://h.test/files/big.iso?x=1"), "big.iso");
-        assert_eq!(name("http://h.test/"), "index.html");
-        assert_eq!(name("http://h.test/a/%2E%2E%2Fsecret"), "secret");
-        assert_eq!(name("http://h.test/caf%C3%A9.txt"), "café.txt");
-    }
-
-    #[test]
-    fn content_disposition_names() {
-        let name = |v: &str| disposition_filename(v.as_bytes());
-        assert_eq!(
-            name("attachment; filename=\"report.pdf\"").unwrap(),
-            "report.pdf"
-        );
-        assert_eq!(name("attachment; filename=plain.txt").unwrap(), "plain.txt");
-        assert_eq!(
-            name("attachment; filename=\"fallback.txt\"; filename*=UTF-8''na%C3%AFve.txt").unwrap(),
-            "naïve.txt"
-        );
-        assert_eq!(
-            name("attachment; filename=\"../../evil.sh\"").unwrap(),
-            "evil.sh"
-        );
-        assert_eq!(
-            name("attachment; filename=\"a \\\"q\\\".txt\"").unwrap(),
-            "a \"q\".txt"
-        );
-        assert_eq!(name("inline"), None);
-    }
 
     #[test]
     fn content_ranges() {

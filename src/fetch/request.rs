@@ -20,17 +20,16 @@ const ACCEPT_ENCODING: &str = "gzip, br";
 /// Everything one `netlab fetch` does, validated.
 #[derive(Debug)]
 pub struct Plan {
-    pub url: Url,
+    /// The URLs, in the order given, each with where its body goes.
+    pub jobs: Vec<Job>,
     pub method: Method,
     /// `-H` headers in order; a `None` value removes a header netlab would send (`-H 'Accept:'`).
     pub headers: Vec<UserHeader>,
     pub payload: Option<Payload>,
     /// The payload's Content-Type (none for `-T`, as curl).
     pub content_type: Option<String>,
-    /// The `Authorization` of `-u`, `--bearer`, the URL or netrc: for the URL's own site only.
-    pub authorization: Option<String>,
-    /// `-b`/`-c`: the cookies, kept across hops.
-    pub jar: Option<std::cell::RefCell<super::jar::Jar>>,
+    /// `-b`/`-c`: the cookies, kept across hops and URLs.
+    pub jar: Option<std::sync::Mutex<super::jar::Jar>>,
     /// `--retry*`.
     pub retry: super::retry::Policy,
     pub user_agent: String,
@@ -39,10 +38,17 @@ pub struct Plan {
     pub head_only: bool,
     pub fail: bool,
     pub utf8: bool,
-    pub output: Option<PathBuf>,
     pub remote_name: bool,
+    /// `-J`: the -O name from Content-Disposition.
+    pub remote_header_name: bool,
+    pub name_from_final_url: bool,
+    pub output_dir: Option<PathBuf>,
+    pub create_dirs: bool,
     pub force: bool,
     pub resume: bool,
+    /// How many transfers at once (1 without `-Z`).
+    pub parallel: usize,
+    pub fail_early: bool,
     pub progress: bool,
     pub follow: bool,
     pub max_redirects: u32,
@@ -62,6 +68,16 @@ pub struct Plan {
     pub write_out: Option<super::write_out::Format>,
     /// `--timing`.
     pub timing: bool,
+}
+
+/// One URL to fetch.
+#[derive(Debug)]
+pub struct Job {
+    pub url: Url,
+    /// The `Authorization` of `-u`, `--bearer`, the URL or netrc: for the URL's own site only.
+    pub authorization: Option<String>,
+    /// Its `-o`, when one was paired with it.
+    pub output: Option<PathBuf>,
 }
 
 /// One `-H` header as typed (its name's casing is kept on the wire).
@@ -87,8 +103,15 @@ pub struct Prepared {
 }
 
 impl Plan {
-    pub fn from_args(args: FetchArgs) -> anyhow::Result<Plan> {
-        let mut url = parse_url(&args.url)?;
+    pub fn from_args(mut args: FetchArgs) -> anyhow::Result<Plan> {
+        if args.output.len() > args.urls.len() {
+            return Err(Code::Usage.error(format!(
+                "{} -o for {} URL{}: each -o goes with one URL, in order",
+                args.output.len(),
+                args.urls.len(),
+                if args.urls.len() == 1 { "" } else { "s" }
+            )));
+        }
         let headers = args
             .headers
             .iter()
@@ -97,27 +120,30 @@ impl Plan {
         if let Some(agent) = &args.user_agent {
             refuse_line_breaks("-A", agent)?;
         }
-        let authorization = super::auth::authorization(&args, &url)?;
-
         let body = Body::from_args(&args)?;
-        if let Some(query) = &body.query {
-            // -G: the data goes after the URL's own query, joined with `&`.
-            let joined = match url.query().filter(|q| !q.is_empty()) {
-                Some(own) => format!("{own}&{query}"),
-                None => query.clone(),
-            };
-            url.set_query(Some(&joined));
+        if args.urls.len() > 1 && matches!(body.payload, Some(Payload::Stdin)) {
+            return Err(Code::Usage.error(
+                "a body read from stdin can be sent once: give it as a file for several URLs",
+            ));
         }
-        if let (Some(path), true) = (&args.upload_file, url.path().ends_with('/')) {
-            // curl's -T to a URL ending in `/`: the file keeps its name there.
-            if let Some(name) = path.file_name().filter(|_| path.as_os_str() != "-") {
-                let name = name.to_string_lossy().into_owned();
-                url.path_segments_mut()
-                    .map_err(|()| Code::BadUrl.error("-T: the URL cannot take a file name"))?
-                    .pop_if_empty()
-                    .push(&name);
-            }
+        if args.urls.len() > 1 {
+            // Asked once, not once per URL.
+            super::auth::settle_password(&mut args)?;
         }
+        let outputs = std::mem::take(&mut args.output);
+        let mut outputs = outputs.into_iter();
+        let jobs = args
+            .urls
+            .iter()
+            .map(|text| {
+                let url = job_url(text, &args, &body)?;
+                Ok(Job {
+                    authorization: super::auth::authorization(&args, &url)?,
+                    url,
+                    output: outputs.next(),
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let json = args.json.is_some();
         let payload = body.payload;
 
@@ -139,9 +165,12 @@ impl Plan {
             )));
         }
 
-        let to_stdout = args.output.as_deref() == Some(Path::new("-"));
-        if args.resume && (to_stdout || (args.output.is_none() && !args.remote_name)) {
-            return Err(Code::Usage.error("-C resumes a file: give -o FILE or -O"));
+        let to_stdout = |job: &Job| match &job.output {
+            Some(path) => path.as_path() == Path::new("-"),
+            None => !args.remote_name,
+        };
+        if args.resume && jobs.iter().any(to_stdout) {
+            return Err(Code::Usage.error("-C resumes a file: give -o FILE or -O (for every URL)"));
         }
         if args.resume && (args.include || args.head) {
             return Err(
@@ -185,14 +214,13 @@ impl Plan {
         }
 
         Ok(Plan {
-            url,
+            jobs,
             method,
             headers,
             payload,
             content_type: body.content_type,
-            authorization,
             jar: super::jar::Jar::new(args.cookie.as_deref(), args.cookie_jar.as_deref())?
-                .map(std::cell::RefCell::new),
+                .map(std::sync::Mutex::new),
             retry: super::retry::Policy::new(
                 args.retry,
                 &args.retry_on,
@@ -207,11 +235,21 @@ impl Plan {
             head_only: args.head,
             fail: args.fail,
             utf8: args.utf8,
-            output: args.output,
             remote_name: args.remote_name,
+            remote_header_name: args.remote_header_name,
+            name_from_final_url: args.name_from_final_url,
+            output_dir: args.output_dir,
+            create_dirs: args.create_dirs,
             force: args.force,
             resume: args.resume,
-            progress: !args.no_progress && !args.silent,
+            parallel: if args.parallel {
+                args.parallel_max as usize
+            } else {
+                1
+            },
+            fail_early: args.fail_early,
+            // Bars of transfers at once would overwrite each other.
+            progress: !args.no_progress && !args.silent && !args.parallel,
             follow: !args.no_follow,
             max_redirects: args.max_redirects,
             connect_timeout: args.connect_timeout,
@@ -228,19 +266,24 @@ impl Plan {
         })
     }
 
-    /// The first hop: the URL as given.
-    pub fn first_hop(&self) -> Hop {
+    /// The first hop of a URL: the URL as given.
+    pub fn first_hop(&self, job: &Job) -> Hop {
         Hop {
-            url: self.url.clone(),
+            url: job.url.clone(),
             method: self.method.clone(),
             payload: self.payload.clone(),
         }
     }
 
     /// Build the request of one hop. `range_from` asks for the rest of a file (`-C`).
-    pub fn prepare(&self, hop: &Hop, range_from: Option<u64>) -> anyhow::Result<Prepared> {
+    pub fn prepare(
+        &self,
+        job: &Job,
+        hop: &Hop,
+        range_from: Option<u64>,
+    ) -> anyhow::Result<Prepared> {
         let url = &hop.url;
-        let same_site = same_site(url, &self.url);
+        let same_site = same_site(url, &job.url);
         let mut head: Vec<(String, String)> = Vec::with_capacity(8 + self.headers.len());
         let host = match url.port() {
             Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
@@ -256,13 +299,13 @@ impl Plan {
         } else {
             head.push(("Accept-Encoding".into(), ACCEPT_ENCODING.into()));
         }
-        if let Some(authorization) = self.authorization.as_ref().filter(|_| same_site) {
+        if let Some(authorization) = job.authorization.as_ref().filter(|_| same_site) {
             head.push(("Authorization".into(), authorization.clone()));
         }
         if let Some(cookie) = self
             .jar
             .as_ref()
-            .and_then(|jar| jar.borrow().header(url, same_site))
+            .and_then(|jar| crate::net::lock(jar).header(url, same_site))
         {
             head.push(("Cookie".into(), cookie));
         }
@@ -313,6 +356,31 @@ impl Plan {
             .map_err(|err| Code::Usage.wrap(err).context("building the request"))?;
         Ok(Prepared { request, head })
     }
+}
+
+/// One URL argument as it is requested: parsed, with -G's data in its query and -T's file name
+/// after a final `/`.
+fn job_url(text: &str, args: &FetchArgs, body: &Body) -> anyhow::Result<Url> {
+    let mut url = parse_url(text)?;
+    if let Some(query) = &body.query {
+        // -G: the data goes after the URL's own query, joined with `&`.
+        let joined = match url.query().filter(|q| !q.is_empty()) {
+            Some(own) => format!("{own}&{query}"),
+            None => query.clone(),
+        };
+        url.set_query(Some(&joined));
+    }
+    if let (Some(path), true) = (&args.upload_file, url.path().ends_with('/')) {
+        // curl's -T to a URL ending in `/`: the file keeps its name there.
+        if let Some(name) = path.file_name().filter(|_| path.as_os_str() != "-") {
+            let name = name.to_string_lossy().into_owned();
+            url.path_segments_mut()
+                .map_err(|()| Code::BadUrl.error("-T: the URL cannot take a file name"))?
+                .pop_if_empty()
+                .push(&name);
+        }
+    }
+    Ok(url)
 }
 
 /// Parse the URL argument; `http://` is assumed without a scheme. Fragments are never sent.

@@ -60,7 +60,8 @@ pub struct Answer {
 /// The run's timeline, shared with ureq's resolver, connectors and transports.
 #[derive(Debug)]
 pub struct Timeline {
-    start: Instant,
+    /// When this URL's transfer began (each URL of a run starts over).
+    start: Mutex<Instant>,
     stamps: Mutex<Stamps>,
     answer: Mutex<Answer>,
 }
@@ -68,14 +69,21 @@ pub struct Timeline {
 impl Timeline {
     pub fn new() -> Arc<Timeline> {
         Arc::new(Timeline {
-            start: Instant::now(),
+            start: Mutex::new(Instant::now()),
             stamps: Mutex::default(),
             answer: Mutex::default(),
         })
     }
 
     fn now(&self) -> Duration {
-        self.start.elapsed()
+        net::lock(&self.start).elapsed()
+    }
+
+    /// The next URL of the run begins: its times and answer start from nothing.
+    pub fn restart(&self) {
+        *net::lock(&self.start) = Instant::now();
+        *net::lock(&self.stamps) = Stamps::default();
+        *net::lock(&self.answer) = Answer::default();
     }
 
     /// A new request begins: the stamps start over.
@@ -112,11 +120,14 @@ impl Timeline {
     }
 }
 
-/// ureq's resolver, timed.
+/// ureq's resolver, timed, with the answers kept for the run (as curl's DNS cache): the next
+/// URL to the same host and port is not looked up again — ureq looks up before it takes a kept
+/// connection from its pool, on a thread of its own when a timeout is set.
 #[derive(Debug)]
 pub struct TimedResolver {
     pub timeline: Arc<Timeline>,
     pub inner: DefaultResolver,
+    pub cache: Mutex<Vec<(String, ResolvedSocketAddrs)>>,
 }
 
 impl Resolver for TimedResolver {
@@ -126,7 +137,25 @@ impl Resolver for TimedResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let resolved = self.inner.resolve(uri, config, timeout);
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        let known = net::lock(&self.cache)
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, addrs)| addrs.clone());
+        let resolved = match known {
+            Some(addrs) => Ok(addrs),
+            None => self.inner.resolve(uri, config, timeout),
+        };
+        if let Ok(addrs) = &resolved {
+            let mut cache = net::lock(&self.cache);
+            if !cache.iter().any(|(k, _)| *k == key) {
+                cache.push((key, addrs.clone()));
+            }
+        }
         self.timeline.stamp(|s, now| s.resolved = Some(now));
         resolved
     }

@@ -659,7 +659,7 @@ fn fetch_small_download_draws_no_progress_bar() {
 }
 
 #[test]
-fn fetch_remote_name_comes_from_the_url_then_content_disposition() {
+fn fetch_remote_name_comes_from_the_url_and_with_j_from_content_disposition() {
     let server = TestServer::start(|req, stream| match req.path() {
         "/files/report%20v2.txt" => respond(stream, 200, &[], b"report\n"),
         _ => respond(
@@ -680,6 +680,10 @@ fn fetch_remote_name_comes_from_the_url_then_content_disposition() {
     assert_eq!(read(lab.path(), "report v2.txt"), b"report\n");
 
     lab.cmd(["fetch", "-O", &server.url("/download?id=7")])
+        .run()
+        .success();
+    assert_eq!(read(lab.path(), "download"), b"named by the server\n");
+    lab.cmd(["fetch", "-O", "-J", &server.url("/download?id=7")])
         .run()
         .success();
     assert_eq!(read(lab.path(), "escaped.txt"), b"named by the server\n");
@@ -704,7 +708,20 @@ fn fetch_remote_name_never_overwrites_without_force() {
 
 /// A server with a fixed body that honours `Range: bytes=N-` (and answers 416 past the end).
 fn range_server(body: Arc<Vec<u8>>, honour_range: bool) -> TestServer {
+    range_server_with(body, honour_range, &[])
+}
+
+/// [`range_server`] with `extra` headers in every answer.
+pub fn range_server_with(
+    body: Arc<Vec<u8>>,
+    honour_range: bool,
+    extra: &'static [(&'static str, &'static str)],
+) -> TestServer {
     TestServer::start(move |req, stream| {
+        let send = |stream: &mut TcpStream, status: u16, headers: &[(&str, &str)], body: &[u8]| {
+            let all: Vec<(&str, &str)> = extra.iter().chain(headers).copied().collect();
+            respond(stream, status, &all, body)
+        };
         let total = body.len();
         let from = req.header("range").and_then(|r| {
             r.strip_prefix("bytes=")?
@@ -715,13 +732,13 @@ fn range_server(body: Arc<Vec<u8>>, honour_range: bool) -> TestServer {
         match from {
             Some(from) if honour_range && from >= total => {
                 let range = format!("bytes */{total}");
-                respond(stream, 416, &[("Content-Range", &range)], b"")
+                send(stream, 416, &[("Content-Range", &range)], b"")
             }
             Some(from) if honour_range => {
                 let range = format!("bytes {from}-{}/{total}", total - 1);
-                respond(stream, 206, &[("Content-Range", &range)], &body[from..])
+                send(stream, 206, &[("Content-Range", &range)], &body[from..])
             }
-            _ => respond(stream, 200, &[], &body),
+            _ => send(stream, 200, &[], &body),
         }
     })
 }
@@ -1045,7 +1062,7 @@ fn fetch_gets_a_file_from_netlab_web() {
 // Helpers: servers written for these tests
 // =============================================================================================
 
-fn read(dir: &Path, name: &str) -> Vec<u8> {
+pub fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap_or_else(|err| panic!("read {name}: {err}"))
 }
 

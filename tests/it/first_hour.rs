@@ -38,7 +38,7 @@ fn usage_errors_are_one_line_with_the_hint() {
         ),
         (
             &["fetch"],
-            "netlab: the following required arguments were not provided: <URL>; see 'netlab fetch \
+            "netlab: the following required arguments were not provided: <URL>...; see 'netlab fetch \
              --help'",
         ),
         (

@@ -21,6 +21,7 @@ mod fetch;
 mod fetch_cookies;
 mod fetch_faults;
 mod fetch_forms;
+mod fetch_many;
 mod fetch_retry;
 mod fetch_timing;
 mod first_hour;

@@ -428,10 +428,15 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             break
         }
         'netlab;bench;http' {
-            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'Request method')
-            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Request method')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'Request method [default: GET, or POST with --body]')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Request method [default: GET, or POST with --body]')
+            [CompletionResult]::new('--body', '--body', [CompletionResultType]::ParameterName, 'Send FILE''s bytes as the body of every request, with its Content-Length (at most 64 MiB, read once before the run)')
+            [CompletionResult]::new('--requests', '--requests', [CompletionResultType]::ParameterName, 'Send the requests in FILE instead of one: one a line, `METHOD URL [Name: value]… [@BODYFILE]` (see below). -H headers go with every line')
+            [CompletionResult]::new('--requests-order', '--requests-order', [CompletionResultType]::ParameterName, 'The order the lines of --requests go out in, over all connections')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed of --requests-order random: the same seed picks the same sequence')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Extra request header ''Name: value'' (repeatable; replaces Host or User-Agent)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header ''Name: value'' (repeatable; replaces Host or User-Agent)')
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Write the run''s latency histogram (the summary''s 1-2-5 buckets; corrected, under --rate) to FILE as SVG')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust only the certificates in FILE (PEM): a CA, or the server''s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system''s CA store and the bundled Mozilla roots')
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Concurrent connections')
@@ -465,7 +470,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
         'netlab;bench;compare' {
             [CompletionResult]::new('--models', '--models', [CompletionResultType]::ParameterName, 'Models of `netlab serve` to start and compare, one after another')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http')
-            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Write the bar chart to FILE as SVG')
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Write the bar chart and each server''s latency histogram (1-2-5 buckets) to FILE as SVG')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Trust only the certificates in FILE (PEM): a CA, or the server''s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system''s CA store and the bundled Mozilla roots')
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Concurrent connections')

@@ -209,7 +209,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__http)
-            opts="-X -H -c -d -n -q -v -h -V --method --header --no-keepalive --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
+            opts="-X -H -c -d -n -q -v -h -V --method --body --requests --requests-order --seed --header --no-keepalive --svg --cacert --insecure --sni --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,11 +223,31 @@ _netlab() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requests-order)
+                    COMPREPLY=($(compgen -W "round-robin random" -- "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --svg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

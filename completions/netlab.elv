@@ -414,10 +414,15 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --version 'Print version'
         }
         &'netlab;bench;http'= {
-            cand -X 'Request method'
-            cand --method 'Request method'
+            cand -X 'Request method [default: GET, or POST with --body]'
+            cand --method 'Request method [default: GET, or POST with --body]'
+            cand --body 'Send FILE''s bytes as the body of every request, with its Content-Length (at most 64 MiB, read once before the run)'
+            cand --requests 'Send the requests in FILE instead of one: one a line, `METHOD URL [Name: value]… [@BODYFILE]` (see below). -H headers go with every line'
+            cand --requests-order 'The order the lines of --requests go out in, over all connections'
+            cand --seed 'The seed of --requests-order random: the same seed picks the same sequence'
             cand -H 'Extra request header ''Name: value'' (repeatable; replaces Host or User-Agent)'
             cand --header 'Extra request header ''Name: value'' (repeatable; replaces Host or User-Agent)'
+            cand --svg 'Write the run''s latency histogram (the summary''s 1-2-5 buckets; corrected, under --rate) to FILE as SVG'
             cand --cacert 'Trust only the certificates in FILE (PEM): a CA, or the server''s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system''s CA store and the bundled Mozilla roots'
             cand --sni 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address'
             cand -c 'Concurrent connections'
@@ -450,7 +455,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
         &'netlab;bench;compare'= {
             cand --models 'Models of `netlab serve` to start and compare, one after another'
             cand --target 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http'
-            cand --svg 'Write the bar chart to FILE as SVG'
+            cand --svg 'Write the bar chart and each server''s latency histogram (1-2-5 buckets) to FILE as SVG'
             cand --cacert 'Trust only the certificates in FILE (PEM): a CA, or the server''s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system''s CA store and the bundled Mozilla roots'
             cand --sni 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address'
             cand -c 'Concurrent connections'

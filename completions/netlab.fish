@@ -329,8 +329,14 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s V -l version -d 'Print version'
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s X -l method -d 'Request method [default: GET, or POST with --body]' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l body -d 'Send FILE\'s bytes as the body of every request, with its Content-Length (at most 64 MiB, read once before the run)' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l requests -d 'Send the requests in FILE instead of one: one a line, `METHOD URL [Name: value]… [@BODYFILE]` (see below). -H headers go with every line' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l requests-order -d 'The order the lines of --requests go out in, over all connections' -r -f -a "round-robin\t'Line 1, 2, 3 …, then line 1 again'
+random\t'A line drawn at random (uniformly, seeded by --seed) for each request'"
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l seed -d 'The seed of --requests-order random: the same seed picks the same sequence' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s H -l header -d 'Extra request header \'Name: value\' (repeatable; replaces Host or User-Agent)' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l svg -d 'Write the run\'s latency histogram (the summary\'s 1-2-5 buckets; corrected, under --rate) to FILE as SVG' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l cacert -d 'Trust only the certificates in FILE (PEM): a CA, or the server\'s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system\'s CA store and the bundled Mozilla roots' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from http" -s c -l connections -d 'Concurrent connections' -r
@@ -359,7 +365,7 @@ pool\t'A fixed set of worker threads taking turns to accept on the listener (see
 fork\t'A child process per connection, reaped as it exits (ForkingMixIn)'
 poll\t'One thread, non-blocking sockets on epoll (how nginx does it)'"
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l target -d 'Compare this running server instead (repeatable): HOST:PORT for tcp, a URL for http' -r
-complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l svg -d 'Write the bar chart to FILE as SVG' -r -F
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l svg -d 'Write the bar chart and each server\'s latency histogram (1-2-5 buckets) to FILE as SVG' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l cacert -d 'Trust only the certificates in FILE (PEM): a CA, or the server\'s own self-signed certificate (`web --tls-save-cert` and `serve --tls-save-cert` write one). Without it, the system\'s CA store and the bundled Mozilla roots' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from compare" -s c -l connections -d 'Concurrent connections' -r

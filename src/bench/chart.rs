@@ -1,5 +1,6 @@
 //! The bar chart of `bench compare`: in the terminal with Unicode blocks, and as an SVG picture
-//! (drawn with plotters) for a report.
+//! (drawn with plotters) for a report, with a latency histogram per target below it (the one
+//! picture of `bench http --svg`).
 
 use std::fs::File;
 use std::io::Write;
@@ -9,7 +10,8 @@ use anyhow::Context;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::report::{Count, Rate};
+use super::histogram::Bucket;
+use super::report::{Count, Micros, Rate};
 use crate::exit::Code;
 use crate::net::error_text;
 
@@ -55,6 +57,27 @@ pub fn terminal(bars: &[Bar], unit: &str) -> String {
 /// The colour of every bar (a test counts the bars by it).
 pub const BAR_COLOUR: RGBColor = RGBColor(0x3b, 0x6e, 0xa8);
 
+/// The colour of every histogram bucket (a test counts the buckets by it).
+pub const BUCKET_COLOUR: RGBColor = RGBColor(0xd9, 0x73, 0x2b);
+
+/// One target's latency histogram, on the summary's buckets.
+pub struct Hist {
+    pub label: String,
+    pub buckets: Vec<Bucket>,
+}
+
+impl Hist {
+    pub fn of(label: &str, histogram: &hdrhistogram::Histogram<u64>) -> Hist {
+        Hist {
+            label: label.to_string(),
+            buckets: super::histogram::buckets(histogram),
+        }
+    }
+}
+
+/// Height of a histogram panel.
+const HIST_HEIGHT: u32 = 300;
+
 /// Where the SVG chart goes (see [`Pending`]).
 pub struct SvgFile(Pending);
 
@@ -63,10 +86,11 @@ impl SvgFile {
         Pending::create("--svg", path).map(SvgFile)
     }
 
-    /// Draw the chart, a panel per unit, into the file and put it in place.
-    pub fn write(self, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
+    /// Draw the chart, a panel per unit then one per histogram, into the file and put it in
+    /// place.
+    pub fn write(self, panels: &[Panel<'_>], hists: &[Hist], title: &str) -> anyhow::Result<()> {
         let mut text = String::new();
-        draw(&mut text, panels, title)
+        draw(&mut text, panels, hists, title)
             .with_context(|| format!("draw the chart for {}", self.0.path.display()))?;
         self.0.finish(text.as_bytes())
     }
@@ -143,9 +167,10 @@ fn panel_height(panel: &Panel<'_>) -> u32 {
     96 + 48 * panel.bars.len() as u32
 }
 
-fn draw(out: &mut String, panels: &[Panel<'_>], title: &str) -> anyhow::Result<()> {
+fn draw(out: &mut String, panels: &[Panel<'_>], hists: &[Hist], title: &str) -> anyhow::Result<()> {
     const CAPTION: u32 = 40;
-    let height = CAPTION + panels.iter().map(panel_height).sum::<u32>();
+    let height =
+        CAPTION + panels.iter().map(panel_height).sum::<u32>() + HIST_HEIGHT * hists.len() as u32;
     let root = SVGBackend::with_string(out, (800, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let label_width = panels
@@ -158,6 +183,11 @@ fn draw(out: &mut String, panels: &[Panel<'_>], title: &str) -> anyhow::Result<(
     for panel in panels {
         let (area, below) = rest.split_vertically(panel_height(panel));
         draw_panel(&area, panel, label_width)?;
+        rest = below;
+    }
+    for hist in hists {
+        let (area, below) = rest.split_vertically(HIST_HEIGHT);
+        draw_hist(&area, hist)?;
         rest = below;
     }
     root.present()?;
@@ -232,6 +262,93 @@ where
         area.draw(&Text::new(Rate(bar.rate).to_string(), (x + 8, y), &figure))?;
         let (x, y) = at(0, index);
         area.draw(&Text::new(bar.label.as_str(), (x - 8, y), &label))?;
+    }
+    Ok(())
+}
+
+/// A histogram panel: a bar per bucket, its share of the exchanges above it, the bucket edges
+/// below (the buckets are evenly spaced: each is one step of the 1-2-5 ladder).
+fn draw_hist<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    hist: &Hist,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let total: u64 = hist.buckets.iter().map(|bucket| bucket.count).sum();
+    let share = |bucket: &Bucket| {
+        if total == 0 {
+            0.0
+        } else {
+            bucket.count as f64 * 100.0 / total as f64
+        }
+    };
+    let top = hist.buckets.iter().map(share).fold(0.0, f64::max);
+    let y_max = (top * 1.2).max(1.0);
+    let columns = hist.buckets.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin(16)
+        // Room for the last edge's label, centred on the axis's end.
+        .margin_right(40)
+        .caption(
+            format!("latency of {}", hist.label),
+            ("sans-serif", 16).into_font(),
+        )
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..columns, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(5)
+        .light_line_style(WHITE)
+        .y_desc("% of exchanges")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .y_label_formatter(&|value| format!("{value:.0}%"))
+        .draw()?;
+    chart.draw_series(hist.buckets.iter().enumerate().map(|(index, bucket)| {
+        let x = index as f64;
+        Rectangle::new(
+            [(x + 0.08, 0.0), (x + 0.92, share(bucket))],
+            BUCKET_COLOUR.filled(),
+        )
+    }))?;
+    let font = ("sans-serif", 12).into_font();
+    let above = font
+        .clone()
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    let below = font
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    let (left, top_edge) = area.get_base_pixel();
+    let at = |x: f64, y: f64| {
+        let (x, y) = chart.backend_coord(&(x, y));
+        (x - left, y - top_edge)
+    };
+    for (index, bucket) in hist.buckets.iter().enumerate() {
+        let (x, y) = at(index as f64 + 0.5, share(bucket));
+        area.draw(&Text::new(
+            format!("{:.1}%", share(bucket)),
+            (x, y - 4),
+            &above,
+        ))?;
+        let (x, y) = at(index as f64, 0.0);
+        area.draw(&Text::new(
+            Micros(bucket.low).to_string(),
+            (x, y + 6),
+            &below,
+        ))?;
+    }
+    if let Some(last) = hist.buckets.last() {
+        let (x, y) = at(columns, 0.0);
+        area.draw(&Text::new(
+            Micros(last.high).to_string(),
+            (x, y + 6),
+            &below,
+        ))?;
     }
     Ok(())
 }

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::chart::{self, Bar};
 use super::engine::TlsClient;
-use super::http;
 use super::report::{Count, Kind, Micros, Rate, Report, Secs};
+use super::requests;
 use super::tcp::TcpExchange;
 use super::{Load, measure, resolve, tcp_tls, tls};
 use crate::cli::{BenchCompareArgs, Model};
@@ -39,7 +39,7 @@ enum Entry {
         tls: Option<TlsClient>,
     },
     /// A running HTTP server (https://: with TLS).
-    Http(http::Target, Option<TlsClient>),
+    Http(requests::Target, Option<TlsClient>),
 }
 
 impl Entry {
@@ -90,7 +90,7 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
                         tls: Some(tcp_tls(&args.tls_args, rest)?),
                     })
                 } else if text.contains("://") {
-                    let target = http::target(text, "GET", &[], true)?;
+                    let target = requests::target(text, &requests::Spec::plain())?;
                     let tls = match &target.tls {
                         Some((host, authority)) => {
                             Some(tls::client(&args.tls_args, host, authority)?)
@@ -226,7 +226,11 @@ pub fn run(args: BenchCompareArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
             }
         }
         let panels: Vec<chart::Panel<'_>> = panels.into_iter().map(|(_, panel)| panel).collect();
-        svg.write(&panels, &title)?;
+        let hists: Vec<chart::Hist> = rows
+            .iter()
+            .map(|(label, report)| chart::Hist::of(label, report.latency()))
+            .collect();
+        svg.write(&panels, &hists, &title)?;
         info!("netlab bench compare: chart written to {}", path.display());
     }
     for (_, report) in &rows {

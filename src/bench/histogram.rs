@@ -42,19 +42,46 @@ pub fn percentile_distribution(histogram: &Histogram<u64>) -> String {
     out
 }
 
-/// The latency distribution in a few lines, one per bucket of a 1-2-5 ladder (log-scaled, so a
-/// long tail gets lines of its own), each labelled with the bucket's own bounds and the share
-/// of exchanges in it: `  1 ms –   2 ms  ████████   41.2%`. Empty buckets inside the range stay,
-/// so the gaps show; none when nothing completed.
+/// The latency distribution in a few lines, one per bucket of [`buckets`], each labelled with
+/// the bucket's own bounds and the share of exchanges in it:
+/// `  1 ms –   2 ms  ████████   41.2%`. None when nothing completed.
 pub fn rows(histogram: &Histogram<u64>) -> Vec<String> {
     const WIDTH: f64 = 30.0;
+    let total = histogram.len();
+    buckets(histogram)
+        .iter()
+        .map(|bucket| {
+            let share = bucket.count as f64 / total as f64;
+            let bar = "█".repeat((share * WIDTH).round() as usize);
+            format!(
+                "{:>8} – {:<8} {bar:<30} {:>5.1}%",
+                Micros(bucket.low),
+                Micros(bucket.high),
+                share * 100.0
+            )
+        })
+        .collect()
+}
+
+/// One bucket of the ladder: exchanges that took `low` µs or more and less than `high`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    pub low: u64,
+    pub high: u64,
+    pub count: u64,
+}
+
+/// The histogram on a 1-2-5 ladder (log-scaled, so a long tail gets buckets of its own) from the
+/// bucket holding the minimum to the one holding the maximum, decades alone when that would take
+/// more than ten buckets. Empty buckets inside the range stay, so the gaps show; none when
+/// nothing completed. The summary, the SVG and nothing else use these buckets.
+pub fn buckets(histogram: &Histogram<u64>) -> Vec<Bucket> {
     if histogram.is_empty() {
         return Vec::new();
     }
-    let (min, max, total) = (histogram.min(), histogram.max(), histogram.len());
+    let (min, max) = (histogram.min(), histogram.max());
     // Bucket edges in microseconds on a 1-2-5 ladder (1, 2, 5, 10, 20, 50 …), from the last one
-    // at or below the minimum to the first one above the maximum; decades alone when that would
-    // take more than ten lines.
+    // at or below the minimum to the first one above the maximum.
     let edges = |steps: &[u64]| {
         let mut ladder = Vec::new();
         let mut decade = 1u64;
@@ -75,17 +102,10 @@ pub fn rows(histogram: &Histogram<u64>) -> Vec<String> {
     }
     edges
         .windows(2)
-        .map(|pair| {
-            let (low, high) = (pair[0], pair[1]);
-            let count = histogram.count_between(low, high - 1);
-            let share = count as f64 / total as f64;
-            let bar = "█".repeat((share * WIDTH).round() as usize);
-            format!(
-                "{:>8} – {:<8} {bar:<30} {:>5.1}%",
-                Micros(low),
-                Micros(high),
-                share * 100.0
-            )
+        .map(|pair| Bucket {
+            low: pair[0],
+            high: pair[1],
+            count: histogram.count_between(pair[0], pair[1] - 1),
         })
         .collect()
 }

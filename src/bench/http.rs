@@ -1,129 +1,79 @@
-//! `netlab bench http`: the request, built once from the URL, method and headers, and the
-//! response reader — a head parsed with httparse, then a body skipped by Content-Length, by
-//! chunks, or up to the server's close. Bodies are counted, never kept.
+//! `netlab bench http`'s exchange: which of the requests (built once, in `requests.rs`) goes
+//! next, and the response reader — a head parsed with httparse, then a body skipped by
+//! Content-Length, by chunks, or up to the server's close. Bodies are counted, never kept.
 
-use std::net::{SocketAddr, ToSocketAddrs};
-
-use anyhow::Context;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::engine::{Exchange, Feed};
 use super::tally::Failure;
-use crate::exit::Code;
 
 /// Most headers a response may have.
 const MAX_HEADERS: usize = 64;
 
-/// Where to send requests, and the request, ready to go.
-pub struct Target {
-    /// The URL as the user should see it.
-    pub url: String,
-    pub addr: SocketAddr,
-    pub exchange: HttpExchange,
-    /// An https:// URL: the host (for SNI and the certificate) and `HOST:PORT`.
-    pub tls: Option<(String, String)>,
-}
-
-/// Validate the URL, method and headers into a request; resolve the host.
-pub fn target(
-    url: &str,
-    method: &str,
-    headers: &[String],
-    keepalive: bool,
-) -> anyhow::Result<Target> {
-    let with_scheme = if url.contains("://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
-    };
-    let parsed = url::Url::parse(&with_scheme)
-        .map_err(|err| Code::Usage.error(format!("{url}: not a URL ({err})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Code::Usage.error(format!(
-            "{url}: bench http loads http:// and https:// URLs only"
-        )));
-    }
-    let Some(host) = parsed.host_str() else {
-        return Err(Code::Usage.error(format!("{url}: no host")));
-    };
-    if !is_token(method) {
-        return Err(Code::Usage.error(format!("-X {method:?}: not an HTTP method")));
-    }
-    let mut request = Vec::with_capacity(256);
-    let mut target = parsed.path().to_string();
-    if let Some(query) = parsed.query() {
-        target.push('?');
-        target.push_str(query);
-    }
-    request.extend_from_slice(format!("{method} {target} HTTP/1.1\r\n").as_bytes());
-    let mut given = Vec::new();
-    for header in headers {
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(Code::Usage.error(format!("-H {header:?}: expected 'Name: value'")));
-        };
-        let value = value.trim();
-        if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n') {
-            return Err(Code::Usage.error(format!("-H {header:?}: not a valid header")));
-        }
-        given.push(name.to_ascii_lowercase());
-        request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
-    let authority = match parsed.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    };
-    let defaults = [
-        ("host", "Host", authority.as_str()),
-        (
-            "user-agent",
-            "User-Agent",
-            concat!("netlab-bench/", env!("CARGO_PKG_VERSION")),
-        ),
-        ("accept", "Accept", "*/*"),
-    ];
-    for (key, name, value) in defaults {
-        if !given.iter().any(|g| g == key) {
-            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-        }
-    }
-    if !keepalive && !given.iter().any(|g| g == "connection") {
-        request.extend_from_slice(b"Connection: close\r\n");
-    }
-    request.extend_from_slice(b"\r\n");
-
-    let port = parsed.port_or_known_default().unwrap_or(80);
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let tls = (parsed.scheme() == "https").then(|| (bare.to_string(), format!("{host}:{port}")));
-    let addr = (bare, port)
-        .to_socket_addrs()
-        .with_context(|| format!("resolve {host}"))?
-        .next()
-        .with_context(|| format!("resolve {host}: no address"))?;
-    Ok(Target {
-        url: parsed.to_string(),
-        addr,
-        exchange: HttpExchange {
-            request,
-            head: method.eq_ignore_ascii_case("HEAD"),
-            keepalive,
-        },
-        tls,
-    })
-}
-
-/// An HTTP token (method, header name): RFC 9110's tchar.
-fn is_token(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// One request and its response as an exchange.
+/// The requests of a run and their responses as exchanges.
 pub struct HttpExchange {
-    request: Vec<u8>,
-    /// A HEAD request: no response has a body.
-    head: bool,
+    requests: Vec<Request>,
+    order: Order,
+    /// Exchanges begun so far, over all threads (only with more than one request).
+    begun: AtomicU64,
     keepalive: bool,
+}
+
+/// One request, ready to go.
+pub struct Request {
+    pub bytes: Vec<u8>,
+    /// A HEAD request: no response has a body.
+    pub head: bool,
+}
+
+/// Which request goes next when there are several (`--requests-order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The first, the second … then the first again.
+    RoundRobin,
+    /// Drawn at random for each exchange; the same seed, the same sequence of draws.
+    Random { seed: u64 },
+}
+
+impl HttpExchange {
+    pub fn new(requests: Vec<Request>, order: Order, keepalive: bool) -> HttpExchange {
+        assert!(!requests.is_empty(), "an exchange has a request");
+        HttpExchange {
+            requests,
+            order,
+            begun: AtomicU64::new(0),
+            keepalive,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn requests(&self) -> &[Request] {
+        &self.requests
+    }
+
+    /// The request of the next exchange: the n-th exchange begun, over all threads, takes
+    /// request n (round-robin) or the n-th draw of the seeded sequence.
+    fn pick(&self) -> usize {
+        let count = self.requests.len() as u64;
+        if count == 1 {
+            return 0;
+        }
+        let n = self.begun.fetch_add(1, Ordering::Relaxed);
+        let index = match self.order {
+            Order::RoundRobin => n % count,
+            Order::Random { seed } => splitmix64(seed.wrapping_add(n)) % count,
+        };
+        index as usize
+    }
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit value of `x` (Steele, Lea and Flood 2014), so
+/// draw n of a seed needs no generator state shared between threads.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Where the reader is in a response.
@@ -150,6 +100,8 @@ pub struct Response {
     status: u16,
     /// The server will close after this response.
     close: bool,
+    /// The request sent (an index into the exchange's requests).
+    current: usize,
 }
 
 impl Exchange for HttpExchange {
@@ -160,15 +112,19 @@ impl Exchange for HttpExchange {
             stage: Stage::Head,
             status: 0,
             close: false,
+            current: 0,
         }
     }
 
     fn begin(&self, state: &mut Response) {
-        *state = self.state();
+        *state = Response {
+            current: self.pick(),
+            ..self.state()
+        };
     }
 
-    fn request<'e>(&'e self, _: &Response) -> &'e [u8] {
-        &self.request
+    fn request<'e>(&'e self, state: &Response) -> &'e [u8] {
+        &self.requests[state.current].bytes
     }
 
     fn sends_nothing(&self) -> bool {
@@ -201,7 +157,7 @@ impl Exchange for HttpExchange {
                         continue;
                     }
                     state.status = code;
-                    let Some(body) = body_of(&response, self.head) else {
+                    let Some(body) = body_of(&response, self.requests[state.current].head) else {
                         return Feed::Failed(Failure::BadResponse);
                     };
                     state.close = wants_close(&response) || body == Stage::UntilClose;
@@ -339,11 +295,11 @@ mod tests {
     use super::*;
 
     fn exchange(head: bool) -> HttpExchange {
-        HttpExchange {
-            request: Vec::new(),
+        let request = Request {
+            bytes: Vec::new(),
             head,
-            keepalive: true,
-        }
+        };
+        HttpExchange::new(vec![request], Order::RoundRobin, true)
     }
 
     /// Feed `parts` one after another as the engine does (carrying what is not consumed);
@@ -472,41 +428,22 @@ mod tests {
     }
 
     #[test]
-    fn request_is_built_once_with_defaults_and_overrides() {
-        let t = target(
-            "127.0.0.1:8000/a%20b?q=1#frag",
-            "GET",
-            &["Host: example.org".into()],
-            false,
-        )
-        .unwrap();
-        let text = String::from_utf8(t.exchange.request.clone()).unwrap();
-        assert!(
-            text.starts_with("GET /a%20b?q=1 HTTP/1.1\r\nHost: example.org\r\n"),
-            "{text}"
-        );
-        assert!(text.contains("User-Agent: netlab-bench/"));
-        assert!(text.ends_with("Connection: close\r\n\r\n"));
-        assert_eq!(text.matches("Host:").count(), 1);
-        assert_eq!(t.addr.port(), 8000);
-    }
-
-    #[test]
-    fn bad_requests_are_usage_errors() {
-        for (url, method, header) in [
-            ("ftp://127.0.0.1/", "GET", None),
-            ("http://127.0.0.1/", "GE T", None),
-            ("http://127.0.0.1/", "GET", Some("NoColon")),
-            ("http://127.0.0.1/", "GET", Some("Bad Name: x")),
-            ("http://", "GET", None),
-        ] {
-            let headers: Vec<String> = header.into_iter().map(String::from).collect();
-            let err = target(url, method, &headers, true).err().expect(url);
-            assert_eq!(
-                crate::exit::code_of(&err),
-                Some(Code::Usage),
-                "{url} {err:#}"
-            );
-        }
+    fn requests_go_round_robin_or_by_a_seeded_draw() {
+        let three = |order| {
+            let requests = (0..3)
+                .map(|_| Request {
+                    bytes: Vec::new(),
+                    head: false,
+                })
+                .collect();
+            HttpExchange::new(requests, order, true)
+        };
+        let picks = |exchange: &HttpExchange| (0..30).map(|_| exchange.pick()).collect::<Vec<_>>();
+        let round = picks(&three(Order::RoundRobin));
+        assert_eq!(round[..6], [0, 1, 2, 0, 1, 2]);
+        let random = picks(&three(Order::Random { seed: 7 }));
+        assert_eq!(random, picks(&three(Order::Random { seed: 7 })));
+        assert_ne!(random, picks(&three(Order::Random { seed: 8 })));
+        assert!((0..3).all(|index| random.contains(&index)), "{random:?}");
     }
 }

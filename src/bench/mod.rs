@@ -11,6 +11,7 @@ mod engine;
 mod histogram;
 mod http;
 mod report;
+mod requests;
 mod tally;
 mod tcp;
 pub mod threshold;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs};
+use crate::cli::{BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs, RequestsOrder};
 use crate::exit::Code;
 use crate::net::{self, Shutdown};
 use engine::{Exchange, Limit, Plan};
@@ -74,7 +75,7 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         tls,
         interrupt,
     )?;
-    finish(&report, &load, hist_out, save)
+    finish(&report, &load, hist_out, save, None)
 }
 
 /// `bench tcp --tls` (and compare's tls:// targets): the host of `HOST:PORT` is the name.
@@ -84,7 +85,19 @@ fn tcp_tls(args: &crate::cli::BenchTlsArgs, text: &str) -> anyhow::Result<engine
 }
 
 fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
-    let target = http::target(&args.url, &args.method, &args.headers, !args.no_keepalive)?;
+    let order = match args.requests_order {
+        RequestsOrder::RoundRobin => http::Order::RoundRobin,
+        RequestsOrder::Random => http::Order::Random { seed: args.seed },
+    };
+    let spec = requests::Spec {
+        method: args.method.as_deref(),
+        headers: &args.headers,
+        body: args.body.as_deref(),
+        requests: args.requests.as_deref(),
+        order,
+        keepalive: !args.no_keepalive,
+    };
+    let target = requests::target(&args.url, &spec)?;
     let tls = match &target.tls {
         Some((host, authority)) => Some(tls::client(&args.tls_args, host, authority)?),
         None => {
@@ -96,6 +109,11 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         pending(&args.load.hist_out, "--hist-out")?,
         pending(&args.load.save, "--save")?,
     );
+    let svg = args
+        .svg
+        .as_deref()
+        .map(chart::SvgFile::create)
+        .transpose()?;
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let report = measure(
         Kind::Http,
@@ -106,18 +124,25 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         tls,
         interrupt,
     )?;
-    finish(&report, &load, hist_out, save)
+    finish(&report, &load, hist_out, save, svg)
 }
 
-/// After a run of `bench tcp` or `bench http`: the summary, the files asked for, then the exit
-/// status (1 when nothing succeeded, 99 for a crossed `--fail-if`).
+/// After a run of `bench tcp` or `bench http`: the summary, the files asked for (`--svg`: the
+/// latency histogram as a picture), then the exit status (1 when nothing succeeded, 99 for a
+/// crossed `--fail-if`).
 fn finish(
     report: &Report,
     load: &Load,
     hist_out: Option<chart::Pending>,
     save: Option<chart::Pending>,
+    svg: Option<chart::SvgFile>,
 ) -> anyhow::Result<()> {
     print(report, load.json)?;
+    if let Some(svg) = svg {
+        let hist = chart::Hist::of(&report.target, report.latency());
+        let title = format!("netlab bench {} {}", report.kind.name(), report.target);
+        svg.write(&[], &[hist], &title)?;
+    }
     if let Some(file) = hist_out {
         file.finish(histogram::percentile_distribution(report.latency()).as_bytes())?;
     }

@@ -200,12 +200,24 @@ pub struct BenchTcpArgs {
     chunked. Every status is counted; only a failed exchange (refused, reset, timeout, closed \
     early, bad response) is an error. Latency runs from sending a request (from connecting, for \
     a new connection) to its last byte.\n\n\
+    A --requests FILE holds one request a line; blank lines and lines starting with # are \
+    skipped. A line is words separated by spaces: the METHOD, the URL, then headers, then \
+    optionally @BODYFILE as the last word. A header starts at a word `Name:` (the colon ends \
+    the word) and its value runs, spaces and all, up to the next such word or the @BODYFILE: \
+    `POST /api Content-Type: application/json X-Note: two words @new.json`. BODYFILE is read \
+    once before the run (at most 64 MiB; relative to FILE's directory) and sent with its \
+    Content-Length. Every URL must have the scheme, host and port of the URL argument (a URL \
+    of just a path, `/a?b`, takes them from it). A line that breaks these rules stops the \
+    run before it starts, named FILE:LINE (exit 2).\n\n\
     Examples:\n  \
     netlab bench http http://127.0.0.1:8000/          # 8 keep-alive connections for 10 s\n  \
     netlab bench http http://127.0.0.1:8000/1k.bin -c 64 -d 30s --warmup 2s\n  \
     netlab bench http http://127.0.0.1:8000/ -n 1000 --no-keepalive\n  \
     netlab bench http https://127.0.0.1:8443/ --cacert saved.pem   # web --tls --tls-save-cert\n  \
     netlab bench http http://127.0.0.1:8000/api -X POST -H 'Content-Length: 0'\n  \
+    netlab bench http http://127.0.0.1:8000/api --body order.json -H 'Content-Type: application/json'\n  \
+    netlab bench http http://127.0.0.1:8000/ --requests mix.txt --requests-order random --seed 7\n  \
+    netlab bench http http://127.0.0.1:8000/ -d 10s --svg latency.svg   # the histogram as a picture\n  \
     netlab bench http http://127.0.0.1:8000/ --json | jq '.latency_us.p99'\n  \
     netlab bench http http://127.0.0.1:8000/ -d 10s --fail-if 'p99>50ms' --fail-if 'errors>0.1%'\n\n\
     Exit status: 0 when the run completed (failed requests are counted in the summary, by \
@@ -214,12 +226,37 @@ pub struct BenchTcpArgs {
 )]
 pub struct BenchHttpArgs {
     /// The URL to request: http://, or https:// for TLS (the scheme may be left out: http).
+    /// With --requests, the server every line goes to.
     #[arg(value_name = "URL")]
     pub url: String,
 
-    /// Request method.
-    #[arg(short = 'X', long, value_name = "METHOD", default_value = "GET")]
-    pub method: String,
+    /// Request method [default: GET, or POST with --body].
+    #[arg(short = 'X', long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Send FILE's bytes as the body of every request, with its Content-Length (at most
+    /// 64 MiB, read once before the run).
+    #[arg(long, value_name = "FILE", conflicts_with = "requests")]
+    pub body: Option<PathBuf>,
+
+    /// Send the requests in FILE instead of one: one a line, `METHOD URL [Name: value]…
+    /// [@BODYFILE]` (see below). -H headers go with every line.
+    #[arg(long, value_name = "FILE", conflicts_with = "method")]
+    pub requests: Option<PathBuf>,
+
+    /// The order the lines of --requests go out in, over all connections.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "ORDER",
+        default_value = "round-robin",
+        requires = "requests"
+    )]
+    pub requests_order: RequestsOrder,
+
+    /// The seed of --requests-order random: the same seed picks the same sequence.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "requests")]
+    pub seed: u64,
 
     /// Extra request header 'Name: value' (repeatable; replaces Host or User-Agent).
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
@@ -229,11 +266,25 @@ pub struct BenchHttpArgs {
     #[arg(long)]
     pub no_keepalive: bool,
 
+    /// Write the run's latency histogram (the summary's 1-2-5 buckets; corrected, under
+    /// --rate) to FILE as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+
     #[command(flatten)]
     pub tls_args: BenchTlsArgs,
 
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+/// `--requests-order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestsOrder {
+    /// Line 1, 2, 3 …, then line 1 again.
+    RoundRobin,
+    /// A line drawn at random (uniformly, seeded by --seed) for each request.
+    Random,
 }
 
 #[derive(Debug, Args)]
@@ -242,7 +293,7 @@ pub struct BenchHttpArgs {
     model in turn (the greeting service), runs the same `bench tcp` load against it, and stops \
     it. With --target it loads servers you already run instead: HOST:PORT is measured as `bench \
     tcp`, an http:// or https:// URL as `bench http`, `tls://HOST:PORT` as `bench tcp --tls` (trusting what --cacert or --insecure say). One table and a bar chart follow; --svg FILE writes the \
-    chart as a picture. Each server gets 3 s unless -d or -n says otherwise.\n\n\
+    chart as a picture, with each server's latency histogram below it. Each server gets 3 s unless -d or -n says otherwise.\n\n\
     Examples:\n  \
     netlab bench compare                              # serial, thread, pool, fork, poll\n  \
     netlab bench compare --models thread,poll -c 64 -d 10s --svg models.svg\n  \
@@ -265,7 +316,7 @@ pub struct BenchCompareArgs {
     #[arg(long = "target", value_name = "ADDR|URL")]
     pub targets: Vec<String>,
 
-    /// Write the bar chart to FILE as SVG.
+    /// Write the bar chart and each server's latency histogram (1-2-5 buckets) to FILE as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 

@@ -15,13 +15,13 @@ use crate::harness::{self, Lab, Run};
 
 /// A server on 127.0.0.1:0 written for one test: a thread accepts for ever and hands each
 /// connection, with its number, to `handle`. It counts the connections it accepted.
-struct TinyServer {
+pub(crate) struct TinyServer {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
 }
 
 impl TinyServer {
-    fn start(handle: impl Fn(usize, TcpStream) + Send + 'static) -> TinyServer {
+    pub(crate) fn start(handle: impl Fn(usize, TcpStream) + Send + 'static) -> TinyServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a test server");
         let addr = listener.local_addr().unwrap();
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -41,7 +41,7 @@ impl TinyServer {
         self.accepted.load(Ordering::SeqCst)
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/", self.addr)
     }
 }
@@ -470,6 +470,11 @@ fn compare_targets_prints_a_row_each_and_writes_the_svg() {
     assert!(svg.starts_with("<svg"), "{svg}");
     assert!(svg.contains(&a) && svg.contains(&b), "{svg}");
     assert_eq!(svg.matches(r##"fill="#3B6EA8""##).count(), 2, "{svg}");
+    // Below the bars, a latency histogram per target.
+    assert!(
+        svg.contains(&format!("latency of {a}")) && svg.contains(&format!("latency of {b}")),
+        "{svg}"
+    );
 }
 
 #[test]
@@ -524,6 +529,25 @@ fn bad_usage_exits_2_before_any_load() {
         vec!["bench", "tcp", "127.0.0.1:1", "-d", "0"],
         vec!["bench", "tcp", "127.0.0.1:1", "-d", "1s", "-n", "5"],
         vec!["bench", "tcp", "127.0.0.1:1", "-c", "0"],
+        // A slot under a microsecond cannot be kept.
+        vec!["bench", "http", "http://127.0.0.1:1/", "--rate", "2000000"],
+        vec!["bench", "tcp", "127.0.0.1:1", "--rate", "0"],
+        vec![
+            "bench",
+            "http",
+            "http://127.0.0.1:1/",
+            "--requests-order",
+            "random",
+        ],
+        vec![
+            "bench",
+            "http",
+            "http://127.0.0.1:1/",
+            "--requests",
+            "r.txt",
+            "--body",
+            "b",
+        ],
     ] {
         let run = lab.cmd(&args).run();
         run.expect_code(2);

@@ -9,6 +9,7 @@ mod harness;
 mod access;
 mod assets;
 mod bench;
+mod bench_requests;
 mod bench_tls;
 mod connect;
 mod connect_eof;

@@ -1,7 +1,8 @@
 """The listing page in a real browser (Debian's chromium driven by Playwright), against a
-`netlab web DIR --upload --mkdir --delete --auth ann:pw --auth-for write` the Rust test
+`netlab web DIR --upload --mkdir --delete --archives --auth ann:pw --auth-for write` the Rust test
 (tests/it/web_browser.rs) started: upload two files through the form, sort by size, follow the
-parent link, make and delete a folder, log in through the auth prompt, the form without
+parent link and the breadcrumbs, filter the rows, make and delete a folder, download the folder
+as a tar.gz, log in through the auth prompt, the form without
 JavaScript, and screenshots at phone and desktop width, light and dark.
 
     python listing.py BASE_URL SCREENSHOT_DIR
@@ -13,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import tarfile
 
 from playwright.sync_api import sync_playwright
 
@@ -75,13 +77,31 @@ def upload_two(browser):
     assert "made here/" not in names(page), names(page)
     step("a row's delete button removes it")
 
-    if page.locator("a[href*='download=tar.gz']").count() > 0:
-        with page.expect_download() as download:
-            page.click("a[href*='download=tar.gz']")
-        assert download.value.suggested_filename.endswith(".tar.gz")
-        step("the folder downloads as a tar.gz")
-    else:
-        print("skipped: no ?download=tar.gz link on the page (archives are not in this build)")
+    page.goto(BASE + "sub/inner/")
+    page.click("h1 a:text-is('sub/')")
+    page.wait_for_url(BASE + "sub/")
+    page.click("h1 a:text-is('/')")
+    page.wait_for_url(BASE)
+    step("the heading's breadcrumbs lead up, folder by folder")
+
+    page.goto(BASE + "sub/")
+    page.fill("#filter", "SEC")
+    shown = [n for n in names(page) if page.locator("tbody tr", has_text=n).first.is_visible()]
+    assert shown == ["second.bin"], shown
+    page.fill("#filter", "")
+    assert page.locator("tbody tr", has_text="small.txt").first.is_visible()
+    step("the filter box hides the rows whose names do not match")
+
+    with page.expect_download() as download:
+        page.click("a[href*='download=tar.gz']")
+    assert download.value.suggested_filename == "sub.tar.gz", download.value.suggested_filename
+    saved = os.path.join(SHOTS, "sub.tar.gz")
+    os.makedirs(SHOTS, exist_ok=True)
+    download.value.save_as(saved)
+    with tarfile.open(saved) as tar:
+        members = tar.getnames()
+    assert "sub/first.txt" in members and "sub/second.bin" in members, members
+    step("the folder downloads as a tar.gz holding the uploads")
     context.close()
 
 

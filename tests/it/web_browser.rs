@@ -1,8 +1,9 @@
 //! The listing page in a real browser (issue 15): Debian's chromium driven by Playwright (from
 //! PyPI, in the venv `.ci/run` makes; never a downloaded browser build) runs
 //! `tests/browser/listing.py` against a server started here — upload two files through the
-//! form, sort by size, follow the parent link, make and delete a folder, log in through the auth
-//! prompt, the form without JavaScript — and leaves screenshots (390 and 1280 px wide, light and
+//! form, sort by size, follow the parent link and the breadcrumbs, filter the rows, make and
+//! delete a folder, download the folder as a tar.gz, log in through the auth prompt, the form
+//! without JavaScript — and leaves screenshots (390 and 1280 px wide, light and
 //! dark) in `target/screenshots/`.
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,7 @@ fn web_listing_works_in_a_real_browser() {
         "--upload",
         "--mkdir",
         "--delete",
+        "--archives",
         "--auth",
         "ann:pw",
         "--auth-for",

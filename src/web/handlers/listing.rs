@@ -12,6 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 use serde::Serialize;
 
+use super::listing_nav as nav;
 use super::listing_tools as tools;
 use super::{Ctx, Format};
 use crate::net::HumanBytes;
@@ -24,7 +25,7 @@ pub const MAX_ENTRIES: usize = 20_000;
 
 /// Bytes left as they are in a link: RFC 3986's unreserved set. Everything else, `:` and `%`
 /// included, is escaped, so a name can never read as a scheme, a query or a fragment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -248,11 +249,15 @@ pub fn html(
          th.n,td.n{{text-align:right;white-space:nowrap}}\n\
          tr:nth-child(even){{background:#f3f3f3}}\n\
          a{{text-decoration:none}}\n\
+         #filter{{font:inherit;width:min(20rem,100%)}}\n\
          @media (max-width:36rem){{.t{{display:none}}}}\n",
     );
     tools::style(writes, out);
-    let _ = write!(out, "</style></head>\n<body>\n<h1>Index of {title}</h1>\n");
+    out.extend_from_slice(b"</style></head>\n<body>\n<h1>Index of ");
+    nav::breadcrumbs(path, out);
+    out.extend_from_slice(b"</h1>\n");
     tools::forms(writes, out);
+    out.extend_from_slice(nav::FILTER.as_bytes());
     let _ = write!(
         out,
         "<table>\n<thead><tr><th><a href=\"{}\">Name{}</a></th><th class=\"n\"><a href=\"{}\">Size{}</a></th>\
@@ -285,7 +290,12 @@ pub fn html(
         if entry.is_dir {
             out.push(b'-');
         } else {
-            let _ = write!(out, "{}", HumanBytes(entry.size));
+            let _ = write!(
+                out,
+                "<span title=\"{} bytes\">{}</span>",
+                entry.size,
+                HumanBytes(entry.size)
+            );
         }
         let _ = write!(
             out,
@@ -300,6 +310,7 @@ pub fn html(
         let _ = writeln!(out, "<p>{left_out} more entries not shown.</p>");
     }
     tools::script(writes, out);
+    out.extend_from_slice(nav::SCRIPT.as_bytes());
     out.extend_from_slice(b"</body></html>\n");
 }
 

@@ -11,6 +11,7 @@ pub mod echo;
 mod file;
 mod form;
 pub(crate) mod listing;
+mod listing_nav;
 mod listing_tools;
 mod page;
 mod upload;

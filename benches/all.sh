@@ -86,8 +86,8 @@ fi
 # Shorter runs for --quick: environment and arguments per script.
 declare -A quick_envs=([serve]="DURATION=2s" [connect]="SIZE=256M RUNS=1" [fetch]="SIZES=10M"
     [bench-accuracy]="DURATION=3 ROUNDS=1" [sockets]="ROUNDS=1 SIZE=256M CLIENTS=50 LINES=500"
-    [web-upload]="SIZE=256M")
-declare -A quick_args=([urldecode]=1 [web]=3 [fetch]=1 [web-upload]=1)
+    [web-sharing]="SIZE=256M ROUNDS=1")
+declare -A quick_args=([urldecode]=1 [web]=3 [fetch]=1)
 
 echo "building release ..." >&2
 cargo build --release --quiet

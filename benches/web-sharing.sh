@@ -7,14 +7,20 @@
 #             the same tree (alternating, ROUNDS=3 each, medians): tree MiB/s (target: reported);
 #             and netlab's peak RSS (VmHWM) over the downloads (target: <= 32 MiB).
 #
-# Usage: benches/web-sharing.sh [SECTION ...]   (default: every section; sections: archives)
+#   compress: benches/web-sharing/compress.sh — 100 KiB HTML with Accept-Encoding: gzip, wrk
+#             req/s beside nginx `gzip on` (target: >= 5x).
+#   upload:   benches/web-sharing/upload.sh — a 1 GiB PUT beside nginx `dav_methods PUT`
+#             (target: >= 1.0x) and a 1 GiB multipart form beside netlab's own PUT (>= 0.9x).
+#
+# Usage: benches/web-sharing.sh [SECTION ...]   (default: every section; sections: archives,
+#        compress, upload; environment passes through: ROUNDS, SIZE …)
 # Needs curl, tar, gzip, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(archives)
+[ ${#sections[@]} -gt 0 ] || sections=(archives compress upload)
 rounds=${ROUNDS:-3}
 for tool in curl tar gzip python3; do
     command -v "$tool" >/dev/null || { echo "web-sharing.sh: $tool is not installed" >&2; exit 1; }
@@ -83,6 +89,7 @@ result_header
 for section in "${sections[@]}"; do
     case $section in
         archives) section_archives ;;
-        *) echo "web-sharing.sh: no section $section (sections: archives)" >&2; exit 2 ;;
+        compress | upload) bash "benches/web-sharing/$section.sh" ;;
+        *) echo "web-sharing.sh: no section $section (sections: archives compress upload)" >&2; exit 2 ;;
     esac
 done

@@ -8,15 +8,15 @@
 # Both send the same coding: each answer is checked to be gzip before the rounds. netlab runs
 # with --quiet (its access log is on by default; nginx runs with `access_log off`). nginx: 2
 # workers, `gzip on; gzip_types text/html;` at its default level (1). Needs wrk, nginx, curl,
-# python3. Usage: benches/web-compress.sh [SECONDS]   (wrk duration per round, default 5;
+# python3. Usage: benches/web-sharing/compress.sh [SECONDS]   (wrk duration per round, default 5;
 # ROUNDS=3 rounds each, alternating with nginx, median)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 . benches/lib.sh
 
 duration=${1:-5}
 for tool in wrk nginx curl python3; do
-    command -v "$tool" >/dev/null || { echo "web-compress.sh: $tool is not installed" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "web-sharing/compress.sh: $tool is not installed" >&2; exit 1; }
 done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -56,7 +56,7 @@ nginx_start "$tmp/site" "$nginx_port" "gzip on; gzip_types text/html;"
 for port in "$netlab_port" "$nginx_port"; do
     coding=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%header{content-encoding}' \
         "http://127.0.0.1:$port/page.html")
-    [ "$coding" = gzip ] || { echo "web-compress.sh: port $port sent '$coding', not gzip" >&2; exit 1; }
+    [ "$coding" = gzip ] || { echo "web-sharing/compress.sh: port $port sent '$coding', not gzip" >&2; exit 1; }
 done
 gz_size=$(curl -s -H 'Accept-Encoding: gzip' "http://127.0.0.1:$netlab_port/page.html" | wc -c)
 nginx_gz_size=$(curl -s -H 'Accept-Encoding: gzip' "http://127.0.0.1:$nginx_port/page.html" | wc -c)

@@ -111,36 +111,8 @@ fn read_head<S: Read>(socket: &mut S) -> Result<Vec<u8>, Failure> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::scripted::scripted;
     use super::*;
-    use std::io::Cursor;
-
-    struct Scripted {
-        answers: Cursor<Vec<u8>>,
-        sent: Vec<u8>,
-    }
-
-    impl Read for Scripted {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.answers.read(buf)
-        }
-    }
-
-    impl Write for Scripted {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.sent.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn scripted(answers: &[u8]) -> Scripted {
-        Scripted {
-            answers: Cursor::new(answers.to_vec()),
-            sent: Vec::new(),
-        }
-    }
 
     #[test]
     fn connect_sends_basic_credentials_and_leaves_the_tunnel_unread() {

@@ -264,3 +264,37 @@ mod tests {
         assert!(!format!("{:?}", Credentials::parse("u:secret").unwrap()).contains("secret"));
     }
 }
+
+/// A socket whose answers are given up front; what was written is kept (the tunnels' tests).
+#[cfg(test)]
+mod scripted {
+    use std::io::{Cursor, Read, Write};
+
+    pub struct Scripted {
+        pub answers: Cursor<Vec<u8>>,
+        pub sent: Vec<u8>,
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.answers.read(buf)
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.sent.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    pub fn scripted(answers: &[u8]) -> Scripted {
+        Scripted {
+            answers: Cursor::new(answers.to_vec()),
+            sent: Vec::new(),
+        }
+    }
+}

@@ -209,37 +209,8 @@ fn read<S: Read>(socket: &mut S, buf: &mut [u8]) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::scripted::scripted;
     use super::*;
-    use std::io::Cursor;
-
-    /// A socket whose answers are given up front; what was written is kept.
-    struct Scripted {
-        answers: Cursor<Vec<u8>>,
-        sent: Vec<u8>,
-    }
-
-    impl Read for Scripted {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.answers.read(buf)
-        }
-    }
-
-    impl Write for Scripted {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.sent.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn scripted(answers: &[u8]) -> Scripted {
-        Scripted {
-            answers: Cursor::new(answers.to_vec()),
-            sent: Vec::new(),
-        }
-    }
 
     #[test]
     fn a_name_goes_out_as_a_name_and_the_reply_is_read_whole() {

@@ -42,7 +42,9 @@ pids+=($!)
 wait_listening "$port"
 url="http://127.0.0.1:$port"
 
-# nginx's workers run as nobody: its upload folder is theirs to write.
+# nginx's workers run as nobody: the scratch folder must let them through, and the upload
+# folder is theirs to write.
+chmod 0711 "$tmp"
 mkdir -p "$tmp/dav"
 chmod 0777 "$tmp/dav"
 nginx_port=$(free_port)

@@ -276,7 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--show-error', '--show-error', [CompletionResultType]::ParameterName, 'With -s: still say what went wrong when the transfer fails')
             [CompletionResult]::new('-L', '-L ', [CompletionResultType]::ParameterName, 'Accepted for curl users'' fingers: redirects are followed already (--no-follow stops that)')
             [CompletionResult]::new('--location', '--location', [CompletionResultType]::ParameterName, 'Accepted for curl users'' fingers: redirects are followed already (--no-follow stops that)')
-            [CompletionResult]::new('--compressed', '--compressed', [CompletionResultType]::ParameterName, 'Accepted for curl users'' fingers: gzip and br answers are decoded already')
+            [CompletionResult]::new('--compressed', '--compressed', [CompletionResultType]::ParameterName, 'Accepted for curl users'' fingers: gzip, br and zstd answers are decoded already')
             [CompletionResult]::new('--timing', '--timing', [CompletionResultType]::ParameterName, 'Once the transfer is over, a table on stderr of where the time went: DNS, connect, TLS, request sent, waiting for the first byte, download — each phase its own duration, not curl''s stamps from the start')
             [CompletionResult]::new('--no-follow', '--no-follow', [CompletionResultType]::ParameterName, 'Do not follow redirects')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Do not verify the server''s TLS certificate')

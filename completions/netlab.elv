@@ -268,7 +268,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --show-error 'With -s: still say what went wrong when the transfer fails'
             cand -L 'Accepted for curl users'' fingers: redirects are followed already (--no-follow stops that)'
             cand --location 'Accepted for curl users'' fingers: redirects are followed already (--no-follow stops that)'
-            cand --compressed 'Accepted for curl users'' fingers: gzip and br answers are decoded already'
+            cand --compressed 'Accepted for curl users'' fingers: gzip, br and zstd answers are decoded already'
             cand --timing 'Once the transfer is over, a table on stderr of where the time went: DNS, connect, TLS, request sent, waiting for the first byte, download — each phase its own duration, not curl''s stamps from the start'
             cand --no-follow 'Do not follow redirects'
             cand -k 'Do not verify the server''s TLS certificate'

@@ -208,7 +208,7 @@ pub struct FetchArgs {
     #[arg(short = 'L', long)]
     pub location: bool,
 
-    /// Accepted for curl users' fingers: gzip and br answers are decoded already.
+    /// Accepted for curl users' fingers: gzip, br and zstd answers are decoded already.
     #[arg(long)]
     pub compressed: bool,
 

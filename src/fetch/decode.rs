@@ -59,6 +59,9 @@ pub enum Decoder<R: Read> {
     Gzip(Box<flate2::read::MultiGzDecoder<R>>),
     Deflate(Box<flate2::read::ZlibDecoder<R>>),
     Brotli(Box<brotli::Decompressor<R>>),
+    Zstd(Box<zstd::stream::read::Decoder<'static, io::BufReader<R>>>),
+    /// A decoder that could not be made: its error, on the first read.
+    Failed(Option<io::Error>),
 }
 
 impl<R: Read> Decoder<R> {
@@ -73,6 +76,11 @@ impl<R: Read> Decoder<R> {
             "gzip" | "x-gzip" => Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(reader))),
             "deflate" => Decoder::Deflate(Box::new(flate2::read::ZlibDecoder::new(reader))),
             "br" => Decoder::Brotli(Box::new(brotli::Decompressor::new(reader, 64 * 1024))),
+            "zstd" => match zstd::stream::read::Decoder::new(reader) {
+                Ok(decoder) => Decoder::Zstd(Box::new(decoder)),
+                // Only a failed allocation of the decoder's context: said by the first read.
+                Err(err) => Decoder::Failed(Some(err)),
+            },
             other => {
                 crate::warn!(
                     "Content-Encoding `{other}` is not decoded: the body is written as sent"
@@ -94,6 +102,10 @@ impl<R: Read> Read for Decoder<R> {
             Decoder::Gzip(r) => r.read(buf),
             Decoder::Deflate(r) => r.read(buf),
             Decoder::Brotli(r) => r.read(buf),
+            Decoder::Zstd(r) => r.read(buf),
+            Decoder::Failed(err) => Err(err
+                .take()
+                .unwrap_or_else(|| io::Error::other("the zstd decoder could not start"))),
         }?;
         if n == 0 && !buf.is_empty() {
             self.read_to_the_body_end()?;
@@ -108,7 +120,8 @@ impl<R: Read> Decoder<R> {
     /// the connection is whole and goes back to the pool for the next URL.
     fn read_to_the_body_end(&mut self) -> io::Result<()> {
         let inner = match self {
-            Decoder::Identity(_) => return Ok(()),
+            Decoder::Identity(_) | Decoder::Failed(_) => return Ok(()),
+            Decoder::Zstd(r) => r.get_mut().get_mut(),
             Decoder::Gzip(r) => r.get_mut(),
             Decoder::Deflate(r) => r.get_mut(),
             Decoder::Brotli(r) => r.get_mut(),

@@ -15,7 +15,7 @@ use crate::cli::FetchArgs;
 use crate::exit::Code;
 
 /// What `Accept-Encoding` asks for: the encodings [`super::decode`] undoes.
-const ACCEPT_ENCODING: &str = "gzip, br";
+const ACCEPT_ENCODING: &str = "gzip, br, zstd";
 
 /// Everything one `netlab fetch` does, validated.
 #[derive(Debug)]

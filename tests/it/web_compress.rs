@@ -273,3 +273,24 @@ fn web_compress_serves_a_changed_file_fresh() {
     assert_eq!(resp.header("Content-Encoding"), Some("zstd"));
     assert_eq!(decoded(&resp), changed);
 }
+
+/// `fetch` undoes every coding `web` sends: br made on the fly (the server's first choice for
+/// a text page), and zstd from a precompressed sibling, the one coding it has for that file.
+#[test]
+fn fetch_decodes_what_web_compresses() {
+    let (lab, page) = lab();
+    let data: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    lab.write("site/data.bin", &data);
+    let packed = zstd::encode_all(&data[..], 3).unwrap();
+    settle(&lab.write("site/data.bin.zst", &packed));
+    let server = serve(&lab, &[]);
+    let base = server.base_url();
+    let got = lab.cmd(["fetch", "-v", &format!("{base}/page.html")]).run();
+    got.success().stdout_is(&page);
+    got.stderr_has("Content-Encoding: br");
+    let got = lab
+        .cmd(["fetch", "-v", "-o", "data.bin", &format!("{base}/data.bin")])
+        .run();
+    got.success().stderr_has("Content-Encoding: zstd");
+    assert_eq!(std::fs::read(lab.path().join("data.bin")).unwrap(), data);
+}

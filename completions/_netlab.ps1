@@ -281,6 +281,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--no-follow', '--no-follow', [CompletionResultType]::ParameterName, 'Do not follow redirects')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Do not verify the server''s TLS certificate')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the server''s TLS certificate')
+            [CompletionResult]::new('--print-curl', '--print-curl', [CompletionResultType]::ParameterName, 'Print the curl command line that asks for the same thing, and fetch nothing (netlab''s defaults spelled out for curl; what curl has no flag for is named on stderr)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Silence logs (connection lines, access log, warnings, progress)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more: resolved addresses, request and response heads')

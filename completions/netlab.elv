@@ -273,6 +273,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --no-follow 'Do not follow redirects'
             cand -k 'Do not verify the server''s TLS certificate'
             cand --insecure 'Do not verify the server''s TLS certificate'
+            cand --print-curl 'Print the curl command line that asks for the same thing, and fetch nothing (netlab''s defaults spelled out for curl; what curl has no flag for is named on stderr)'
             cand -q 'Silence logs (connection lines, access log, warnings, progress)'
             cand --quiet 'Silence logs (connection lines, access log, warnings, progress)'
             cand -v 'Say more: resolved addresses, request and response heads'

@@ -226,6 +226,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l compressed -d 'A
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l timing -d 'Once the transfer is over, a table on stderr of where the time went: DNS, connect, TLS, request sent, waiting for the first byte, download — each phase its own duration, not curl\'s stamps from the start'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l no-follow -d 'Do not follow redirects'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s k -l insecure -d 'Do not verify the server\'s TLS certificate'
+complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l print-curl -d 'Print the curl command line that asks for the same thing, and fetch nothing (netlab\'s defaults spelled out for curl; what curl has no flag for is named on stderr)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s q -l quiet -d 'Silence logs (connection lines, access log, warnings, progress)'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -s v -l verbose -d 'Say more: resolved addresses, request and response heads'
 complete -c netlab -n "__fish_netlab_using_subcommand fetch" -l explain -d 'Narrate each socket call on stderr as it is made, with what it means (serve, connect; web and fetch also annotate the HTTP heads)'

@@ -101,7 +101,7 @@ pub struct FetchArgs {
     #[arg(
         long,
         value_name = "LIST",
-        default_value = "refused,timeout,reset,408,429,500,502,503,504"
+        default_value = DEFAULT_RETRY_ON
     )]
     pub retry_on: String,
 
@@ -273,7 +273,15 @@ pub struct FetchArgs {
     /// Hosts to reach without a proxy, comma-separated (`*` for all).
     #[arg(long, value_name = "HOSTS")]
     pub noproxy: Option<String>,
+
+    /// Print the curl command line that asks for the same thing, and fetch nothing (netlab's
+    /// defaults spelled out for curl; what curl has no flag for is named on stderr).
+    #[arg(long)]
+    pub print_curl: bool,
 }
+
+/// `--retry-on`'s default: what usually passes on its own.
+pub const DEFAULT_RETRY_ON: &str = "refused,timeout,reset,408,429,500,502,503,504";
 
 /// curl's `-C -` ("resume from the size of the output file") is what `-C` alone means here: the
 /// `-` after `-C` (or `--continue`) of `fetch` is dropped before clap sees it, which would take

@@ -28,7 +28,7 @@ pub use bench::{
 };
 pub use connect::{ConnectArgs, ResolveArgs, StartTls};
 pub use explain::{LangArg, TourArgs};
-pub use fetch::FetchArgs;
+pub use fetch::{DEFAULT_RETRY_ON, FetchArgs};
 pub use serve::{Model, ServeArgs};
 pub use tls::TlsArgs;
 pub use url::{

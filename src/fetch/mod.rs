@@ -19,6 +19,7 @@ mod many;
 mod naming;
 mod output;
 mod payload;
+mod print_curl;
 mod progress;
 mod redirect;
 mod request;
@@ -45,6 +46,13 @@ const BUFFER: usize = 256 * 1024;
 
 /// Run `netlab fetch`: each URL, its redirects, its body to stdout or a file.
 pub fn run(args: FetchArgs) -> anyhow::Result<()> {
+    if args.print_curl {
+        println!("{}", print_curl::command(&args));
+        for left in print_curl::untranslated(&args) {
+            crate::warn!("--print-curl: curl has no {left}; left out");
+        }
+        return Ok(());
+    }
     let plan = Plan::from_args(args)?;
     let result = match plan.jobs.as_slice() {
         [job] => fetch(&plan, job, &Session::new(&plan)),

@@ -23,6 +23,7 @@ mod fetch_cookies;
 mod fetch_faults;
 mod fetch_forms;
 mod fetch_many;
+mod fetch_print_curl;
 mod fetch_retry;
 mod fetch_timing;
 mod first_hour;

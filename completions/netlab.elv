@@ -46,7 +46,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --unix 'Listen on a Unix stream socket at PATH instead of TCP'
             cand --message 'Greet each client with TEXT and close (the default service)'
             cand --file 'Send the bytes of FILE to each client and close'
-            cand --forward 'Relay each client to TARGET (HOST:PORT, or unix:PATH): a connection to it per client, bytes copied both ways (splice(2) between plain sockets), each half-close passed on. A target not reached within 10s closes that client only. Not with --udp or --model poll'
+            cand --forward 'Relay each client to TARGET (HOST:PORT, or unix:PATH): a connection to it per client, bytes copied both ways (splice(2) between plain sockets), each half-close passed on. A target not reached within 10s closes that client only. Not with --udp; in --model poll, not with --tls or --forward-tls'
             cand --forward-cacert 'Trust the --forward-tls target''s certificate when it is in FILE (PEM) or signed by a CA there, instead of the system''s CAs'
             cand --chat-queue '--chat: bytes that may wait for one client. While a client that reads has its queue over a quarter full, senders wait for it; one that reads nothing for a second is passed by, and dropped with a notice to the others when its queue is full'
             cand --max-line '--chat: the longest line a client may send; a longer one is not relayed (the client is told, and stays)'

@@ -89,7 +89,8 @@ pub struct ServeArgs {
 
     /// Relay each client to TARGET (HOST:PORT, or unix:PATH): a connection to it per client,
     /// bytes copied both ways (splice(2) between plain sockets), each half-close passed on.
-    /// A target not reached within 10s closes that client only. Not with --udp or --model poll.
+    /// A target not reached within 10s closes that client only. Not with --udp; in --model
+    /// poll, not with --tls or --forward-tls.
     #[arg(long, value_name = "TARGET", group = "service")]
     pub forward: Option<String>,
 

@@ -1,5 +1,5 @@
 //! `netlab serve --forward`: the relay. A 64 MiB hash-checked transfer each way in every
-//! blocking model, with both half-closes passed on; Unix and TLS targets; TLS in front of a
+//! model, with both half-closes passed on; Unix and TLS targets; TLS in front of a
 //! plain server; a target that refuses, is missing or dies mid-transfer; flags refused at start.
 
 use std::io::{Read, Write};
@@ -160,15 +160,21 @@ macro_rules! models {
     )*};
 }
 
-models!(serial, thread, pool, fork);
+models!(serial, thread, pool, fork, poll);
 
 #[test]
 fn relays_to_a_unix_socket_target() {
+    for model in ["thread", "poll"] {
+        relays_to_unix(model);
+    }
+}
+
+fn relays_to_unix(model: &str) {
     let lab = Lab::new();
     let path = lab.path().join("echo.sock");
     let _echo = lab.server(["serve", "--unix", path.to_str().unwrap(), "--echo"]);
     let target = format!("unix:{}", path.display());
-    let server = relay(&lab, "thread", &target, &[]);
+    let server = relay(&lab, model, &target, &[]);
     let data = harness::noise(3 << 20);
     let mut stream = connect(&server);
     let mut writer = stream.try_clone().unwrap();
@@ -243,10 +249,16 @@ fn forward_tls_verifies_the_target() {
 
 #[test]
 fn target_refuses_client_closed_and_server_goes_on() {
+    for model in ["thread", "poll"] {
+        target_refuses(model);
+    }
+}
+
+fn target_refuses(model: &str) {
     let lab = Lab::new();
     let port = closed_port();
     let target = format!("127.0.0.1:{port}");
-    let server = relay(&lab, "thread", &target, &[]);
+    let server = relay(&lab, model, &target, &[]);
     for _ in 0..2 {
         // Closed (with a reset: the client sees a failure, not an empty answer).
         assert!(closed_at_once(&server).is_empty());
@@ -297,6 +309,12 @@ fn unacked(socket: &TcpStream) -> i32 {
 
 #[test]
 fn a_target_dying_mid_transfer_gives_the_bytes_so_far_then_an_end() {
+    for model in ["thread", "poll"] {
+        target_dies_mid_transfer(model);
+    }
+}
+
+fn target_dies_mid_transfer(model: &str) {
     let lab = Lab::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap().to_string();
@@ -316,7 +334,7 @@ fn a_target_dying_mid_transfer_gives_the_bytes_so_far_then_an_end() {
             .set_linger(Some(Duration::ZERO))
             .unwrap();
     });
-    let server = relay(&lab, "thread", &target, &[]);
+    let server = relay(&lab, model, &target, &[]);
     // The client keeps its side open: the end it reads is the relay passing the death on.
     let mut stream = connect(&server);
     let (len, hash) = hash_to_end(&mut stream);
@@ -333,6 +351,12 @@ fn a_target_dying_mid_transfer_gives_the_bytes_so_far_then_an_end() {
 
 #[test]
 fn an_idle_relay_is_closed_both_ways() {
+    for model in ["thread", "poll"] {
+        idle_relay_closed(model);
+    }
+}
+
+fn idle_relay_closed(model: &str) {
     let lab = Lab::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let target = listener.local_addr().unwrap().to_string();
@@ -343,7 +367,7 @@ fn an_idle_relay_is_closed_both_ways() {
         let mut got = Vec::new();
         conn.read_to_end(&mut got).map(|_| got.len())
     });
-    let server = relay(&lab, "thread", &target, &["--idle-timeout", "1s"]);
+    let server = relay(&lab, model, &target, &["--idle-timeout", "1s"]);
     let mut stream = connect(&server);
     let mut got = Vec::new();
     stream.read_to_end(&mut got).expect("the relay's end");
@@ -398,6 +422,7 @@ fn bad_flags_exit_2() {
         "0",
         "--model",
         "poll",
+        "--tls",
         "--forward",
         "127.0.0.1:9",
     ])

@@ -9,8 +9,8 @@
 
 mod pump;
 
-use std::net::TcpStream;
-use std::path::PathBuf;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,8 @@ use crate::log::Flood;
 use crate::net::{self, HumanBytes, Peer, Stream};
 
 use super::Context;
+
+pub(in crate::serve) use pump::{Done, End};
 
 /// How long the connection to the target (and its TLS handshake) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,11 +68,12 @@ impl Forward {
                  has no connection to relay)",
             ));
         }
-        if args.model == Model::Poll {
+        let tls_front = args.tls.tls || args.tls.tls_cert.is_some();
+        if args.model == Model::Poll && (tls_front || args.forward_tls) {
             return Err(Code::Usage.error(
-                "--forward is not available in --model poll yet: the relay copies each \
-                 direction with blocking splice(2) calls, which the one-thread event loop cannot \
-                 wait in (use --model thread, pool, serial or fork)",
+                "--forward with --tls or --forward-tls is not available in --model poll yet: \
+                 its relay copies between plain sockets only (use --model thread, pool, serial \
+                 or fork)",
             ));
         }
         let parsed = parse_target(target)
@@ -111,13 +114,21 @@ impl Forward {
     pub(in crate::serve) fn relay(&self, ctx: &Context, client: Stream, peer: &Peer) {
         let target = match self.open() {
             Ok(target) => target,
-            Err(why) => {
-                crate::warn!("{peer}: closed: target {}: {why:#}", self.name);
-                let _ = client.reset_on_close();
-                return;
-            }
+            Err(why) => return self.unreachable(&client, peer, &why),
         };
         let done = pump::relay(&client, &target, ctx.idle, ctx.stats);
+        self.log_done(peer, &done, ctx.idle);
+    }
+
+    /// The target could not be reached: say why and close the client (a reset, so it sees a
+    /// failure rather than an empty answer).
+    pub(in crate::serve) fn unreachable(&self, client: &Stream, peer: &Peer, why: &anyhow::Error) {
+        crate::warn!("{peer}: closed: target {}: {why:#}", self.name);
+        let _ = client.reset_on_close();
+    }
+
+    /// The connection's line: bytes each way and how it ended.
+    pub(in crate::serve) fn log_done(&self, peer: &Peer, done: &Done, idle: Duration) {
         if !crate::log::enabled() {
             return;
         }
@@ -130,10 +141,10 @@ impl Forward {
                 net::Count(skipped)
             ));
         }
-        let end = match done.end {
-            pump::End::Both => String::new(),
-            pump::End::Idle => format!("; closed: idle for {}", net::format_duration(ctx.idle)),
-            pump::End::Failed(why) => format!("; {why}"),
+        let end = match &done.end {
+            End::Both => String::new(),
+            End::Idle => format!("; closed: idle for {}", net::format_duration(idle)),
+            End::Failed(why) => format!("; {why}"),
         };
         crate::log::line(format_args!(
             "netlab serve: {peer}: forwarded {} → {name}, {} ← {name}{end}",
@@ -146,17 +157,17 @@ impl Forward {
     /// Connect to the target (each address a name resolves to in turn), and shake hands over
     /// TLS when asked to.
     fn open(&self) -> anyhow::Result<Stream> {
-        let (host, port) = match &self.target {
-            Target::Unix(path) => {
+        let addrs = match self.destination()? {
+            Destination::Unix(path) => {
                 let socket = std::os::unix::net::UnixStream::connect(path)
-                    .map_err(|err| anyhow::anyhow!("connect: {}", net::error_text(&err)))?;
+                    .map_err(|err| connect_error(None, &err))?;
                 return Ok(Stream::Unix(socket));
             }
-            Target::Tcp { host, port } => (host, *port),
+            Destination::Tcp(addrs) => addrs,
         };
         let mut last = None;
         let mut socket = None;
-        for addr in net::resolve(host, port)? {
+        for addr in addrs {
             match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
                 Ok(connected) => {
                     socket = Some(connected);
@@ -167,13 +178,8 @@ impl Forward {
         }
         let socket = match (socket, last) {
             (Some(socket), _) => socket,
-            (None, Some((addr, err))) => anyhow::bail!(net::failure::connect_failure(
-                addr,
-                &err,
-                CONNECT_TIMEOUT,
-                "the target"
-            )),
-            (None, None) => anyhow::bail!("resolve {host}: no address found"),
+            (None, Some((addr, err))) => return Err(connect_error(Some(addr), &err)),
+            (None, None) => unreachable!("destination() gives at least one address"),
         };
         let Some(tls) = &self.tls else {
             return Ok(Stream::Tcp(socket));
@@ -190,6 +196,43 @@ impl Forward {
             ));
         }
         Ok(Stream::Tls(Arc::new(session)))
+    }
+}
+
+/// Where a client's connection to the target goes, resolved now.
+pub(in crate::serve) enum Destination<'a> {
+    /// Every address the name resolves to (at least one), to try in turn.
+    Tcp(Vec<SocketAddr>),
+    Unix(&'a Path),
+}
+
+impl Forward {
+    /// The target's addresses, resolved for this client.
+    pub(in crate::serve) fn destination(&self) -> anyhow::Result<Destination<'_>> {
+        match &self.target {
+            Target::Unix(path) => Ok(Destination::Unix(path)),
+            Target::Tcp { host, port } => {
+                let addrs = net::resolve(host, *port)?;
+                anyhow::ensure!(!addrs.is_empty(), "resolve {host}: no address found");
+                Ok(Destination::Tcp(addrs))
+            }
+        }
+    }
+}
+
+/// A connect to the target that failed (`addr`: the TCP address tried last), in words.
+pub(in crate::serve) fn connect_error(
+    addr: Option<SocketAddr>,
+    err: &std::io::Error,
+) -> anyhow::Error {
+    match addr {
+        Some(addr) => anyhow::anyhow!(net::failure::connect_failure(
+            addr,
+            err,
+            CONNECT_TIMEOUT,
+            "the target"
+        )),
+        None => anyhow::anyhow!("connect: {}", net::error_text(err)),
     }
 }
 

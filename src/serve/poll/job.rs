@@ -5,12 +5,13 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 
+use super::relay::Relay;
 use crate::net::Stats;
 use crate::net::Transport;
 use crate::serve::service::{FILE_CHUNK, Service};
 
 /// Reads or writes per connection per wake-up.
-const BATCH: usize = 16;
+pub(super) const BATCH: usize = 16;
 
 /// What a connection waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub(super) enum Job {
     Handshake(Box<Job>),
     /// The service is done; its last bytes wait, encrypted, for room in the socket.
     Flush,
+    /// `--forward`: the connection to the target, and the bytes in flight each way.
+    Relay(Box<Relay>),
 }
 
 /// A fixed buffer of bytes in flight: `buf[start..end]` is still to be written.
@@ -96,7 +99,9 @@ impl Job {
     pub fn first_interest(&self) -> Interest {
         match self {
             Job::Greeting(_) | Job::File(..) | Job::Flush => Interest::WRITE,
-            Job::Echo(_) | Job::Discard | Job::Linger | Job::Handshake(_) => Interest::READ,
+            Job::Echo(_) | Job::Discard | Job::Linger | Job::Handshake(_) | Job::Relay(_) => {
+                Interest::READ
+            }
         }
     }
 
@@ -146,6 +151,7 @@ impl Job {
                 Ok(Step::Done)
             }
             (Job::Echo(pending), _) => pending.echo(stream, stats, moved),
+            (Job::Relay(relay), _) => relay.step(stream, stats, moved),
             (Job::Discard, _) => {
                 for _ in 0..BATCH {
                     match stream.discard(scratch) {
@@ -258,11 +264,11 @@ impl Pending {
     }
 }
 
-fn blocked(err: &io::Error) -> bool {
+pub(super) fn blocked(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::WouldBlock
 }
 
-fn interrupted(err: &io::Error) -> bool {
+pub(super) fn interrupted(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::Interrupted
 }
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! client cannot starve the others. Idle connections are swept out on a timer.
 
 mod job;
+mod relay;
 
 use std::fs::File;
 use std::io;
@@ -23,6 +24,8 @@ use mio::{Events, Poll, Token, Waker};
 use slab::Slab;
 
 use self::job::{Interest, Job, Pending, Step};
+use self::relay::{Relay, TARGET};
+use super::forward::CONNECT_TIMEOUT;
 use super::service::{ECHO_BUF, LINGER, Service};
 use super::{Admission, Context, GRACE, accept_failed, starved};
 use crate::net::{Listener, Listeners, Peer, Stream, Transport};
@@ -170,7 +173,8 @@ impl Loop {
                     // Only wakes the loop: the stop flags are read at the top.
                     WAKER => {}
                     LISTENER => backlog = true,
-                    Token(key) => self.advance(key),
+                    // A relay's target socket runs its client's job.
+                    Token(key) => self.advance(key & !TARGET),
                 }
             }
             for key in std::mem::take(&mut self.ready) {
@@ -257,8 +261,10 @@ impl Loop {
                 Ok(file) => Job::File(file, 0),
                 Err(err) => return crate::warn!("{peer}: {}: {err}", path.display()),
             },
-            // Refused with --model poll at start (see serve/forward).
-            Service::Forward(_) => return,
+            Service::Forward(forward) => match Relay::start(forward) {
+                Ok(relay) => Job::Relay(Box::new(relay)),
+                Err(why) => return forward.unreachable(&conn, &peer, &why),
+            },
             // A chat has a loop of its own (`chat/poll.rs`).
             Service::Chat(_) => return,
             // Refused at start (`exec::Program::from_args`).
@@ -295,6 +301,34 @@ impl Loop {
             last: Instant::now(),
             arrived: Instant::now(),
         });
+        self.watch_target(key);
+    }
+
+    /// Register a relay's target socket (when it is new) under its client's token.
+    fn watch_target(&mut self, key: usize) {
+        let Some(Client {
+            job: Job::Relay(relay),
+            peer,
+            ..
+        }) = self.clients.get_mut(key)
+        else {
+            return;
+        };
+        if !relay.take_fresh() {
+            return;
+        }
+        let fd = relay.target().as_raw_fd();
+        // Both ways, for good: an edge the relay does not want yet costs one step.
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        let added =
+            self.poll
+                .registry()
+                .register(&mut SourceFd(&fd), Token(key | TARGET), interest);
+        crate::explain::epoll_add(&self.poll, fd, interest, false, &added);
+        if let Err(err) = added {
+            crate::warn!("{peer}: epoll: {err}");
+            self.close(key);
+        }
     }
 
     /// Move one client's bytes as far as they go without blocking, or for one batch.
@@ -359,9 +393,13 @@ impl Loop {
             }
             Ok(Step::Done) => return self.close(key),
             Err(err) => {
-                match (&client.job, &ctx.tls) {
-                    (Job::Handshake(_), Some(tls)) => {
+                match (&client.job, &ctx.tls, &ctx.service) {
+                    (Job::Handshake(_), Some(tls), _) => {
                         ctx.tls_failed(&err, &client.peer, tls.handshake_timeout)
+                    }
+                    // A relay fails only while it connects: the target cannot be reached.
+                    (Job::Relay(_), _, Service::Forward(forward)) => {
+                        forward.unreachable(&client.conn, &client.peer, &anyhow::Error::new(err))
                     }
                     _ => ctx.report(&err, &client.peer),
                 }
@@ -379,9 +417,11 @@ impl Loop {
             );
             if let Err(err) = changed {
                 ctx.report(&err, &client.peer);
-                self.close(key);
+                return self.close(key);
             }
         }
+        // A connect that moved on to the target's next address has a new socket.
+        self.watch_target(key);
     }
 
     /// Close every client that moved no byte for `--idle-timeout`.
@@ -398,13 +438,28 @@ impl Loop {
                 self.ctx
                     .tls_failed(&timeout, &client.peer, tls.handshake_timeout);
                 self.close(key);
+            } else if let Job::Relay(relay) = &client.job
+                && !relay.connected()
+            {
+                if now.duration_since(client.arrived) >= CONNECT_TIMEOUT
+                    && let Service::Forward(forward) = &self.ctx.service
+                {
+                    forward.unreachable(&client.conn, &client.peer, &relay.timed_out());
+                    self.close(key);
+                }
             } else if matches!(client.job, Job::Linger) {
                 if now.duration_since(client.last) >= LINGER {
                     self.close(key);
                 }
             } else if now.duration_since(client.last) >= idle {
-                let timeout = io::Error::from(io::ErrorKind::TimedOut);
-                self.ctx.report(&timeout, &client.peer);
+                if !matches!(client.job, Job::Relay(_)) {
+                    let timeout = io::Error::from(io::ErrorKind::TimedOut);
+                    self.ctx.report(&timeout, &client.peer);
+                }
+                // A relay says so in its own line.
+                if let Job::Relay(relay) = &mut self.clients[key].job {
+                    relay.set_idle();
+                }
                 self.close(key);
             }
         }
@@ -416,6 +471,14 @@ impl Loop {
         if let Some(client) = self.clients.try_remove(key) {
             // The registry forgets the descriptor before it closes.
             let _ = self.forget(&client.conn);
+            if let Job::Relay(relay) = &client.job {
+                let _ = self.forget(relay.target());
+                if relay.connected()
+                    && let Service::Forward(forward) = &self.ctx.service
+                {
+                    forward.log_done(&client.peer, &relay.done(), self.ctx.idle);
+                }
+            }
             crate::explain::close(client.conn);
         }
     }
@@ -452,6 +515,7 @@ fn service_job(service: &Service, peer: &Peer) -> Option<Job> {
                 return None;
             }
         },
+        // Refused with --tls in this model at start (`forward::Forward::from_args`).
         Service::Forward(_) => return None,
         Service::Chat(_) => return None,
         // Refused at start (`exec::Program::from_args`).

@@ -275,6 +275,12 @@ fn web_chromium_reads_a_gbk_page_by_its_meta_charset() {
 /// its own in the lab.
 #[track_caller]
 fn dump_dom(browser: &str, lab: &Lab, url: &str) -> String {
+    dump_dom_with(browser, lab, url, &[])
+}
+
+/// [`dump_dom`] with more of chromium's flags (`--ignore-certificate-errors`).
+#[track_caller]
+pub(crate) fn dump_dom_with(browser: &str, lab: &Lab, url: &str, extra: &[&str]) -> String {
     let profile = lab.path().join("chromium-profile");
     let mut chromium = Command::new(browser);
     chromium.args([
@@ -287,8 +293,8 @@ fn dump_dom(browser: &str, lab: &Lab, url: &str) -> String {
         "--no-first-run",
         &format!("--user-data-dir={}", profile.display()),
         "--dump-dom",
-        url,
     ]);
+    chromium.args(extra).arg(url);
     let out = run(chromium);
     ok(&out, "chromium --dump-dom");
     String::from_utf8(out.stdout).expect("the DOM is UTF-8")

@@ -1013,7 +1013,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__web)
-            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --no-compress --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --archives --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
+            opts="-p -q -v -h -V --host --port --page --echo --no-listing --index --charset --no-compress --cors --hidden --max-conns --header-timeout --keepalive-timeout --write-timeout --upload --overwrite --mkdir --delete --max-upload --auth --auth-file --auth-for --archives --header --spa --404 --unix --qr --tls --tls-cert --tls-key --tls-client-ca --tls-save-cert --tls-handshake-timeout --allow --deny --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1073,6 +1073,18 @@ _netlab() {
                     ;;
                 --auth-for)
                     COMPREPLY=($(compgen -W "all write" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --404)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --tls-cert)

@@ -21,7 +21,10 @@ use super::{parse_duration, parse_port, parse_positive_duration, parse_size};
     netlab web ./drop --upload --max-upload 1G        # curl -T file.iso http://127.0.0.1:8000/\n  \
     netlab web --upload --mkdir --delete --overwrite  # a folder others may change\n  \
     netlab web --upload --auth ann:pw --auth-for write --tls   # public reads, writes need a password\n  \
-    netlab web ./photos --archives                    # curl -OJ 'http://127.0.0.1:8000/?download=zip'")]
+    netlab web ./photos --archives                    # curl -OJ 'http://127.0.0.1:8000/?download=zip'\n  \
+    netlab web ./dist --spa --404 404.html --header 'X-Frame-Options: DENY'\n  \
+    netlab web --unix /tmp/web.sock                   # curl --unix-socket /tmp/web.sock http://localhost/\n  \
+    netlab web --host 0.0.0.0 --qr                    # a QR code for a phone on the same network")]
 pub struct WebArgs {
     /// Directory to serve.
     #[arg(value_name = "DIR", default_value = ".", conflicts_with_all = ["page", "echo"])]
@@ -145,6 +148,34 @@ pub struct WebArgs {
     /// only with --hidden; a symlink only when it stays inside DIR). Off by default.
     #[arg(long, conflicts_with_all = ["page", "echo", "no_listing"])]
     pub archives: bool,
+
+    /// Add this header to every response (repeatable): `--header 'X-Frame-Options: DENY'`.
+    /// A header netlab sets itself (Content-Type, Content-Length, Connection, Vary …) is
+    /// refused.
+    #[arg(long, value_name = "NAME: VALUE", action = clap::ArgAction::Append)]
+    pub header: Vec<String>,
+
+    /// Single-page app: a path that is not found and has no extension in its last segment
+    /// (`/app/route`, not `/app.js`) gets the root's index file (200), so the app's router
+    /// decides. Folders that exist are served as without it.
+    #[arg(long, conflicts_with_all = ["page", "echo"])]
+    pub spa: bool,
+
+    /// The body of every 404 (status still 404), read at start; at most 1 MiB.
+    #[arg(long = "404", value_name = "FILE", conflicts_with_all = ["page", "echo"])]
+    pub not_found: Option<PathBuf>,
+
+    /// Listen on a Unix socket at PATH instead of TCP (`curl --unix-socket PATH
+    /// http://localhost/`). A stale socket there (nobody listening) is replaced; anything else
+    /// is left alone and is an error. The socket is removed at exit. No TLS over it.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["host", "port"])]
+    pub unix: Option<PathBuf>,
+
+    /// Print a QR code of the URL on stderr, after the `listening on` lines, for a phone on the
+    /// same network. With a wildcard --host (`0.0.0.0`, `::`) it names this machine's first
+    /// non-loopback address (a line says which).
+    #[arg(long, conflicts_with = "unix")]
+    pub qr: bool,
 
     #[command(flatten)]
     pub tls: super::TlsArgs,

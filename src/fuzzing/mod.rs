@@ -89,6 +89,9 @@ impl Fixture {
         let mut dir_hidden = Site::new(Mode::Dir(open(&site)?));
         dir_hidden.hidden = true;
         dir_hidden.cors = true;
+        // What every response carries with --cors (and no --header).
+        dir_hidden.common = crate::web::knobs::common_headers(true, &[])
+            .map_err(|err| io::Error::other(err.to_string()))?;
         dir_hidden.listing = false;
         let page = Page::new(b"<p>the page</p>\n".to_vec(), Path::new("page.html"), 1);
         Ok(Fixture {

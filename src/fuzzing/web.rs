@@ -39,3 +39,8 @@ pub mod range {
 pub mod server {
     pub use crate::web::server::{DRAIN_TIME, MAX_REFUSING, STACK_SIZE};
 }
+
+/// The largest `--404` page.
+pub mod knobs {
+    pub use crate::web::knobs::MAX_NOT_FOUND;
+}

@@ -21,7 +21,7 @@ mod serial;
 mod service;
 mod thread;
 mod udp;
-mod unix;
+pub(crate) mod unix;
 
 pub(crate) use context::{Admission, Context};
 

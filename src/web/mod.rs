@@ -12,8 +12,9 @@
 //! on an event loop. `files/` turns a target into an open file (safely), caches small ones and
 //! holds the validators; `compress/` picks a content coding and compresses; `archive/` streams
 //! a folder as tar, tar.gz or zip (`--archives`); `range.rs` parses `Range`; `events.rs` runs
-//! the event loops that drive connections without a thread each; `server.rs` accepts, limits
-//! and drains.
+//! the event loops that drive connections without a thread each; `server.rs` accepts (TCP, or a
+//! Unix socket with `--unix`), limits and drains. `knobs.rs` checks `--header`, `--404` and
+//! `--spa` at start; `qr.rs` prints `--qr`'s code.
 //!
 //! Only [`run`] and the validated [`Site`] are netlab's interface; the rooms are the crate's
 //! own (the fuzz targets and tests reach them through the `fuzzing` feature).
@@ -28,7 +29,9 @@ pub(crate) mod events;
 pub(crate) mod files;
 mod handlers;
 mod input;
+pub(crate) mod knobs;
 pub(crate) mod multipart;
+mod qr;
 pub(crate) mod range;
 mod registry;
 pub(crate) mod request;
@@ -131,6 +134,13 @@ pub struct Site {
     pub writes: Writes,
     /// `--auth`, `--auth-file`: the users, and what they guard.
     pub auth: Option<auth::Auth>,
+    /// What every response carries after Date and Server: CORS's header (`--cors`), then
+    /// `--header`'s, rendered once.
+    pub common: Vec<u8>,
+    /// `--spa`: a missing path without an extension gets the root's index.
+    pub spa: bool,
+    /// `--404 FILE`: the body of every 404.
+    pub not_found: Option<knobs::NotFound>,
 }
 
 /// The opt-ins that let clients change the served directory (all off by default).
@@ -170,6 +180,12 @@ impl Site {
         }
         let charset = args.charset.as_deref().map(charset_name).transpose()?;
         let auth = load_auth(args)?;
+        let common = knobs::common_headers(args.cors, &args.header)?;
+        let not_found = args
+            .not_found
+            .as_deref()
+            .map(knobs::NotFound::load)
+            .transpose()?;
         let mode = if args.echo {
             Mode::Echo
         } else if let Some(page) = &args.page {
@@ -180,6 +196,8 @@ impl Site {
         Ok(Site {
             charset,
             auth,
+            common,
+            not_found,
             ..Site::with_mode(mode, args)
         })
     }
@@ -207,6 +225,9 @@ impl Site {
                 max_upload: args.max_upload,
             },
             auth: None,
+            common: knobs::common_headers(args.cors, &[]).unwrap_or_default(),
+            spa: args.spa,
+            not_found: None,
         }
     }
 
@@ -305,6 +326,9 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
     // A connection holds a descriptor (two while a file is sent): with the usual soft limit of
     // 1024, descriptors would run out before --max-conns (1024 by default) is reached.
     net::raise_fd_limit();
+    if let Some(path) = &args.unix {
+        return run_unix(path, site, &args, access);
+    }
     let addrs = net::resolve_host(&args.host, args.port)?;
     let names = net::tls::names_for(&args.host, &addrs);
     let tls = net::tls::ServerTls::from_args(&args.tls, &names, &[b"http/1.1"])?;
@@ -323,6 +347,11 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
             net::url_authority(addr),
             site.describe()
         ));
+    }
+    if args.qr
+        && let Some(addr) = listeners.first().and_then(|l| l.local_addr().ok())
+    {
+        qr::print(scheme, addr);
     }
     crate::explain::release();
     let cleartext_auth = (site.auth.is_some() && tls.is_none())
@@ -353,4 +382,35 @@ pub fn run(args: WebArgs) -> anyhow::Result<()> {
         tls,
         access,
     )
+}
+
+/// `--unix PATH`: the socket bound as `serve --unix` binds it (a stale one replaced, anything
+/// else left alone), `listening on unix:PATH`, and the socket file removed at exit.
+fn run_unix(path: &Path, site: Site, args: &WebArgs, access: net::Access) -> anyhow::Result<()> {
+    if args.tls.tls || args.tls.tls_cert.is_some() || args.tls.tls_key.is_some() {
+        return Err(Code::Usage.error("--unix: TLS is served over TCP; drop --tls or --unix"));
+    }
+    let (listener, socket_file) = crate::serve::unix::bind(path, BACKLOG)?;
+    let shutdown = net::Shutdown::on_signals("web")?;
+    let listener = net::Listener::Unix(listener);
+    crate::log::line(format_args!(
+        "netlab web: listening on {} ({})",
+        listener.location()?,
+        site.describe()
+    ));
+    crate::explain::release();
+    if socket_file.replaced_stale {
+        crate::info!("replaced a stale socket (no server was listening on it)");
+    }
+    let listeners = net::Listeners::new(vec![listener]).context("set up the listener")?;
+    let served = server::serve(
+        listeners,
+        Arc::new(site),
+        args.max_conns as usize,
+        shutdown,
+        None,
+        access,
+    );
+    drop(socket_file);
+    served
 }

@@ -87,8 +87,9 @@ pub struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
-    /// Status line, Date, Server and, when `cors`, `Access-Control-Allow-Origin: *`.
-    pub fn new(out: &'a mut Vec<u8>, status: u16, cors: bool) -> Head<'a> {
+    /// Status line, Date, Server, then `common`: the site's headers for every response
+    /// (`Site::common`: CORS's, then `--header`'s), rendered once at start.
+    pub fn new(out: &'a mut Vec<u8>, status: u16, common: &[u8]) -> Head<'a> {
         out.clear();
         out.extend_from_slice(status_line(status));
         out.extend_from_slice(b"Date: ");
@@ -96,9 +97,7 @@ impl<'a> Head<'a> {
         out.extend_from_slice(b"\r\nServer: ");
         out.extend_from_slice(SERVER.as_bytes());
         out.extend_from_slice(b"\r\n");
-        if cors {
-            out.extend_from_slice(b"Access-Control-Allow-Origin: *\r\n");
-        }
+        out.extend_from_slice(common);
         Head { out }
     }
 
@@ -356,7 +355,7 @@ mod tests {
     #[test]
     fn head_reads_as_http() {
         let mut out = Vec::new();
-        let mut head = Head::new(&mut out, 200, true);
+        let mut head = Head::new(&mut out, 200, b"Access-Control-Allow-Origin: *\r\n");
         head.content_type("text/html", Some("utf-8"))
             .number("Content-Length", 1234)
             .connection(false, 1);
@@ -365,7 +364,7 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: "));
         assert!(text.contains("\r\nContent-Type: text/html; charset=utf-8\r\n"));
         let mut out = Vec::new();
-        Head::new(&mut out, 200, false).content_type("image/png", Some("utf-8"));
+        Head::new(&mut out, 200, b"").content_type("image/png", Some("utf-8"));
         assert!(
             String::from_utf8(out)
                 .unwrap()

@@ -7,7 +7,6 @@
 //! made as it is accepted and its handshake runs on the event loop, as its reads do.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,9 +87,7 @@ pub fn serve(
     let mut backoff = Duration::from_millis(5);
     while !shutdown.requested() {
         let (stream, peer) = match listener.accept() {
-            Ok((Stream::Tcp(stream), Peer::Tcp(peer))) => (stream, peer),
-            // Only TCP listeners are given to web.
-            Ok(_) => continue,
+            Ok(accepted) => accepted,
             Err(err) => {
                 if shutdown.requested() {
                     break;
@@ -112,12 +109,13 @@ pub fn serve(
         if shutdown.requested() {
             break;
         }
-        if !access.admits(peer.ip()) {
-            access.refused(&Peer::Tcp(peer));
+        if !access.admits_peer(&peer) {
+            access.refused(&peer);
             shared.stats.denied.fetch_add(1, Ordering::Relaxed);
-            let _ = Stream::Tcp(stream).reset_on_close();
+            let _ = stream.reset_on_close();
             continue;
         }
+        let peer = peer_name(peer);
         match limit.try_acquire() {
             Some(slot) => {
                 next = (next + 1) % loops.len();
@@ -130,7 +128,7 @@ pub fn serve(
                     next = (next + 1) % loops.len();
                     dispatch(&shared, &loops[next], stream, peer, limit.acquire_anyway());
                 }
-                None => refuse(&shared, stream, peer, max_conns),
+                None => refuse(&shared, stream, &peer, max_conns),
             },
         }
     }
@@ -148,22 +146,38 @@ pub fn serve(
     Ok(())
 }
 
+/// How the access log names a client: its address, or for a Unix socket client (`--unix`) its
+/// process and user as one field, `unix:pid=PID,uid=UID` (`unix` when the kernel did not say).
+fn peer_name(peer: Peer) -> String {
+    match peer {
+        Peer::Tcp(addr) => addr.to_string(),
+        Peer::Unix(Some((pid, uid))) => format!("unix:pid={pid},uid={uid}"),
+        Peer::Unix(None) => "unix".into(),
+    }
+}
+
 fn dispatch(
     shared: &Arc<Shared>,
     inbox: &events::Inbox,
-    stream: TcpStream,
-    peer: SocketAddr,
+    stream: Stream,
+    peer: String,
     slot: crate::net::ConnSlot,
 ) {
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-    let _ = stream.set_nodelay(true);
     let fd = stream.as_raw_fd();
-    let stream = match &shared.tls {
-        None => Stream::Tcp(stream),
-        Some(tls) => match tls.accept(stream) {
-            Ok(stream) => stream,
-            Err(err) => return crate::warn!("{peer}: TLS: {err}"),
-        },
+    let stream = match (stream, &shared.tls) {
+        (Stream::Tcp(tcp), tls) => {
+            let _ = tcp.set_nodelay(true);
+            match tls {
+                None => Stream::Tcp(tcp),
+                Some(tls) => match tls.accept(tcp) {
+                    Ok(stream) => stream,
+                    Err(err) => return crate::warn!("{peer}: TLS: {err}"),
+                },
+            }
+        }
+        // TLS is refused with --unix at start.
+        (stream, _) => stream,
     };
     if let Err(err) = stream.set_nonblocking(true) {
         return crate::warn!("{peer}: {err}");
@@ -171,7 +185,7 @@ fn dispatch(
     let (id, watch) = shared.registry.add(fd);
     let arrival = events::Arrival {
         stream,
-        peer: peer.to_string(),
+        peer,
         slot,
         id,
         watch,
@@ -217,7 +231,7 @@ impl EvictionLog {
 }
 
 /// Over `--max-conns` with every connection mid-request: answer 503 and close, on a short-lived thread (bounded in number).
-fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: usize) {
+fn refuse(shared: &Arc<Shared>, stream: Stream, peer: &str, max: usize) {
     shared.stats.refused.fetch_add(1, Ordering::Relaxed);
     // A warning, so a flood of refusals is bounded like every other repeated warning.
     crate::warn!("{peer} refused: over --max-conns {max}");
@@ -236,7 +250,7 @@ fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: us
         .spawn(move || {
             let body = b"503 Service Unavailable: too many connections\n";
             let mut out = Vec::with_capacity(256);
-            let mut head = Head::new(&mut out, 503, worker.site.cors);
+            let mut head = Head::new(&mut out, 503, &worker.site.common);
             head.header("Content-Type", "text/plain; charset=utf-8")
                 .number("Content-Length", body.len() as u64)
                 .header("Retry-After", "1")
@@ -244,7 +258,7 @@ fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: us
                 .finish();
             out.extend_from_slice(body);
             let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            if stream.write_all(&out).is_ok() {
+            if (&stream).write_all(&out).is_ok() {
                 worker.stats.add_out(out.len());
                 let _ = stream.shutdown(std::net::Shutdown::Write);
                 // Read what the client sent (bounded) so the close is not a reset.
@@ -258,7 +272,7 @@ fn refuse(shared: &Arc<Shared>, mut stream: TcpStream, peer: SocketAddr, max: us
                     if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
                         break;
                     }
-                    match stream.read(&mut sink) {
+                    match (&stream).read(&mut sink) {
                         Ok(0) | Err(_) => break,
                         Ok(n) => total += n,
                     }
@@ -288,7 +302,7 @@ pub fn not_tls(shared: &Shared, socket: &Stream, peer: &str, why: &NotTls) {
         .unwrap_or_else(|_| "https://".into());
     let body = format!("400 Bad Request: this port speaks HTTPS; use {url}\n");
     let mut out = Vec::with_capacity(256);
-    let mut head = Head::new(&mut out, 400, shared.site.cors);
+    let mut head = Head::new(&mut out, 400, &shared.site.common);
     head.header("Content-Type", "text/plain; charset=utf-8")
         .number("Content-Length", body.len() as u64)
         .connection(false, 1)

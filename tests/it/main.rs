@@ -53,6 +53,7 @@ mod web_archives;
 mod web_auth;
 mod web_browser;
 mod web_compress;
+mod web_knobs;
 mod web_listing;
 mod web_multipart;
 mod web_peers;

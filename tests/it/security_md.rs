@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use netlab::cli::{Cli, Command};
-use netlab::fuzzing::web::{conn, echo, events, files, range, request, server};
+use netlab::fuzzing::web::{conn, echo, events, files, knobs, range, request, server};
 use netlab::fuzzing::{check_responses, serve_bytes};
 use netlab::web;
 
@@ -130,6 +130,7 @@ fn actual() -> BTreeMap<String, Value> {
         ("web.linger_time", Value::Time(conn::LINGER_TIME)),
         ("web.linger_bytes", Value::Bytes(conn::LINGER_BYTES)),
         ("web.echo_body", Value::Bytes(echo::MAX_BODY)),
+        ("web.not_found_page", Value::Bytes(knobs::MAX_NOT_FOUND)),
         ("web.range_specs", count(range::MAX_SPECS)),
         ("web.loop_turn", count(events::TURN)),
         ("web.stack", bytes(server::STACK_SIZE)),

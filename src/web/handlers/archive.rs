@@ -16,7 +16,7 @@ impl<'s> Ctx<'_, 's> {
         // HTTP/1.0 has no chunked coding: the close ends the body.
         let chunked = self.framing.minor == 1;
         let keep = self.framing.keep && chunked;
-        let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, 200, &self.site.common);
         head.header("Content-Type", format.mime())
             .with("Content-Disposition", |out| {
                 archive::disposition(&file, out)

@@ -35,7 +35,7 @@ impl<'s> Ctx<'_, 's> {
             Format::Text => text(head, &bufs.scratch, &mut bufs.body),
         }
         let len = bufs.body.len();
-        let mut head = Head::new(&mut bufs.out, 200, self.site.cors);
+        let mut head = Head::new(&mut bufs.out, 200, &self.site.common);
         head.content_type(
             match format {
                 Format::Json => "application/json",

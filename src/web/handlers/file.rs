@@ -115,6 +115,20 @@ impl<'s> Ctx<'_, 's> {
                 let sort = listing::Sort::from_query(query);
                 Ok(Route::Listing { root, format, sort })
             }
+            Err(reject)
+                if reject.status == 404
+                    && self.site.spa
+                    && crate::web::knobs::spa_fallback(&self.bufs.path) =>
+            {
+                self.bufs.path.clear();
+                self.bufs.path.extend_from_slice(self.site.index.as_bytes());
+                match root.open(&self.bufs.path) {
+                    Ok(Found::File(file, meta)) => self
+                        .send_file(req, root, ranked, file, meta)
+                        .map(Route::Answer),
+                    _ => Ok(Route::Answer(self.reject(reject))),
+                }
+            }
             Err(reject) => Ok(Route::Answer(self.reject(reject))),
         }
     }
@@ -337,7 +351,7 @@ impl<'s> Ctx<'_, 's> {
                 kind,
             );
         }
-        let mut head = Head::new(&mut bufs.out, status, site.cors);
+        let mut head = Head::new(&mut bufs.out, status, &site.common);
         if status != 304 {
             head.content_type(v.mime, site.charset(utf8))
                 .number("Content-Length", count);

@@ -245,7 +245,7 @@ impl<'s> Ctx<'_, 's> {
         let _ = serde_json::to_writer(&mut *body, &Summary { files: written });
         body.push(b'\n');
         let len = body.len();
-        let mut head = Head::new(&mut self.bufs.out, 201, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, 201, &self.site.common);
         head.content_type("application/json", Some("utf-8"))
             .number("Content-Length", len as u64)
             .connection(self.framing.keep, self.framing.minor)

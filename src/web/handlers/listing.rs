@@ -156,7 +156,7 @@ impl<'s> Ctx<'_, 's> {
             super::archive::links(body);
         }
         let len = body.len();
-        let mut head = Head::new(&mut self.bufs.out, 200, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, 200, &self.site.common);
         head.content_type(
             match format {
                 Format::Json => "application/json",

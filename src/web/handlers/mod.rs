@@ -127,6 +127,26 @@ impl<'s> Ctx<'_, 's> {
         // Errors in the request's framing or limits always close.
         let keep =
             self.framing.keep && !matches!(status, 400 | 408 | 413 | 414 | 417 | 431 | 500 | 505);
+        if status == 404
+            && let Some(page) = &self.site.not_found
+        {
+            let mut head = Head::new(&mut self.bufs.out, status, &self.site.common);
+            head.content_type(page.mime, self.site.charset(page.utf8))
+                .number("Content-Length", page.body.len() as u64)
+                .connection(keep, self.framing.minor)
+                .finish();
+            let payload = if self.framing.head_only {
+                Payload::Empty
+            } else {
+                Payload::Borrowed(&page.body)
+            };
+            return Answer {
+                status,
+                payload,
+                close: !keep,
+                linger: false,
+            };
+        }
         let body = &mut self.bufs.body;
         body.clear();
         push_decimal(body, u64::from(status));
@@ -134,7 +154,7 @@ impl<'s> Ctx<'_, 's> {
         body.extend_from_slice(reason(status).as_bytes());
         body.push(b'\n');
         let len = body.len();
-        let mut head = Head::new(&mut self.bufs.out, status, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, status, &self.site.common);
         head.header("Content-Type", "text/plain; charset=utf-8")
             .number("Content-Length", len as u64);
         for (name, value) in extra {
@@ -170,7 +190,7 @@ impl<'s> Ctx<'_, 's> {
     /// A CORS preflight (`OPTIONS` with `--cors`).
     fn preflight(&mut self, req: &Request<'_, '_>) -> Answer<'s> {
         let keep = self.framing.keep;
-        let mut head = Head::new(&mut self.bufs.out, 204, true);
+        let mut head = Head::new(&mut self.bufs.out, 204, &self.site.common);
         head.header("Access-Control-Allow-Methods", allowed(self.site))
             .header("Access-Control-Max-Age", "86400");
         if let Some(asked) = req.cors_request_headers {

@@ -23,7 +23,7 @@ impl<'s> Ctx<'_, 's> {
             Condition::NotModified => 304,
             Condition::Failed => return self.short(412, &[]),
         };
-        let mut head = Head::new(&mut self.bufs.out, status, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, status, &self.site.common);
         head.header("ETag", &page.etag)
             .with("Last-Modified", |out| files::http_date(page.modified, out));
         if status == 200 {

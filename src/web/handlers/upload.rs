@@ -217,7 +217,7 @@ impl<'s> Ctx<'_, 's> {
     /// `204 No Content`: no body, no Content-Length.
     fn no_content(&mut self) -> Answer<'s> {
         let keep = self.framing.keep;
-        let mut head = Head::new(&mut self.bufs.out, 204, self.site.cors);
+        let mut head = Head::new(&mut self.bufs.out, 204, &self.site.common);
         head.connection(keep, self.framing.minor).finish();
         self.answer(204, Payload::Empty)
     }

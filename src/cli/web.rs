@@ -23,7 +23,7 @@ use super::{parse_duration, parse_port, parse_positive_duration, parse_size};
     netlab web --upload --auth ann:pw --auth-for write --tls   # public reads, writes need a password\n  \
     netlab web ./photos --archives                    # curl -OJ 'http://127.0.0.1:8000/?download=zip'\n  \
     netlab web ./dist --spa --404 404.html --header 'X-Frame-Options: DENY'\n  \
-    netlab web --unix /tmp/web.sock                   # curl --unix-socket /tmp/web.sock http://localhost/\n  \
+    netlab web --unix /tmp/web.sock                   # curl --unix-socket /tmp/web.sock http://x/\n  \
     netlab web --host 0.0.0.0 --qr                    # a QR code for a phone on the same network")]
 pub struct WebArgs {
     /// Directory to serve.

@@ -120,7 +120,8 @@ fn site() -> Lab {
     lab
 }
 
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
+/// `netlab web site --port 0` and `extra`, from the lab's folder (every web test's server).
+pub(crate) fn serve(lab: &Lab, extra: &[&str]) -> Server {
     let mut args = vec!["web", "site", "--port", "0"];
     args.extend_from_slice(extra);
     lab.server(args)

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::harness::{Lab, Server, noise, peer, wait_output};
 use crate::web::get;
+use crate::web::serve;
 
 /// A name of 150 bytes: over tar's 100-byte field, so it needs a GNU long-name entry.
 fn long_name() -> String {
@@ -32,12 +33,6 @@ fn lab() -> Lab {
     link(Path::new("../a.txt"), "site/sub/in.txt").unwrap();
     link(Path::new(".."), "site/sub/deep/up").unwrap();
     lab
-}
-
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
-    let mut args = vec!["web", "site", "--port", "0"];
-    args.extend_from_slice(extra);
-    lab.server(args)
 }
 
 /// What an unpacked tree holds: each path below `dir`, with a file's bytes (`None`: a folder).

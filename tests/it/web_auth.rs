@@ -4,18 +4,13 @@
 use base64::Engine;
 
 use crate::harness::{Lab, Server};
+use crate::web::serve;
 use crate::web::{Resp, request};
 
 fn lab() -> Lab {
     let lab = Lab::new();
     lab.write("site/a.txt", "alpha\n");
     lab
-}
-
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
-    let mut args = vec!["web", "site", "--port", "0"];
-    args.extend_from_slice(extra);
-    lab.server(args)
 }
 
 fn basic(user_pass: &str) -> String {

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::{Duration, SystemTime};
 
 use crate::harness::{Lab, Server};
+use crate::web::serve;
 use crate::web::{Resp, request, settle};
 
 /// A page of text that compresses well, `lines` lines long (about 40 bytes each).
@@ -22,12 +23,6 @@ fn lab() -> (Lab, String) {
     let page = text(200, "row");
     settle(&lab.write("site/page.html", &page));
     (lab, page)
-}
-
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
-    let mut args = vec!["web", "site", "--port", "0"];
-    args.extend_from_slice(extra);
-    lab.server(args)
 }
 
 /// `method target` with `Accept-Encoding: accepted` (none when empty) and `extra` header lines.

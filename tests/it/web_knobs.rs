@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use crate::harness::{Lab, Server, peer, stop, wait_output};
+use crate::harness::{Lab, peer, stop, wait_output};
+use crate::web::serve;
 use crate::web::{get, request};
 
 /// A site with an index, a text file and a folder without an index.
@@ -14,12 +15,6 @@ fn lab() -> Lab {
     lab.write("site/docs/readme.md", "# readme\n");
     lab.write("missing.html", "<p>nothing here</p>\n");
     lab
-}
-
-fn serve(lab: &Lab, extra: &[&str]) -> Server {
-    let mut args = vec!["web", "site", "--port", "0"];
-    args.extend_from_slice(extra);
-    lab.server(args)
 }
 
 #[test]

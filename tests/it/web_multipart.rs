@@ -5,8 +5,9 @@
 use std::io::Write;
 
 use crate::harness::{Server, noise};
+use crate::web::serve;
 use crate::web::{Resp, assert_closed, get, open, read_response, request, send};
-use crate::web_upload::{lab, names, serve, tree};
+use crate::web_upload::{lab, names, tree};
 
 const BOUNDARY: &str = "----netlabTestBoundary7MA4YWxk";
 

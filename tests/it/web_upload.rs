@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Lab, Server, WAIT, noise, skip};
+use crate::web::serve;
 use crate::web::{Resp, assert_closed, get, open, read_response, request, send};
 
 /// A lab with a served folder `site` (one file, one folder) and a file beside it.
@@ -16,12 +17,6 @@ pub(crate) fn lab() -> Lab {
     lab.write("site/d/x.txt", "x\n");
     lab.write("outside.txt", "outside\n");
     lab
-}
-
-pub(crate) fn serve(lab: &Lab, extra: &[&str]) -> Server {
-    let mut args = vec!["web", "site", "--port", "0"];
-    args.extend_from_slice(extra);
-    lab.server(args)
 }
 
 fn put_head(target: &str, len: usize, extra: &str) -> String {

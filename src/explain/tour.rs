@@ -364,13 +364,15 @@ fn wrap(line: &str, width: usize) -> Vec<(String, usize)> {
     let columns = |chars: &[char]| chars.iter().map(|c| char_width(*c)).sum::<usize>();
     let mut pieces = Vec::new();
     let mut piece: Vec<char> = Vec::new();
+    // The piece's width so far, kept as characters are pushed.
+    let mut used = 0;
     // Where the piece may be cut: just after its last space, or before its last wide character.
     let mut cut_at: Option<usize> = None;
     // The piece's first character that is not its indentation.
     let mut body = 0;
     for c in line.chars() {
         let w = char_width(c);
-        if columns(&piece) + w > width && piece.len() > body {
+        if used + w > width && piece.len() > body {
             let here = w == 2 || c == ' ' || piece.last() == Some(&' ');
             let cut = if here {
                 piece.len()
@@ -379,9 +381,10 @@ fn wrap(line: &str, width: usize) -> Vec<(String, usize)> {
             };
             let rest = piece.split_off(cut);
             let head: String = piece.iter().collect::<String>().trim_end().to_string();
-            let used = head.chars().map(char_width).sum();
-            pieces.push((head, used));
+            let head_used = head.chars().map(char_width).sum();
+            pieces.push((head, head_used));
             piece = std::iter::repeat_n(' ', indent).chain(rest).collect();
+            used = columns(&piece);
             body = indent;
             cut_at = None;
         }
@@ -394,8 +397,8 @@ fn wrap(line: &str, width: usize) -> Vec<(String, usize)> {
             cut_at = Some(piece.len());
         }
         piece.push(c);
+        used += w;
     }
-    let used = columns(&piece);
     pieces.push((piece.into_iter().collect(), used));
     pieces
 }

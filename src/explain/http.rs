@@ -24,7 +24,13 @@ pub fn response(head: &[u8]) {
     }
 }
 
-/// `fetch`: the request head as `-v` shows it (`>` lines).
+std::thread_local! {
+    /// `fetch`: the head of the request about to go, said when its first bytes are sent (after
+    /// the connect and the TLS handshake it waits for, as the calls happen).
+    static PENDING: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `fetch`: the request head as `-v` shows it (`>` lines), kept until [`sending`].
 pub fn sent(method: &impl std::fmt::Display, url: &url::Url, head: &[(String, String)]) {
     if !on() || REQUESTS.fetch_add(1, Ordering::Relaxed) >= super::FULL {
         return;
@@ -39,7 +45,16 @@ pub fn sent(method: &impl std::fmt::Display, url: &url::Url, head: &[(String, St
         text.push_str(&format!("{name}: {value}\r\n"));
     }
     text.push_str("\r\n");
-    annotate(text.as_bytes(), '>');
+    PENDING.with(|pending| *pending.borrow_mut() = Some(text));
+}
+
+/// `fetch`: the request's bytes are about to be sent: say its head, once.
+pub fn sending() {
+    if on()
+        && let Some(text) = PENDING.with(|pending| pending.borrow_mut().take())
+    {
+        annotate(text.as_bytes(), '>');
+    }
 }
 
 /// `fetch`: the response head as it came back (`<` lines), made only when narrated.

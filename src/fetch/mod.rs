@@ -12,6 +12,7 @@ mod auth;
 mod client;
 mod decode;
 mod errors;
+mod explained;
 mod form;
 mod head;
 mod jar;

@@ -208,6 +208,9 @@ impl<T: Transport> Transport for Timed<T> {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        if self.timeline.is_some() {
+            crate::explain::http::sending();
+        }
         let sent = self.inner.transmit_output(amount, timeout);
         if let Some(timeline) = &self.timeline {
             timeline.stamp(|s, now| s.sent = Some(now));

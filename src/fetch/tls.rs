@@ -36,6 +36,7 @@ pub fn config(plan: &Plan) -> anyhow::Result<Arc<ClientConfig>> {
 pub fn connector(config: Option<Arc<ClientConfig>>, timeline: Arc<Timeline>) -> impl Connector {
     ().chain(SocksConnector::default())
         .chain(ConnectProxyConnector::default())
+        .chain(super::explained::ExplainedTcp)
         .chain(TcpConnector::default())
         .chain(Stamp {
             timeline: Arc::clone(&timeline),
@@ -81,6 +82,9 @@ impl<In: Transport> Connector<In> for TlsConnector {
         sock.set_timeout(details.timeout);
         while conn.is_handshaking() {
             conn.complete_io(&mut sock)?;
+        }
+        if let Some(fd) = super::explained::connected_fd() {
+            crate::explain::tls_done(fd, || tls::describe_state(&conn));
         }
         if crate::log::verbose() {
             // What `connect -v` shows, in curl's `* ` lines.

@@ -218,9 +218,9 @@ fn every_serve_model_narrates_its_own_mechanics() {
 #[test]
 fn under_load_the_first_connections_are_explained_then_counted() {
     let lab = Lab::new();
-    let server = lab.server(["serve", "--explain", "--port", "0", "--count", "2000"]);
+    let server = lab.server(["serve", "--explain", "--port", "0", "--count", "10000"]);
     let addr = server.addr().to_string();
-    lab.cmd(["bench", "tcp", &addr, "-n", "2000", "-c", "8", "-q"])
+    lab.cmd(["bench", "tcp", &addr, "-n", "10000", "-c", "8", "-q"])
         .run()
         .success();
     let (status, log) = server.wait();
@@ -237,13 +237,13 @@ fn under_load_the_first_connections_are_explained_then_counted() {
         })
         .sum();
     assert_eq!(
-        counted, 1997,
+        counted, 9997,
         "every connection not narrated is counted\n{log}"
     );
     let lines = log.lines().filter(|l| l.starts_with("[explain]")).count();
     assert!(
         lines <= 60,
-        "{lines} narration lines for 2,000 connections\n{log}"
+        "{lines} narration lines for 10,000 connections\n{log}"
     );
 }
 
@@ -288,7 +288,7 @@ fn a_refused_connection_is_explained() {
 
 /// One system call of an strace trace: its name, arguments and result.
 #[derive(Debug)]
-struct Traced {
+pub(crate) struct Traced {
     name: String,
     args: String,
     result: String,
@@ -296,7 +296,7 @@ struct Traced {
 
 /// An `strace -f -o FILE` trace as whole calls, in the order they returned: a call another
 /// thread interrupted (`<unfinished ...>`) is joined to its `<... resumed>` line.
-fn trace(text: &str) -> Vec<Traced> {
+pub(crate) fn trace(text: &str) -> Vec<Traced> {
     let mut pending: std::collections::HashMap<String, String> = Default::default();
     let mut calls = Vec::new();
     for line in text.lines() {
@@ -396,7 +396,7 @@ fn same_args(narrated: &str, traced: &Traced) -> bool {
 /// Check that each narrated call of the traced kinds is found in the trace after the one
 /// before it: `in_order` per descriptor (a client's two threads each keep their own order) or
 /// across them all (a serial server, one call after another).
-fn check_truth(log: &str, traced: &[Traced], per_fd: bool) -> usize {
+pub(crate) fn check_truth(log: &str, traced: &[Traced], per_fd: bool) -> usize {
     const TRACED: &[&str] = &[
         "socket",
         "setsockopt",

@@ -170,3 +170,97 @@ fn connect_listen_says_where_first_then_its_calls() {
         "what it sent is said:\n{log}"
     );
 }
+
+/// The position of the first narrated line containing `needle`, for checking their order.
+fn at(log: &str, needle: &str) -> usize {
+    log.find(needle)
+        .unwrap_or_else(|| panic!("no `{needle}`\n{log}"))
+}
+
+#[test]
+fn web_and_fetch_narrate_their_tls_handshakes() {
+    let lab = Lab::new();
+    lab.write("site/a.txt", "over TLS\n");
+    let server = english(lab.cmd([
+        "web",
+        "site",
+        "--explain",
+        "--tls",
+        "--tls-save-cert",
+        "c.pem",
+        "--port",
+        "0",
+    ]))
+    .spawn_server();
+    let url = format!("https://{}/a.txt", server.addr());
+    let run = english(lab.cmd(["fetch", "--explain", "--cacert", "c.pem", &url])).run();
+    run.success().stdout_is("over TLS\n");
+    // The client's calls in the order they are made: the connect, the handshake on the same
+    // descriptor, the request head as it goes, the answer, the close.
+    let said = run.stderr();
+    let order = [
+        "socket(AF_INET, SOCK_STREAM) = fd 3",
+        "connect(fd 3, ",
+        "TLS handshake on fd 3: TLSv1.3 ",
+        "from here every byte on this socket is encrypted",
+        "> GET /a.txt HTTP/1.1",
+        "send(fd 3, ",
+        "< HTTP/1.1 200 OK",
+        "close(fd 3)",
+    ];
+    let mut from = 0;
+    for needle in order {
+        let found = said[from..].find(needle);
+        from += found.unwrap_or_else(|| panic!("no `{needle}` after byte {from}\n{said}"));
+    }
+    let log = stop(server);
+    assert!(log.contains("TLS handshake on fd "), "{log}");
+    assert!(
+        at(&log, "TLS handshake on fd ") < at(&log, "> GET /a.txt HTTP/1.1"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_refused_fetch_is_explained() {
+    let lab = Lab::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("http://127.0.0.1:{port}/");
+    let run = english(lab.cmd(["fetch", "--explain", &url])).run();
+    run.fails_with(7, "").stderr_has("ECONNREFUSED");
+    // Nothing was sent, so no request head is said.
+    assert!(!run.stderr().contains("> GET"), "{}", run.context());
+}
+
+#[test]
+fn the_fetch_narration_is_the_truth() {
+    if !peer("strace") {
+        return;
+    }
+    let lab = Lab::new();
+    lab.write("site/a.txt", "traced\n");
+    let server = english(lab.cmd(["web", "site", "--port", "0"])).spawn_server();
+    let url = format!("{}/a.txt", server.base_url());
+    let traced = lab.path().join("fetch.trace");
+    let mut cmd = english(lab.cmd(Vec::<&str>::new()));
+    cmd.command = std::process::Command::new("strace");
+    cmd.command
+        .args(["-f", "-e", "trace=network,close", "-o"])
+        .arg(&traced)
+        .arg(bin())
+        .args(["fetch", "--explain", &url])
+        .current_dir(lab.path());
+    let run = cmd.run();
+    run.success().stdout_is("traced\n");
+    let calls = super::explain::trace(&std::fs::read_to_string(&traced).unwrap());
+    let checked = super::explain::check_truth(&run.stderr(), &calls, true);
+    // socket, connect, getsockopt, send, recv, close.
+    assert!(
+        checked >= 6,
+        "only {checked} calls checked\n{}",
+        run.context()
+    );
+    stop(server);
+}

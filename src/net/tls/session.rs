@@ -199,10 +199,18 @@ impl Tls {
             self.check_first_bytes(conn)?;
         }
         let ended = conn.read_tls(&mut Dontwait(&self.socket))? == 0;
+        let handshaking = conn.is_handshaking();
         if let Err(err) = conn.process_new_packets() {
             // The alert that says why, if the socket takes it.
             let _ = self.send_some(conn);
             return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+        }
+        // Every handshake ends on a message from the peer, so here, whichever path (a blocking
+        // handshake, an event loop's step, or a first read) drove it.
+        if handshaking && !conn.is_handshaking() {
+            crate::explain::tls_done(std::os::fd::AsRawFd::as_raw_fd(&self.socket), || {
+                describe_state(conn)
+            });
         }
         Ok(ended)
     }
@@ -367,9 +375,6 @@ impl Tls {
             let mut conn = lock(&self.conn);
             let sent = self.send_some(&mut conn)?;
             if !conn.is_handshaking() {
-                crate::explain::tls_done(std::os::fd::AsRawFd::as_raw_fd(&self.socket), || {
-                    describe_state(&conn)
-                });
                 drop(conn);
                 return if sent {
                     Ok(())
@@ -406,9 +411,6 @@ impl Tls {
         loop {
             self.send_some(&mut conn)?;
             if !conn.is_handshaking() {
-                crate::explain::tls_done(std::os::fd::AsRawFd::as_raw_fd(&self.socket), || {
-                    describe_state(&conn)
-                });
                 return Ok(false);
             }
             match self.receive(&mut conn) {

@@ -392,6 +392,7 @@ fn receive(
                 // full buffer) and dropped.
                 if !options.eof.send_only {
                     out.write_all(&buf[..n]).context("write to stdout")?;
+                    crate::explain::stdout_wrote(&buf[..n]);
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}

@@ -113,9 +113,37 @@ fn emit(text: String) {
         Some(lines) => lines.push(text),
         None => {
             drop(held);
-            crate::log::line(format_args!("{text}"));
+            if OPEN_LINE.swap(false, Ordering::Relaxed) && stdout_is_stderr() {
+                crate::log::line(format_args!("\n{text}"));
+            } else {
+                crate::log::line(format_args!("{text}"));
+            }
         }
     }
+}
+
+/// Standard output was left in the middle of a line (a greeting with no newline).
+static OPEN_LINE: AtomicBool = AtomicBool::new(false);
+
+/// A client wrote `bytes` to standard output: when they end mid-line and stderr goes to the
+/// same place (a terminal, `2>&1`), the next narration starts on a line of its own rather than
+/// after the server's words.
+pub fn stdout_wrote(bytes: &[u8]) {
+    if on()
+        && let Some(last) = bytes.last()
+    {
+        OPEN_LINE.store(*last != b'\n', Ordering::Relaxed);
+    }
+}
+
+/// Whether descriptors 1 and 2 are one file (the same terminal, or `2>&1`).
+fn stdout_is_stderr() -> bool {
+    static SAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SAME.get_or_init(|| {
+        let id = |stat: nix::sys::stat::FileStat| (stat.st_dev, stat.st_ino);
+        let out = nix::sys::stat::fstat(std::io::stdout()).ok().map(id);
+        out.is_some() && out == nix::sys::stat::fstat(std::io::stderr()).ok().map(id)
+    })
 }
 
 #[cfg(test)]

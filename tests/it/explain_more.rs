@@ -264,3 +264,33 @@ fn the_fetch_narration_is_the_truth() {
     );
     stop(server);
 }
+
+#[test]
+fn narration_after_a_reply_without_newline_starts_its_own_line() {
+    let lab = Lab::new();
+    let server = english(lab.cmd(["serve", "--port", "0", "--count", "1"])).spawn_server();
+    let both = lab.path().join("both.txt");
+    let file = std::fs::File::create(&both).unwrap();
+    // stdout and stderr one file, as on a terminal or under `2>&1`.
+    let mut child = std::process::Command::new(bin())
+        .args([
+            "connect",
+            "--explain",
+            "--lang",
+            "en",
+            &server.addr().to_string(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    let status = wait_timeout(&mut child, std::time::Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let text = std::fs::read_to_string(&both).unwrap();
+    assert!(
+        text.contains("Thank you for connecting\n[explain] "),
+        "the greeting has no newline of its own; the narration must not run on after it\n{text}"
+    );
+    stop(server);
+}

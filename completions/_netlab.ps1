@@ -405,6 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'netlab' -ScriptBlock {
             [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address')
             [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send TEXT after connecting, then half-close (`\n`, `\r`, `\t` are understood)')
             [CompletionResult]::new('--expect', '--expect', [CompletionResultType]::ParameterName, 'Count a connection as failed (expect mismatch) unless it receives exactly TEXT')
+            [CompletionResult]::new('--svg', '--svg', [CompletionResultType]::ParameterName, 'Write the run''s latency histogram (the summary''s 1-2-5 buckets; corrected, under --rate) to FILE as SVG')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Concurrent connections')
             [CompletionResult]::new('--connections', '--connections', [CompletionResultType]::ParameterName, 'Concurrent connections')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]')

@@ -323,7 +323,7 @@ _netlab() {
             return 0
             ;;
         netlab__subcmd__bench__subcmd__tcp)
-            opts="-c -d -n -q -v -h -V --tls --cacert --insecure --sni --send --expect --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
+            opts="-c -d -n -q -v -h -V --tls --cacert --insecure --sni --send --expect --svg --connections --duration --count --warmup --timeout --threads --rate --json --save --hist-out --fail-if --quiet --verbose --explain --lang --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +342,10 @@ _netlab() {
                     return 0
                     ;;
                 --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --svg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -392,6 +392,7 @@ set edit:completion:arg-completer[netlab] = {|@words|
             cand --sni 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address'
             cand --send 'Send TEXT after connecting, then half-close (`\n`, `\r`, `\t` are understood)'
             cand --expect 'Count a connection as failed (expect mismatch) unless it receives exactly TEXT'
+            cand --svg 'Write the run''s latency histogram (the summary''s 1-2-5 buckets; corrected, under --rate) to FILE as SVG'
             cand -c 'Concurrent connections'
             cand --connections 'Concurrent connections'
             cand -d 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]'

@@ -315,6 +315,7 @@ complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_sub
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l sni -d 'The name sent in the handshake (SNI) and looked for in the certificate, instead of the host in the address' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l send -d 'Send TEXT after connecting, then half-close (`\\n`, `\\r`, `\\t` are understood)' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l expect -d 'Count a connection as failed (expect mismatch) unless it receives exactly TEXT' -r
+complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -l svg -d 'Write the run\'s latency histogram (the summary\'s 1-2-5 buckets; corrected, under --rate) to FILE as SVG' -r -F
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s c -l connections -d 'Concurrent connections' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s d -l duration -d 'Run for this long, more than 0 [default, with no -n: 10s; compare: 3s per server]' -r
 complete -c netlab -n "__fish_netlab_using_subcommand bench; and __fish_seen_subcommand_from tcp" -s n -l count -d 'Make exactly N attempts (requests, or connections for tcp) in all; failed ones count' -r

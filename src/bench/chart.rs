@@ -1,6 +1,6 @@
 //! The bar chart of `bench compare`: in the terminal with Unicode blocks, and as an SVG picture
 //! (drawn with plotters) for a report, with a latency histogram per target below it (the one
-//! picture of `bench http --svg`).
+//! picture of `bench tcp --svg` and `bench http --svg`).
 
 use std::fs::File;
 use std::io::Write;
@@ -92,8 +92,62 @@ impl SvgFile {
         let mut text = String::new();
         draw(&mut text, panels, hists, title)
             .with_context(|| format!("draw the chart for {}", self.0.path.display()))?;
+        let text = described(text, panels, hists, title);
         self.0.finish(text.as_bytes())
     }
+}
+
+/// The picture with a `<title>` and a `<desc>` first inside its `<svg>`: what it shows in
+/// words, with every bar's rate and every bucket's exact count (the picture shows shares), for
+/// screen readers and for scripts.
+fn described(svg: String, panels: &[Panel<'_>], hists: &[Hist], title: &str) -> String {
+    let mut desc = String::new();
+    for panel in panels {
+        for bar in &panel.bars {
+            desc.push_str(&format!(
+                "{}: {} {}\n",
+                bar.label,
+                Rate(bar.rate),
+                panel.unit
+            ));
+        }
+    }
+    for hist in hists {
+        let total: u64 = hist.buckets.iter().map(|bucket| bucket.count).sum();
+        desc.push_str(&format!(
+            "latency of {}: {} exchanges\n",
+            hist.label,
+            Count(total)
+        ));
+        for bucket in &hist.buckets {
+            desc.push_str(&format!(
+                "{} – {}: {}\n",
+                Micros(bucket.low),
+                Micros(bucket.high),
+                bucket.count
+            ));
+        }
+    }
+    let Some(open) = svg
+        .find("<svg")
+        .and_then(|at| svg[at..].find('>').map(|end| at + end + 1))
+    else {
+        return svg;
+    };
+    format!(
+        "{}\n<title>{}</title>\n<desc>\n{}</desc>{}",
+        &svg[..open],
+        xml_escape(title),
+        xml_escape(&desc),
+        &svg[open..]
+    )
+}
+
+/// Text for an XML element.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A file bench writes at the end of a run (`--svg`, `--hist-out`), opened before anything is

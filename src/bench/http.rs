@@ -17,6 +17,8 @@ pub struct HttpExchange {
     /// Exchanges begun so far, over all threads (only with more than one request).
     begun: AtomicU64,
     keepalive: bool,
+    /// Exchanges are counted by request too (`--requests`: by line).
+    by_request: bool,
 }
 
 /// One request, ready to go.
@@ -43,6 +45,15 @@ impl HttpExchange {
             order,
             begun: AtomicU64::new(0),
             keepalive,
+            by_request: false,
+        }
+    }
+
+    /// Have the run count exchanges by request (see `Exchange::request_index`).
+    pub fn counted_by_request(self, yes: bool) -> HttpExchange {
+        HttpExchange {
+            by_request: yes,
+            ..self
         }
     }
 
@@ -233,6 +244,10 @@ impl Exchange for HttpExchange {
 
     fn status(&self, state: &Response) -> Option<u16> {
         Some(state.status)
+    }
+
+    fn request_index(&self, state: &Response) -> Option<usize> {
+        self.by_request.then_some(state.current)
     }
 }
 

@@ -4,12 +4,14 @@
 //! The verbs validate their flags into a `Load` and an `engine::Exchange` before any socket
 //! opens; `engine` runs the load on a few threads; `report` shows the result.
 
+mod by_line;
 mod chart;
 mod compare;
 mod diff;
 mod engine;
 mod histogram;
 mod http;
+mod live;
 mod report;
 mod requests;
 mod tally;
@@ -23,11 +25,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::{BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs, RequestsOrder};
+use crate::cli::{
+    BenchArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs, LoadArgs, RequestsOrder, SvgArgs,
+};
 use crate::exit::Code;
 use crate::net::{self, Shutdown};
 use engine::{Exchange, Limit, Plan};
-use report::{Kind, Live, Report, Secs};
+use live::Live;
+use report::{Kind, Report, Secs};
 
 /// How long `tcp` and `http` run when neither -d nor -n is given.
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
@@ -57,10 +62,7 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         tls::unused(&args.tls_args, "add --tls, or give a tls:// address")?;
         None
     };
-    let (hist_out, save) = (
-        pending(&args.load.hist_out, "--hist-out")?,
-        pending(&args.load.save, "--save")?,
-    );
+    let files = Files::open(&args.load, &args.svg)?;
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
     let exchange = tcp::TcpExchange::new(
         args.send.as_deref().map(unescape),
@@ -75,7 +77,7 @@ fn tcp_command(args: BenchTcpArgs, interrupt: &Shutdown) -> anyhow::Result<()> {
         tls,
         interrupt,
     )?;
-    finish(&report, &load, hist_out, save, None)
+    finish(&report, &load, files)
 }
 
 /// `bench tcp --tls` (and compare's tls:// targets): the host of `HOST:PORT` is the name.
@@ -105,17 +107,9 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
             None
         }
     };
-    let (hist_out, save) = (
-        pending(&args.load.hist_out, "--hist-out")?,
-        pending(&args.load.save, "--save")?,
-    );
-    let svg = args
-        .svg
-        .as_deref()
-        .map(chart::SvgFile::create)
-        .transpose()?;
+    let files = Files::open(&args.load, &args.svg)?;
     let load = Load::from_args(&args.load, DEFAULT_DURATION)?;
-    let report = measure(
+    let mut report = measure(
         Kind::Http,
         &target.url,
         target.addr,
@@ -124,45 +118,53 @@ fn http_command(args: BenchHttpArgs, interrupt: &Shutdown) -> anyhow::Result<()>
         tls,
         interrupt,
     )?;
-    finish(&report, &load, hist_out, save, svg)
+    report.lines = target.lines;
+    finish(&report, &load, files)
+}
+
+/// The files one run of `bench tcp` or `bench http` writes at its end, each opened before the
+/// run (see `chart::Pending`): `--hist-out`, `--save`, `--svg`.
+struct Files {
+    hist_out: Option<chart::Pending>,
+    save: Option<chart::Pending>,
+    svg: Option<chart::SvgFile>,
+}
+
+impl Files {
+    fn open(load: &LoadArgs, svg: &SvgArgs) -> anyhow::Result<Files> {
+        let pending = |path: &Option<std::path::PathBuf>, flag| {
+            path.as_deref()
+                .map(|path| chart::Pending::create(flag, path))
+                .transpose()
+        };
+        Ok(Files {
+            hist_out: pending(&load.hist_out, "--hist-out")?,
+            save: pending(&load.save, "--save")?,
+            svg: svg.svg.as_deref().map(chart::SvgFile::create).transpose()?,
+        })
+    }
 }
 
 /// After a run of `bench tcp` or `bench http`: the summary, the files asked for (`--svg`: the
 /// latency histogram as a picture), then the exit status (1 when nothing succeeded, 99 for a
 /// crossed `--fail-if`).
-fn finish(
-    report: &Report,
-    load: &Load,
-    hist_out: Option<chart::Pending>,
-    save: Option<chart::Pending>,
-    svg: Option<chart::SvgFile>,
-) -> anyhow::Result<()> {
+fn finish(report: &Report, load: &Load, files: Files) -> anyhow::Result<()> {
     print(report, load.json)?;
-    if let Some(svg) = svg {
+    if let Some(svg) = files.svg {
         let hist = chart::Hist::of(&report.target, report.latency());
         let title = format!("netlab bench {} {}", report.kind.name(), report.target);
         svg.write(&[], &[hist], &title)?;
     }
-    if let Some(file) = hist_out {
+    if let Some(file) = files.hist_out {
         file.finish(histogram::percentile_distribution(report.latency()).as_bytes())?;
     }
-    if let Some(file) = save {
+    if let Some(file) = files.save {
         let mut bytes = serde_json::to_vec(&report.saved()).context("write --save")?;
         bytes.push(b'\n');
         file.finish(&bytes)?;
     }
     report.verdict()?;
     threshold::check(report, &load.thresholds)
-}
-
-/// `--hist-out` or `--save`, opened before the run (see `chart::Pending`).
-fn pending(
-    path: &Option<std::path::PathBuf>,
-    flag: &'static str,
-) -> anyhow::Result<Option<chart::Pending>> {
-    path.as_deref()
-        .map(|path| chart::Pending::create(flag, path))
-        .transpose()
 }
 
 /// The load flags, validated.
@@ -283,6 +285,7 @@ fn measure<E: Exchange>(
         threads: load.threads,
         target_rate: load.rate,
         outcome: outcome?,
+        lines: Vec::new(),
     })
 }
 

@@ -2,13 +2,13 @@
 //! (exit 1 when nothing succeeded), the live progress line, and numbers written for people.
 
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::engine::{Outcome, Snapshot};
+use super::engine::Outcome;
+use super::requests::RequestLine;
 use super::tally::{Failure, Tally};
 use crate::net::{self, HumanBytes};
 
@@ -63,10 +63,13 @@ pub struct Report {
     /// `--rate`, when the run was an open-model one.
     pub target_rate: Option<f64>,
     pub outcome: Outcome,
+    /// `bench http --requests`: the file's request lines, counted one by one (the tally's
+    /// `requests` by the same index). Empty otherwise.
+    pub lines: Vec<RequestLine>,
 }
 
 impl Report {
-    fn tally(&self) -> &Tally {
+    pub(super) fn tally(&self) -> &Tally {
         &self.outcome.tally
     }
 
@@ -189,7 +192,12 @@ impl Report {
                 tally.busy * 100.0
             ));
         }
-        let meaning = if p99 > sent_p99.saturating_mul(2) && started > 0 {
+        // Twice as slow, and by a millisecond at least: a few dozen microseconds of the
+        // generator's own wake-up on a fast exchange is not a wait worth a sentence.
+        let meaning = if p99 > sent_p99.saturating_mul(2)
+            && p99.saturating_sub(sent_p99) >= 1000
+            && started > 0
+        {
             "the latency counts from when each exchange was due, \"as sent\" from when it left; \
              they differ by the time exchanges waited for a free connection while the server \
              was slow, which a closed loop never measures"
@@ -306,6 +314,7 @@ impl Report {
         if let Some(target) = self.target_rate {
             out.push_str(&self.open_model_notes(target));
         }
+        out.push_str(&self.by_line());
         let mut head = format!(
             "bench {} {} ({}): {} connection{} on {} thread{}",
             kind.name(),
@@ -398,6 +407,32 @@ impl Report {
                 .collect();
             object["status"] = Value::Object(status);
         }
+        if !self.lines.is_empty() {
+            object["requests_lines"] = self
+                .line_counts()
+                .map(|(line, counts)| {
+                    let errors: Map<String, Value> = counts
+                        .failure_counts()
+                        .into_iter()
+                        .map(|(kind, count)| (kind.key().to_string(), json!(count)))
+                        .collect();
+                    let status: Map<String, Value> = counts
+                        .status_counts()
+                        .into_iter()
+                        .map(|(code, count)| (code.to_string(), json!(count)))
+                        .collect();
+                    json!({
+                        "line": line.number,
+                        "method": line.method,
+                        "url": line.url,
+                        "count": counts.ok,
+                        "failed": counts.failed(),
+                        "errors": errors,
+                        "status": status,
+                    })
+                })
+                .collect();
+        }
         object
     }
 
@@ -457,54 +492,8 @@ fn per_second(total: u64, elapsed: Duration) -> u64 {
     }
 }
 
-fn plural(n: u64) -> &'static str {
+pub(super) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// The live one-line display on stderr: only on a terminal, never with --quiet or --json.
-pub struct Live {
-    label: String,
-    kind: Kind,
-    enabled: bool,
-}
-
-impl Live {
-    pub fn new(label: String, kind: Kind, enabled: bool) -> Live {
-        Live {
-            label,
-            kind,
-            enabled,
-        }
-    }
-
-    pub fn show(&self, snapshot: Snapshot) {
-        if !self.enabled {
-            return;
-        }
-        let line = if snapshot.warming {
-            format!("{}: warming up", self.label)
-        } else {
-            format!(
-                "{}: {:.1} s   {} {}   {} {}   {} failed",
-                self.label,
-                snapshot.elapsed.as_secs_f64(),
-                Count(snapshot.ok),
-                self.kind.unit(),
-                Rate(snapshot.ok as f64 / snapshot.elapsed.as_secs_f64().max(1e-9)),
-                self.kind.per_second(),
-                Count(snapshot.failed),
-            )
-        };
-        // `\r` and "erase line" keep it on one line; a failed write only loses the display.
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[K{line}");
-    }
-
-    /// Take the line away before the summary is printed.
-    pub fn clear(&self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
-        }
-    }
 }
 
 pub use crate::net::Count;

@@ -26,6 +26,20 @@ pub struct Target {
     pub exchange: HttpExchange,
     /// An https:// URL: the host (for SNI and the certificate) and `HOST:PORT`.
     pub tls: Option<(String, String)>,
+    /// With `--requests`: each request's line, in the order of the exchange's requests (the
+    /// run counts exchanges by line). Empty otherwise.
+    pub lines: Vec<RequestLine>,
+}
+
+/// A line of a `--requests` file, as the summary names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLine {
+    /// Its number in the file, from 1 (blank and comment lines count).
+    pub number: usize,
+    pub method: String,
+    /// The whole URL, and the request target sent (`/a?b`).
+    pub url: String,
+    pub path: String,
 }
 
 /// What the flags say to send, besides the URL.
@@ -68,8 +82,10 @@ pub fn target(url: &str, spec: &Spec<'_>) -> anyhow::Result<Target> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let requests = match spec.requests {
-        Some(path) => from_file(path, &parsed, &extra, spec.keepalive)?,
+    let (requests, lines) = match spec.requests {
+        Some(path) => from_file(path, &parsed, &extra, spec.keepalive)?
+            .into_iter()
+            .unzip(),
         None => {
             let body = spec
                 .body
@@ -81,14 +97,15 @@ pub fn target(url: &str, spec: &Spec<'_>) -> anyhow::Result<Target> {
             if !is_token(method) {
                 return Err(Code::Usage.error(format!("-X {method:?}: not an HTTP method")));
             }
-            vec![build(
+            let request = build(
                 method,
                 &parsed,
                 &[],
                 &extra,
                 body.as_deref(),
                 spec.keepalive,
-            )]
+            );
+            (vec![request], Vec::new())
         }
     };
 
@@ -104,8 +121,10 @@ pub fn target(url: &str, spec: &Spec<'_>) -> anyhow::Result<Target> {
     Ok(Target {
         url: parsed.to_string(),
         addr,
-        exchange: HttpExchange::new(requests, spec.order, spec.keepalive),
+        exchange: HttpExchange::new(requests, spec.order, spec.keepalive)
+            .counted_by_request(!lines.is_empty()),
         tls,
+        lines,
     })
 }
 
@@ -152,11 +171,7 @@ fn build(
     keepalive: bool,
 ) -> Request {
     let mut bytes = Vec::with_capacity(256 + body.map_or(0, <[u8]>::len));
-    let mut target = url.path().to_string();
-    if let Some(query) = url.query() {
-        target.push('?');
-        target.push_str(query);
-    }
+    let target = request_target(url);
     bytes.extend_from_slice(format!("{method} {target} HTTP/1.1\r\n").as_bytes());
     let mut given: Vec<String> = Vec::new();
     let extra = extra
@@ -199,6 +214,16 @@ fn build(
     }
 }
 
+/// What the request line names: the path, and the query if there is one.
+fn request_target(url: &url::Url) -> String {
+    let mut target = url.path().to_string();
+    if let Some(query) = url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    target
+}
+
 /// A body file, whole (`what` names it in errors: `--body`, `FILE:LINE`).
 fn read_body(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     let failed = |err: std::io::Error| {
@@ -217,13 +242,13 @@ fn read_body(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(body)
 }
 
-/// The requests of a `--requests` file, in order.
+/// The requests of a `--requests` file, in order, each with its line.
 fn from_file(
     path: &Path,
     origin: &url::Url,
     extra: &[(&str, &str)],
     keepalive: bool,
-) -> anyhow::Result<Vec<Request>> {
+) -> anyhow::Result<Vec<(Request, RequestLine)>> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         Code::Usage.error(format!(
             "--requests {}: {}",
@@ -260,7 +285,13 @@ fn from_file(
                 "{place}: the requests come to more than 256 MiB (they are held in memory)"
             )));
         }
-        requests.push(request);
+        let named = RequestLine {
+            number: number + 1,
+            method: line.method.to_string(),
+            url: line.url.to_string(),
+            path: request_target(&line.url),
+        };
+        requests.push((request, named));
     }
     if requests.is_empty() {
         return Err(Code::Usage.error(format!("--requests {}: no request lines", path.display())));

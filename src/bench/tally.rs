@@ -136,6 +136,55 @@ pub struct Tally {
     pub seconds: Vec<(u64, u64)>,
     /// When the last counted exchange ended.
     pub last: Option<Instant>,
+    /// By request, when the exchange counts them one by one (`bench http --requests`: index i
+    /// is the file's i-th request line); empty otherwise. Grown as indexes are seen.
+    pub requests: Vec<RequestCounts>,
+}
+
+/// The counts of one request of several (a `--requests` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// Exchanges that completed.
+    pub ok: u64,
+    /// Failures by kind, indexed like [`Failure::ALL`].
+    pub failures: [u64; Failure::ALL.len()],
+    /// Status codes seen, with their counts (a few at most: searched in turn).
+    pub status: Vec<(u16, u64)>,
+}
+
+impl RequestCounts {
+    pub fn failed(&self) -> u64 {
+        self.failures.iter().sum()
+    }
+
+    fn status(&mut self, code: u16, count: u64) {
+        match self.status.iter_mut().find(|(seen, _)| *seen == code) {
+            Some((_, n)) => *n += count,
+            None => self.status.push((code, count)),
+        }
+    }
+
+    /// Status codes seen, in order, with their counts.
+    pub fn status_counts(&self) -> Vec<(u16, u64)> {
+        let mut status = self.status.clone();
+        status.sort_unstable();
+        status
+    }
+
+    /// Failure counts that are not zero, most frequent first.
+    pub fn failure_counts(&self) -> Vec<(Failure, u64)> {
+        failure_counts(&self.failures)
+    }
+
+    fn merge(&mut self, other: &RequestCounts) {
+        self.ok += other.ok;
+        for (mine, theirs) in self.failures.iter_mut().zip(other.failures) {
+            *mine += theirs;
+        }
+        for &(code, count) in &other.status {
+            self.status(code, count);
+        }
+    }
 }
 
 impl Tally {
@@ -160,7 +209,30 @@ impl Tally {
             transfer: Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds"),
             seconds: Vec::new(),
             last: None,
+            requests: Vec::new(),
         }
+    }
+
+    /// The counts of request `index` (see [`Tally::requests`]).
+    fn request(&mut self, index: usize) -> &mut RequestCounts {
+        if self.requests.len() <= index {
+            self.requests.resize_with(index + 1, RequestCounts::default);
+        }
+        &mut self.requests[index]
+    }
+
+    /// A completed exchange of request `index`, with its status if it has one.
+    pub fn request_complete(&mut self, index: usize, status: Option<u16>) {
+        let counts = self.request(index);
+        counts.ok += 1;
+        if let Some(code) = status {
+            counts.status(code.min(999), 1);
+        }
+    }
+
+    /// A failed exchange of request `index`.
+    pub fn request_fail(&mut self, index: usize, kind: Failure) {
+        self.request(index).failures[kind as usize] += 1;
     }
 
     /// A completed exchange that took `micros` (from when it was due); `sent`, under `--rate`,
@@ -258,6 +330,9 @@ impl Tally {
         for (mine, theirs) in self.status.iter_mut().zip(other.status.iter()) {
             *mine += theirs;
         }
+        for (index, counts) in other.requests.iter().enumerate() {
+            self.request(index).merge(counts);
+        }
         // Both histograms have the same bounds, so adding cannot fail.
         let _ = self.latency.add(&other.latency);
         self.last = self.last.max(other.last);
@@ -265,13 +340,7 @@ impl Tally {
 
     /// Failure counts that are not zero, most frequent first.
     pub fn failure_counts(&self) -> Vec<(Failure, u64)> {
-        let mut counts: Vec<(Failure, u64)> = Failure::ALL
-            .iter()
-            .map(|&kind| (kind, self.failures[kind as usize]))
-            .filter(|&(_, count)| count > 0)
-            .collect();
-        counts.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
-        counts
+        failure_counts(&self.failures)
     }
 
     /// Status codes seen, in order, with their counts.
@@ -283,6 +352,17 @@ impl Tally {
             .map(|(code, &count)| (code as u16, count))
             .collect()
     }
+}
+
+/// Failure counts (indexed like [`Failure::ALL`]) that are not zero, most frequent first.
+fn failure_counts(failures: &[u64; Failure::ALL.len()]) -> Vec<(Failure, u64)> {
+    let mut counts: Vec<(Failure, u64)> = Failure::ALL
+        .iter()
+        .map(|&kind| (kind, failures[kind as usize]))
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    counts.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+    counts
 }
 
 impl Default for Tally {
@@ -322,6 +402,25 @@ mod tests {
         assert_eq!(a.status_counts(), vec![(200, 2), (503, 1)]);
         assert_eq!(a.latency.len(), 3);
         assert_eq!(a.latency.max(), 300);
+    }
+
+    #[test]
+    fn counts_by_request_merge_line_by_line() {
+        let mut a = Tally::new();
+        a.request_complete(0, Some(200));
+        a.request_fail(2, Failure::Timeout);
+        let mut b = Tally::new();
+        b.request_complete(0, Some(404));
+        b.request_complete(0, Some(200));
+        b.request_complete(1, None);
+        a.merge(b);
+        assert_eq!(a.requests.len(), 3);
+        assert_eq!(a.requests[0].ok, 3);
+        assert_eq!(a.requests[0].status_counts(), vec![(200, 2), (404, 1)]);
+        assert_eq!(a.requests[1].ok, 1);
+        assert!(a.requests[1].status.is_empty());
+        assert_eq!(a.requests[2].failure_counts(), vec![(Failure::Timeout, 1)]);
+        assert_eq!(a.requests[2].failed(), 1);
     }
 
     #[test]

@@ -94,6 +94,25 @@ pub struct LoadArgs {
     pub rate: Option<f64>,
 
     /// Print the summary as one JSON object on stdout (no progress display).
+    ///
+    /// Its names: `kind` (tcp, http), `target`, `addr`, `connections` (-c), `threads`;
+    /// `count` (exchanges completed), `failed`, `errors` (failures by kind: `refused`, `reset`,
+    /// `timeout`, `closed_early`, `expect_mismatch`, `bad_response`, `unreachable`, `tls`,
+    /// `other`); `rate` (achieved: completed a second), `duration_secs`, `bytes` (received),
+    /// `interrupted`; `latency.corrected` (from when each exchange was due under --rate, from
+    /// its start otherwise) and, under --rate only, `latency.uncorrected` (from its actual
+    /// send), each with `p50`, `p90`, `p95`, `p99`, `p999`, `max` in seconds (floats);
+    /// `phases.connect`, `.tls`, `.ttfb` (request sent to first byte), `.transfer` (first byte
+    /// to last), the same or null when no exchange had the phase; `latency_us` (`min`, `mean`,
+    /// `p50`, `p90`, `p99`, `max` of the corrected latency, in microseconds);
+    /// `connections_used` (connections opened); with TLS, `tls_handshakes` and `tls_resumed`;
+    /// under --rate, `target_rate` (--rate's) and `unsent` (exchanges due when no connection
+    /// was free). http adds `status` (`{"200": N}`), and with --requests `requests_lines`: one
+    /// object a line of the file, in order, `{"line": N, "method", "url", "count", "failed",
+    /// "errors", "status"}`, its `errors` holding only the kinds that occurred (the lines add
+    /// up to the totals). compare prints `{"results": [...]}`, one such object a server with
+    /// its `label`. --save keeps the same object with `saved_by`, `histogram_us` (`[µs, count]`
+    /// pairs) and `seconds` (`[completed, latency sum in µs]` for each whole second).
     #[arg(long)]
     pub json: bool,
 
@@ -163,6 +182,7 @@ pub struct BenchTlsArgs {
     netlab bench tcp 127.0.0.1:8881 -n 1000 --expect 'Thank you for connecting'\n  \
     netlab bench tcp [::1]:7 --send ping --expect ping -c 64 -d 30s   # an echo server\n  \
     netlab bench tcp 127.0.0.1:8881 --json | jq .rate\n  \
+    netlab bench tcp 127.0.0.1:8881 -d 10s --svg connect.svg   # the latency histogram\n  \
     netlab bench tcp tls://127.0.0.1:8443 --cacert saved.pem   # TLS handshakes per second\n\n\
     Exit status: 0 when the run completed (failed connections are counted in the summary, by \
     kind); 1 when not a single one succeeded (nothing listening …), with a one-line reason; 2 \
@@ -188,6 +208,9 @@ pub struct BenchTcpArgs {
     /// Count a connection as failed (expect mismatch) unless it receives exactly TEXT.
     #[arg(long, value_name = "TEXT")]
     pub expect: Option<String>,
+
+    #[command(flatten)]
+    pub svg: SvgArgs,
 
     #[command(flatten)]
     pub load: LoadArgs,
@@ -266,16 +289,23 @@ pub struct BenchHttpArgs {
     #[arg(long)]
     pub no_keepalive: bool,
 
-    /// Write the run's latency histogram (the summary's 1-2-5 buckets; corrected, under
-    /// --rate) to FILE as SVG.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub svg: SvgArgs,
 
     #[command(flatten)]
     pub tls_args: BenchTlsArgs,
 
     #[command(flatten)]
     pub load: LoadArgs,
+}
+
+/// `--svg` of one run (`bench tcp`, `bench http`; compare's own --svg also draws its chart).
+#[derive(Debug, Clone, Args)]
+pub struct SvgArgs {
+    /// Write the run's latency histogram (the summary's 1-2-5 buckets; corrected, under
+    /// --rate) to FILE as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 /// `--requests-order`.

@@ -24,7 +24,7 @@ mod web;
 pub use access::AccessArgs;
 pub use bench::{
     BenchArgs, BenchCompareArgs, BenchDiffArgs, BenchHttpArgs, BenchTarget, BenchTcpArgs,
-    BenchTlsArgs, LoadArgs, RequestsOrder,
+    BenchTlsArgs, LoadArgs, RequestsOrder, SvgArgs,
 };
 pub use connect::{ConnectArgs, ResolveArgs, StartTls};
 pub use explain::{LangArg, TourArgs};

@@ -388,6 +388,91 @@ fn json_summary_has_every_field() {
     assert!(json.get("status").is_none(), "tcp has no status: {json}");
 }
 
+/// Every name (at any depth) of `value` that is not a number (status codes are keys too).
+fn json_names(value: &Value, names: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key.parse::<u16>().is_err() {
+                    names.insert(key.clone());
+                }
+                json_names(inner, names);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| json_names(item, names)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_name_is_in_the_help_and_the_man_page() {
+    let server = TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    });
+    let lab = Lab::new();
+    lab.write("two.txt", "GET /a\nGET /b\n");
+    let url = server.url();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--requests",
+            "two.txt",
+            "-n",
+            "6",
+            "-c",
+            "1",
+            "--rate",
+            "1000",
+            "--json",
+            "--save",
+            "saved.json",
+        ])
+        .run();
+    run.success();
+    let mut names = std::collections::BTreeSet::new();
+    json_names(&summary(&run), &mut names);
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(lab.path().join("saved.json")).unwrap()).unwrap();
+    json_names(&saved, &mut names);
+    for must in [
+        "requests_lines",
+        "target_rate",
+        "uncorrected",
+        "connections_used",
+        "seconds",
+    ] {
+        assert!(names.contains(must), "{must} not in {names:?}");
+    }
+    let help = lab.cmd(["bench", "http", "--help"]).run().stdout();
+    let man = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/netlab-bench-http.1"),
+    )
+    .unwrap()
+    .replace("\\-", "-")
+    .replace("\\(aq", "'");
+    for name in &names {
+        // `name`, "name", or a part of a dotted `latency.corrected`.
+        let quoted = [
+            format!("`{name}`"),
+            format!("\"{name}\""),
+            format!(".{name}`"),
+            format!("`{name}."),
+        ];
+        assert!(
+            quoted.iter().any(|q| help.contains(q.as_str())),
+            "--json's help does not name {name}"
+        );
+        assert!(
+            man.contains(name.as_str()),
+            "the man page does not name {name}"
+        );
+    }
+}
+
 #[test]
 fn text_summary_lists_rate_status_errors_and_latency() {
     let lab = Lab::new();
@@ -475,6 +560,112 @@ fn compare_targets_prints_a_row_each_and_writes_the_svg() {
         svg.contains(&format!("latency of {a}")) && svg.contains(&format!("latency of {b}")),
         "{svg}"
     );
+}
+
+/// The buckets an SVG's `<desc>` lists: `(low, high, count)`, the bounds as the summary prints
+/// them (`100 µs`), after its `latency of …: N exchanges` line (N returned too).
+fn svg_buckets(svg: &str) -> (u64, Vec<(String, String, u64)>) {
+    let desc = svg
+        .split_once("<desc>")
+        .and_then(|(_, rest)| rest.split_once("</desc>"))
+        .map(|(desc, _)| desc)
+        .unwrap_or_else(|| panic!("no <desc> in {svg}"));
+    let total = desc
+        .lines()
+        .find_map(|line| line.strip_prefix("latency of "))
+        .and_then(|line| line.rsplit_once(": "))
+        .and_then(|(_, n)| n.strip_suffix(" exchanges"))
+        .map(|n| n.replace(',', "").parse().unwrap())
+        .unwrap_or_else(|| panic!("no total in {desc}"));
+    let buckets = desc
+        .lines()
+        .filter_map(|line| {
+            let (bounds, count) = line.rsplit_once(": ")?;
+            let (low, high) = bounds.split_once(" – ")?;
+            Some((low.to_string(), high.to_string(), count.parse().ok()?))
+        })
+        .collect();
+    (total, buckets)
+}
+
+/// The rows of the text summary's histogram: `(low, high, share %)`.
+fn summary_buckets(text: &str) -> Vec<(String, String, f64)> {
+    text.lines()
+        .filter(|line| line.trim_end().ends_with('%') && line.contains(" – "))
+        .map(|line| {
+            let (left, right) = line.split_once(" – ").unwrap();
+            let low: Vec<&str> = left.split_whitespace().rev().take(2).collect();
+            let high: Vec<&str> = right.split_whitespace().take(2).collect();
+            let share = right.split_whitespace().last().unwrap();
+            (
+                format!("{} {}", low[1], low[0]),
+                high.join(" "),
+                share.trim_end_matches('%').parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tcp_svg_is_the_runs_histogram_with_its_counts() {
+    let server = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"hi");
+    });
+    let lab = Lab::new();
+    let addr = server.addr.to_string();
+    // The closed loop, then the open model (whose histogram is the corrected one).
+    for (name, rate) in [("closed", None), ("open", Some("400"))] {
+        let (svg_name, saved_name) = (format!("{name}.svg"), format!("{name}.json"));
+        let mut args = vec![
+            "bench",
+            "tcp",
+            &addr,
+            "-n",
+            "40",
+            "-c",
+            "2",
+            "--svg",
+            &svg_name,
+            "--save",
+            &saved_name,
+        ];
+        if let Some(rate) = rate {
+            args.extend(["--rate", rate]);
+        }
+        let run = lab.cmd(args).run();
+        run.success();
+        let svg = std::fs::read_to_string(lab.path().join(&svg_name)).expect("the svg written");
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!("latency of {addr}")), "{svg}");
+        assert!(
+            svg.contains(&format!("<title>netlab bench tcp {addr}</title>")),
+            "{svg}"
+        );
+        assert!(svg.contains("% of exchanges"), "{svg}");
+        let saved: Value =
+            serde_json::from_slice(&std::fs::read(lab.path().join(&saved_name)).unwrap()).unwrap();
+        assert_eq!(saved["count"], 40, "{saved}");
+        // Every exchange is in one bucket, and each bucket is one bar.
+        let (total, buckets) = svg_buckets(&svg);
+        assert_eq!(total, 40, "{svg}");
+        assert_eq!(buckets.iter().map(|b| b.2).sum::<u64>(), 40, "{buckets:?}");
+        assert_eq!(
+            svg.matches(r##"fill="#D9732B""##).count(),
+            buckets.len(),
+            "{svg}"
+        );
+        // The same buckets, with the same shares, as the summary's histogram.
+        let rows = summary_buckets(&run.stdout());
+        assert_eq!(rows.len(), buckets.len(), "{rows:?}\n{buckets:?}");
+        for ((low, high, count), (row_low, row_high, share)) in buckets.iter().zip(&rows) {
+            assert_eq!((low, high), (row_low, row_high), "{rows:?}\n{buckets:?}");
+            let want = *count as f64 * 100.0 / 40.0;
+            assert!((want - share).abs() < 0.06, "{rows:?}\n{buckets:?}");
+        }
+    }
 }
 
 #[test]
@@ -723,6 +914,86 @@ fn rate_charges_a_stalling_server_for_the_requests_it_held_back() {
         "the closed loop's p99 {closed_p99} s should hide the freeze the open model shows ({p99} s)"
     );
     assert!(closed.get("target_rate").is_none(), "{closed}");
+}
+
+/// One connection at a time, each answered after 40 ms and closed: at most 25 a second.
+fn slow_http_server() -> TinyServer {
+    TinyServer::start(|_, mut stream| {
+        read_head(&mut stream);
+        thread::sleep(Duration::from_millis(40));
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    })
+}
+
+/// 100 a second due, one connection, 40 ms an answer: the rate falls short by three quarters,
+/// the slots that found the connection busy are counted, and the requests wait ever longer for
+/// it, so the corrected latency grows (about 30 ms more each) while the latency as sent stays
+/// at 40 ms. A latency threshold reads the corrected figure.
+#[test]
+fn rate_the_server_cannot_hold_is_said_and_charged() {
+    let server = slow_http_server();
+    let lab = Lab::new();
+    let url = server.url();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--rate",
+            "100",
+            "-c",
+            "1",
+            "-d",
+            "500ms",
+            "--fail-if",
+            "p99>150ms",
+            "--fail-if",
+            "errors>0",
+        ])
+        .run();
+    run.fails_with(99, "--fail-if crossed: p99>150ms (")
+        .stdout_has("target       100 req/s, achieved ")
+        .stdout_has("% short)")
+        .stdout_has("connections  1 used of 1; ")
+        .stdout_has("came due with none free (raise -c)")
+        .stdout_has("they differ by the time exchanges waited for a free connection");
+    let last = run.stderr().lines().last().unwrap().to_string();
+    assert!(!last.contains("errors>0"), "{last}");
+}
+
+#[test]
+fn compare_takes_rate_and_runs_each_target_on_schedule() {
+    let a = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"a");
+    });
+    let b = TinyServer::start(|_, mut stream| {
+        let _ = stream.write_all(b"b");
+    });
+    let lab = Lab::new();
+    let (a_addr, b_addr) = (a.addr.to_string(), b.addr.to_string());
+    let run = lab
+        .cmd([
+            "bench", "compare", "--target", &a_addr, "--target", &b_addr, "--rate", "200", "-n",
+            "40", "-c", "4", "--json",
+        ])
+        .run();
+    run.success();
+    let json = summary(&run);
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{json}");
+    for result in results {
+        assert_eq!(result["target_rate"], 200.0, "{result}");
+        assert_eq!(result["count"], 40, "{result}");
+        assert!(
+            result["latency"]["uncorrected"]["p99"].as_f64().is_some(),
+            "{result}"
+        );
+        // 40 at 200 a second: a fifth of a second, give or take the last answer.
+        let secs = result["duration_secs"].as_f64().unwrap();
+        assert!((0.18..10.0).contains(&secs), "{secs} s\n{result}");
+    }
+    assert_eq!((a.accepted(), b.accepted()), (40, 40));
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! `bench http --requests FILE`, `--body FILE` and `--svg FILE`: a server written here records
-//! every request it got, and each test checks what arrived (never how fast).
+//! every request it got, and each test checks what arrived (never how fast), and how the
+//! summary counted each line of the file.
 
 use std::io::{BufRead, BufReader, Write};
 use std::sync::{Arc, Mutex};
 use std::thread;
+
+use serde_json::Value;
 
 use crate::bench::TinyServer;
 use crate::harness::Lab;
@@ -27,6 +30,12 @@ impl Got {
 
 /// A keep-alive server that answers every request with an empty 200 and records it.
 fn recording_server() -> (TinyServer, Arc<Mutex<Vec<Got>>>) {
+    recording_server_breaking(None)
+}
+
+/// As [`recording_server`], but a request whose target is `broken` is recorded and then the
+/// connection closed without an answer (the bench counts it closed early).
+fn recording_server_breaking(broken: Option<&'static str>) -> (TinyServer, Arc<Mutex<Vec<Got>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&got);
     let server = TinyServer::start(move |_, stream| {
@@ -36,7 +45,11 @@ fn recording_server() -> (TinyServer, Arc<Mutex<Vec<Got>>>) {
             let mut reader = BufReader::new(stream);
             // Bounded by the bench's -n: it closes the connection when done.
             while let Some(request) = read_request(&mut reader) {
+                let target = request.line.split(' ').nth(1).map(str::to_string);
                 log.lock().unwrap().push(request);
+                if broken.is_some() && target.as_deref() == broken {
+                    return;
+                }
                 if writer
                     .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                     .is_err()
@@ -283,4 +296,165 @@ fn svg_holds_the_runs_histogram() {
     // Each bucket of the histogram is a rectangle in the bucket colour, and there is one.
     assert!(svg.matches(r##"fill="#D9732B""##).count() >= 1, "{svg}");
     assert!(svg.contains("% of exchanges"), "{svg}");
+}
+
+#[test]
+fn each_line_is_counted_under_its_number_in_json_save_and_text() {
+    let lab = Lab::new();
+    let (server, got) = recording_server_breaking(Some("/broken"));
+    lab.write("b.txt", "body");
+    lab.write(
+        "mix.txt",
+        "# a page, a post, and a path the server hangs up on\n\
+         GET /page?x=1\n\
+         \n\
+         POST /form @b.txt\n\
+         GET /broken\n",
+    );
+    let url = server.url();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--requests",
+            "mix.txt",
+            "-n",
+            "30",
+            "-c",
+            "3",
+            "--json",
+            "--save",
+            "run.json",
+        ])
+        .run();
+    run.success();
+    let json: Value = serde_json::from_slice(&run.stdout).expect("JSON on stdout");
+    let lines = json["requests_lines"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no requests_lines: {json}"));
+    let numbers: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [2, 4, 5], "{json}");
+    assert_eq!(lines[0]["method"], "GET");
+    assert_eq!(lines[0]["url"], format!("{url}page?x=1"));
+    assert_eq!(lines[1]["method"], "POST");
+    // Round-robin over 30: ten each, the good lines all 200, the broken one all failed.
+    for line in &lines[..2] {
+        assert_eq!(line["count"], 10, "{line}");
+        assert_eq!(line["failed"], 0, "{line}");
+        assert_eq!(line["status"], serde_json::json!({"200": 10}), "{line}");
+        assert_eq!(line["errors"], serde_json::json!({}), "{line}");
+    }
+    assert_eq!(lines[2]["count"], 0, "{}", lines[2]);
+    assert_eq!(lines[2]["failed"], 10, "{}", lines[2]);
+    assert_eq!(
+        lines[2]["errors"],
+        serde_json::json!({"closed_early": 10}),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines[2]["status"], serde_json::json!({}));
+    // The lines add up to the run's totals, and to what the server got.
+    let sum = |key: &str| lines.iter().map(|l| l[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("count"), json["count"].as_u64().unwrap(), "{json}");
+    assert_eq!(sum("failed"), json["failed"].as_u64().unwrap(), "{json}");
+    assert_eq!(sum("count") + sum("failed"), 30, "{json}");
+    assert_eq!(recorded(&got).len(), 30);
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(lab.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(saved["requests_lines"], json["requests_lines"]);
+
+    // The same run for people: a table, a row per line.
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--requests",
+            "mix.txt",
+            "-n",
+            "30",
+            "-c",
+            "3",
+        ])
+        .run();
+    run.success();
+    let text = run.stdout();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("by line"))
+        .collect();
+    assert_eq!(table.len(), 4, "{text}");
+    for (row, want) in table[1..].iter().zip([
+        ["2", "10", "0", "200: 10", "GET /page?x=1"],
+        ["4", "10", "0", "200: 10", "POST /form"],
+        ["5", "0", "10 closed early", "-", "GET /broken"],
+    ]) {
+        let cells: Vec<&str> = row
+            .trim()
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(cells, want, "{text}");
+    }
+    // Without --requests there is no table and no requests_lines.
+    let run = lab.cmd(["bench", "http", &url, "-n", "3", "--json"]).run();
+    run.success();
+    let json: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(json.get("requests_lines").is_none(), "{json}");
+}
+
+#[test]
+fn the_by_line_table_shows_twenty_lines_then_how_many_more() {
+    let lab = Lab::new();
+    let (server, _got) = recording_server();
+    let file: String = (1..=25).map(|n| format!("GET /{n}\n")).collect();
+    lab.write("many.txt", file);
+    let url = server.url();
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--requests",
+            "many.txt",
+            "-n",
+            "50",
+            "-c",
+            "2",
+        ])
+        .run();
+    run.success();
+    let text = run.stdout();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("by line"))
+        .collect();
+    assert_eq!(table.len(), 1 + 20 + 1, "{text}");
+    assert!(table[20].trim_start().starts_with("20 "), "{text}");
+    assert_eq!(
+        table[21].trim(),
+        "… 5 more lines (every line is in --json)",
+        "{text}"
+    );
+    let run = lab
+        .cmd([
+            "bench",
+            "http",
+            &url,
+            "--requests",
+            "many.txt",
+            "-n",
+            "50",
+            "-c",
+            "2",
+            "--json",
+        ])
+        .run();
+    run.success();
+    let json: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let lines = json["requests_lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 25);
+    assert!(lines.iter().all(|line| line["count"] == 2), "{json}");
 }

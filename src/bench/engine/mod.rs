@@ -18,6 +18,7 @@
 //! over threads, the state they share, and gathering their tallies. `worker.rs` is one thread:
 //! its event loop and each connection's state machine.
 
+mod schedule;
 mod socket;
 mod worker;
 
@@ -67,6 +68,13 @@ pub trait Exchange: Sync {
 
     /// The HTTP status of a completed exchange, if it has one.
     fn status(&self, _state: &Self::State) -> Option<u16> {
+        None
+    }
+
+    /// Which of several requests this exchange sent, when the run counts them one by one
+    /// (`bench http --requests`: the lines of the file); `None`, the usual, counts only the
+    /// totals.
+    fn request_index(&self, _state: &Self::State) -> Option<usize> {
         None
     }
 }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use super::schedule::{Schedule, schedule_timer};
 use super::socket::Socket;
 use super::{Exchange, Feed, Shared};
 use crate::bench::tally::{Failure, Tally};
@@ -89,12 +90,6 @@ struct Worker<'s, 'a, E: Exchange> {
     exhausted: bool,
 }
 
-/// A thread's share of `--rate`: its next exchange is due at `next`, then one every `every`.
-struct Schedule {
-    next: Instant,
-    every: Duration,
-}
-
 /// One thread's run: returns its tally and when it stopped.
 pub(super) fn work<E: Exchange>(
     shared: &Shared<'_, E>,
@@ -102,6 +97,7 @@ pub(super) fn work<E: Exchange>(
     connections: usize,
 ) -> anyhow::Result<(Tally, Instant)> {
     let poll = Poll::new().context("create an epoll instance")?;
+    let timer = shared.plan.rate.and_then(|_| schedule_timer(&poll));
     let now = Instant::now();
     let mut worker = Worker {
         shared,
@@ -134,10 +130,8 @@ pub(super) fn work<E: Exchange>(
         schedule: shared.plan.rate.map(|rate| {
             let threads = shared.plan.threads as f64;
             // The threads' slots interleave: thread i starts i/rate after thread 0.
-            Schedule {
-                next: now + Duration::from_secs_f64(index as f64 / rate),
-                every: Duration::from_secs_f64(threads / rate),
-            }
+            let first = now + Duration::from_secs_f64(index as f64 / rate);
+            Schedule::new(first, Duration::from_secs_f64(threads / rate), timer)
         }),
         idle: Vec::new(),
         exhausted: false,
@@ -172,8 +166,9 @@ pub(super) fn work<E: Exchange>(
         if let Some(end) = shared.end {
             wake = wake.min(end);
         }
-        if let Some(schedule) = &worker.schedule
+        if let Some(schedule) = &mut worker.schedule
             && !worker.idle.is_empty()
+            && !schedule.arm(now)
         {
             wake = wake.min(schedule.next);
         }
@@ -505,8 +500,11 @@ impl<E: Exchange> Worker<'_, '_, E> {
                 span(conn.sent_at, conn.first_byte),
                 span(conn.first_byte, Some(now)),
             );
-            self.tally
-                .complete(micros(conn.due), sent, exchange.status(&conn.state), now);
+            let status = exchange.status(&conn.state);
+            self.tally.complete(micros(conn.due), sent, status, now);
+            if let Some(request) = exchange.request_index(&conn.state) {
+                self.tally.request_complete(request, status);
+            }
             let second = now
                 .saturating_duration_since(self.shared.measure_from)
                 .as_secs();
@@ -546,6 +544,9 @@ impl<E: Exchange> Worker<'_, '_, E> {
         if conn.counted {
             self.tally.bytes += conn.received;
             self.tally.fail(kind, detail, now);
+            if let Some(request) = shared.exchange.request_index(&conn.state) {
+                self.tally.request_fail(request, kind);
+            }
         }
         conn.stream = None;
         conn.phase = Phase::Waiting;
